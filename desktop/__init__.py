@@ -1,0 +1,3 @@
+"""Customer Desk: a desktop application for keeping a company's customers."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,120 @@
+"""The customer search index, per back-end.
+
+SQLite: an FTS5 table with the trigram tokenizer (substring search in any of name, company, email, phone
+and the default shipping zip), kept current by triggers. PostgreSQL: `pg_trgm` GIN indexes on the same
+columns, used by `ILIKE '%term%'`. Bulk loaders that append customers wrap their work in `bulk_append()` so that the index is
+rebuilt once at the end instead of row by row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection
+
+FTS_TABLE = "customer_search"
+# Terms shorter than this cannot use a trigram index; the query falls back to a scan in name order.
+MIN_INDEXED_TERM = 3
+
+_SQLITE_TABLE = f"""
+CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE}
+USING fts5(name, company, email, phone, zip, tokenize = 'trigram')
+"""
+
+_SQLITE_TRIGGERS = {
+    "customer_search_ai": f"""
+        CREATE TRIGGER customer_search_ai AFTER INSERT ON customers BEGIN
+          INSERT INTO {FTS_TABLE}(rowid, name, company, email, phone, zip)
+          VALUES (new.id, new.name, new.company, new.email, new.phone,
+                  (SELECT zip FROM addresses WHERE id = new.default_shipping_address_id));
+        END""",
+    "customer_search_au": f"""
+        CREATE TRIGGER customer_search_au
+        AFTER UPDATE OF name, company, email, phone, default_shipping_address_id ON customers BEGIN
+          DELETE FROM {FTS_TABLE} WHERE rowid = old.id;
+          INSERT INTO {FTS_TABLE}(rowid, name, company, email, phone, zip)
+          VALUES (new.id, new.name, new.company, new.email, new.phone,
+                  (SELECT zip FROM addresses WHERE id = new.default_shipping_address_id));
+        END""",
+    "customer_search_ad": f"""
+        CREATE TRIGGER customer_search_ad AFTER DELETE ON customers BEGIN
+          DELETE FROM {FTS_TABLE} WHERE rowid = old.id;
+        END""",
+    # A new address can already be the default (a customer and its address are inserted in one go).
+    "customer_search_address_ai": f"""
+        CREATE TRIGGER customer_search_address_ai AFTER INSERT ON addresses BEGIN
+          UPDATE {FTS_TABLE} SET zip = new.zip
+          WHERE rowid IN (SELECT id FROM customers WHERE default_shipping_address_id = new.id);
+        END""",
+    "customer_search_address_au": f"""
+        CREATE TRIGGER customer_search_address_au AFTER UPDATE OF zip ON addresses BEGIN
+          UPDATE {FTS_TABLE} SET zip = new.zip
+          WHERE rowid IN (SELECT id FROM customers WHERE default_shipping_address_id = new.id);
+        END""",
+}
+
+_SQLITE_REBUILD = f"""
+INSERT INTO {FTS_TABLE}(rowid, name, company, email, phone, zip)
+SELECT c.id, c.name, c.company, c.email, c.phone, a.zip
+FROM customers c LEFT JOIN addresses a ON a.id = c.default_shipping_address_id
+"""
+
+_PG_INDEXED = {
+    "ix_customers_name_trgm": "customers USING gin (name gin_trgm_ops)",
+    "ix_customers_company_trgm": "customers USING gin (company gin_trgm_ops)",
+    "ix_customers_email_trgm": "customers USING gin (email gin_trgm_ops)",
+    "ix_customers_phone_trgm": "customers USING gin (phone gin_trgm_ops)",
+    "ix_addresses_zip_trgm": "addresses USING gin (zip gin_trgm_ops)",
+}
+
+
+def create(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(_SQLITE_TABLE)
+        create_triggers(conn)
+        conn.exec_driver_sql(f"DELETE FROM {FTS_TABLE}")
+        conn.exec_driver_sql(_SQLITE_REBUILD)
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for name, target in _PG_INDEXED.items():
+            conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+
+
+def drop(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        drop_triggers(conn)
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {FTS_TABLE}")
+    elif conn.dialect.name == "postgresql":
+        for name in _PG_INDEXED:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+
+
+def create_triggers(conn: Connection) -> None:
+    for name, sql in _SQLITE_TRIGGERS.items():
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+        conn.exec_driver_sql(sql)
+
+
+def drop_triggers(conn: Connection) -> None:
+    for name in _SQLITE_TRIGGERS:
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+
+
+@contextmanager
+def bulk_append(conn: Connection) -> Iterator[None]:
+    """Suspend per-row index maintenance while new customers are appended inside `conn`'s transaction.
+
+    Only for loads that insert customers with ids above every existing one (and their addresses); the
+    index rows of those customers are written in one statement at the end. On SQLite the triggers are
+    dropped and recreated in the same transaction (DDL is transactional there), so a failed load leaves
+    the index exactly as it was. PostgreSQL's indexes maintain themselves.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    last_id = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM customers").scalar_one()
+    drop_triggers(conn)
+    yield
+    conn.exec_driver_sql(f"{_SQLITE_REBUILD} WHERE c.id > ?", (last_id,))
+    create_triggers(conn)
