@@ -1,0 +1,366 @@
+"""List Customers (DESIGN §2 item 1): search, filters, sort, keyset and page/limit windows, total count.
+
+One query builder serves the table (keyset windows), the command line (page/limit), the export (a stream
+of keyset chunks) and the bulk actions ("all N matching the filter").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    column,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    table,
+    text,
+    tuple_,
+)
+from sqlalchemy.orm import Session, aliased
+
+from desktop.services.errors import FieldError, ValidationError
+from desktop.store import models as m
+from desktop.store.search import FTS_TABLE, MIN_INDEXED_TERM
+
+Archived = Literal["active", "archived", "all"]
+ARCHIVED_CHOICES: tuple[str, ...] = ("active", "archived", "all")
+MAX_LIMIT = 1000
+
+ShipAddress = aliased(m.Address, name="ship")
+Rep = aliased(m.SalesRep, name="rep")
+Tier = aliased(m.PricingTier, name="tier")
+StoreA = aliased(m.Store, name="store")
+WarehouseA = aliased(m.Warehouse, name="warehouse")
+
+C = m.Customer
+_FTS = table(FTS_TABLE, column("rowid"))
+
+
+def _text_key(column: Any) -> ColumnElement[Any]:
+    return func.lower(func.coalesce(column, ""))
+
+
+# Sortable columns -> the SQL expression the query orders by (text sorts ignore case; NULL sorts as "").
+SORT_KEYS: dict[str, ColumnElement[Any]] = {
+    "id": C.id,
+    "name": func.lower(C.name),
+    "company": _text_key(C.company),
+    "email": _text_key(C.email),
+    "phone": func.coalesce(C.phone, ""),
+    "created_at": C.created_at,
+    "updated_at": C.updated_at,
+    "city": _text_key(ShipAddress.city),
+    "province": _text_key(ShipAddress.province),
+    "zip": func.coalesce(ShipAddress.zip, ""),
+    "country_code": func.coalesce(ShipAddress.country_code, ""),
+    "sales_rep": _text_key(Rep.name),
+    "pricing_tier": _text_key(Tier.name),
+    "store": _text_key(StoreA.name),
+    "warehouse": _text_key(WarehouseA.name),
+}
+TEXT_FILTERS = ("name", "email", "company", "phone")
+ADDRESS_FILTERS = ("address1", "city", "province", "zip", "country_code")
+
+
+@dataclass(frozen=True)
+class CustomerQuery:
+    """What the clerk asked for: search text, filters, archived switch and sort (`-` = descending)."""
+
+    search: str | None = None
+    archived: Archived = "active"
+    name: str | None = None
+    email: str | None = None
+    company: str | None = None
+    phone: str | None = None
+    address1: str | None = None
+    city: str | None = None
+    province: str | None = None
+    zip: str | None = None
+    country_code: str | None = None
+    sales_rep_id: int | None = None
+    pricing_tier_id: int | None = None
+    store_id: int | None = None
+    warehouse_id: int | None = None
+    created_from: dt.datetime | None = None
+    created_to: dt.datetime | None = None
+    updated_from: dt.datetime | None = None
+    updated_to: dt.datetime | None = None
+    archived_from: dt.datetime | None = None
+    archived_to: dt.datetime | None = None
+    sort: str = "name"
+
+    def __post_init__(self) -> None:
+        errors = []
+        if self.archived not in ARCHIVED_CHOICES:
+            errors.append(FieldError("archived", f"must be one of {', '.join(ARCHIVED_CHOICES)}"))
+        if self.sort.lstrip("-") not in SORT_KEYS:
+            errors.append(FieldError("sort", f"cannot sort by {self.sort.lstrip('-')!r}"))
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def sort_column(self) -> str:
+        return self.sort.lstrip("-")
+
+    @property
+    def descending(self) -> bool:
+        return self.sort.startswith("-")
+
+    def with_(self, **changes: Any) -> CustomerQuery:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    id: int
+    name: str
+    company: str | None
+    email: str | None
+    phone: str | None
+    fax: str | None
+    address1: str | None
+    address2: str | None
+    address3: str | None
+    city: str | None
+    province: str | None
+    province_code: str | None
+    zip: str | None
+    country: str | None
+    country_code: str | None
+    sales_rep: str | None
+    pricing_tier: str | None
+    store: str | None
+    warehouse: str | None
+    archived_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+    sort_value: Any = field(repr=False, compare=False, default=None)
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.sort_value, self.id)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Keyset position: the sort value and id of the last row seen."""
+
+    value: Any
+    id: int
+
+
+@dataclass
+class CustomerPage:
+    rows: list[CustomerRow]
+    total: int
+    next_cursor: Cursor | None
+
+
+ROW_COLUMNS = (
+    C.id, C.name, C.company, C.email, C.phone, C.fax,
+    ShipAddress.address1, ShipAddress.address2, ShipAddress.address3, ShipAddress.city,
+    ShipAddress.province, ShipAddress.province_code, ShipAddress.zip, ShipAddress.country,
+    ShipAddress.country_code,
+    Rep.name.label("sales_rep"), Tier.name.label("pricing_tier"), StoreA.name.label("store"),
+    WarehouseA.name.label("warehouse"),
+    C.archived_at, C.created_at, C.updated_at, C.version,
+)
+
+
+def _tokens(search: str) -> list[str]:
+    return [t for t in re.split(r"\s+", search.strip()) if t]
+
+
+def _fts_phrase(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def _search_condition(session: Session, search: str) -> ColumnElement[bool] | None:
+    tokens = _tokens(search)
+    if not tokens:
+        return None
+    dialect = session.get_bind().dialect.name
+    conditions: list[ColumnElement[bool]] = []
+    long_tokens = [t for t in tokens if len(t) >= MIN_INDEXED_TERM]
+    if dialect == "sqlite" and long_tokens:
+        match = " AND ".join(_fts_phrase(t) for t in long_tokens)
+        fts_ids = select(_FTS.c.rowid).where(
+            text(f"{FTS_TABLE} MATCH :fts_match").bindparams(fts_match=match)
+        )
+        conditions.append(C.id.in_(fts_ids))
+        scan_tokens = [t for t in tokens if len(t) < MIN_INDEXED_TERM]
+    else:
+        scan_tokens = tokens
+    for token in scan_tokens:
+        zip_ids = select(m.Address.id).where(m.Address.zip.icontains(token, autoescape=True))
+        conditions.append(
+            or_(
+                C.name.icontains(token, autoescape=True),
+                C.company.icontains(token, autoescape=True),
+                C.email.icontains(token, autoescape=True),
+                C.phone.icontains(token, autoescape=True),
+                C.default_shipping_address_id.in_(zip_ids),
+            )
+        )
+    return and_(*conditions)
+
+
+def filter_conditions(session: Session, q: CustomerQuery) -> list[ColumnElement[bool]]:
+    """The WHERE terms for a query (shared by list, count, export and bulk "apply to all")."""
+    where: list[ColumnElement[bool]] = []
+    if q.archived == "active":
+        where.append(C.archived_at.is_(None))
+    elif q.archived == "archived":
+        where.append(C.archived_at.is_not(None))
+    if q.search:
+        condition = _search_condition(session, q.search)
+        if condition is not None:
+            where.append(condition)
+    for name in TEXT_FILTERS:
+        value = getattr(q, name)
+        if value:
+            where.append(getattr(C, name).icontains(value.strip(), autoescape=True))
+    for name in ADDRESS_FILTERS:
+        value = getattr(q, name)
+        if not value:
+            continue
+        column = getattr(m.Address, name)
+        term = column == value.strip().upper() if name == "country_code" else column.icontains(
+            value.strip(), autoescape=True
+        )
+        where.append(exists().where(m.Address.customer_id == C.id, term))
+    for name, column in (
+        ("sales_rep_id", C.default_sales_rep_id),
+        ("pricing_tier_id", C.product_pricing_tier_id),
+        ("store_id", C.store_id),
+        ("warehouse_id", C.warehouse_id),
+    ):
+        value = getattr(q, name)
+        if value is not None:
+            where.append(column == value)
+    for prefix, column in (("created", C.created_at), ("updated", C.updated_at), ("archived", C.archived_at)):
+        start, end = getattr(q, f"{prefix}_from"), getattr(q, f"{prefix}_to")
+        if start is not None:
+            where.append(column >= start)
+        if end is not None:
+            where.append(column <= end)
+    return where
+
+
+def _with_joins(stmt: Select[Any]) -> Select[Any]:
+    return (
+        stmt.outerjoin(ShipAddress, ShipAddress.id == C.default_shipping_address_id)
+        .outerjoin(Rep, Rep.id == C.default_sales_rep_id)
+        .outerjoin(Tier, Tier.id == C.product_pricing_tier_id)
+        .outerjoin(StoreA, StoreA.id == C.store_id)
+        .outerjoin(WarehouseA, WarehouseA.id == C.warehouse_id)
+    )
+
+
+def _ordered(q: CustomerQuery) -> tuple[ColumnElement[Any], list[ColumnElement[Any]]]:
+    key = SORT_KEYS[q.sort_column]
+    if q.sort_column == "id":
+        order = [C.id.desc() if q.descending else C.id.asc()]
+    elif q.descending:
+        order = [key.desc(), C.id.desc()]
+    else:
+        order = [key.asc(), C.id.asc()]
+    return key, order
+
+
+def _keyset(q: CustomerQuery, key: ColumnElement[Any], after: Cursor) -> ColumnElement[bool]:
+    if q.sort_column == "id":
+        return C.id < after.id if q.descending else C.id > after.id
+    position = tuple_(key, C.id)
+    mark = tuple_(literal(after.value), literal(after.id))
+    return position < mark if q.descending else position > mark
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError([FieldError("limit", f"must be between 1 and {MAX_LIMIT}")])
+
+
+def rows_query(session: Session, q: CustomerQuery) -> tuple[Select[Any], ColumnElement[Any]]:
+    key, order = _ordered(q)
+    stmt = _with_joins(select(*ROW_COLUMNS, key.label("sort_value"))).where(*filter_conditions(session, q))
+    return stmt.order_by(*order), key
+
+
+def count_customers(session: Session, q: CustomerQuery) -> int:
+    stmt = select(func.count()).select_from(C).where(*filter_conditions(session, q))
+    return int(session.execute(stmt).scalar_one())
+
+
+def _to_rows(result: Sequence[Any]) -> list[CustomerRow]:
+    return [CustomerRow(**row._mapping) for row in result]
+
+
+def list_customers(
+    session: Session,
+    q: CustomerQuery = CustomerQuery(),
+    *,
+    limit: int = 100,
+    after: Cursor | None = None,
+    with_total: bool = True,
+) -> CustomerPage:
+    """A keyset window of `limit` rows after `after` (None = from the top), with the filtered total."""
+    _check_limit(limit)
+    stmt, key = rows_query(session, q)
+    if after is not None:
+        stmt = stmt.where(_keyset(q, key, after))
+    rows = _to_rows(session.execute(stmt.limit(limit)).all())
+    total = count_customers(session, q) if with_total else -1
+    next_cursor = rows[-1].cursor if len(rows) == limit else None
+    return CustomerPage(rows=rows, total=total, next_cursor=next_cursor)
+
+
+def list_customers_page(
+    session: Session, q: CustomerQuery = CustomerQuery(), *, page: int = 1, limit: int = 100
+) -> CustomerPage:
+    """Page/limit access (1-based pages) for the command line and scripts."""
+    _check_limit(limit)
+    if page < 1:
+        raise ValidationError([FieldError("page", "must be 1 or more")])
+    stmt, _key = rows_query(session, q)
+    rows = _to_rows(session.execute(stmt.offset((page - 1) * limit).limit(limit)).all())
+    total = count_customers(session, q)
+    return CustomerPage(rows=rows, total=total, next_cursor=rows[-1].cursor if len(rows) == limit else None)
+
+
+def iter_customers(session: Session, q: CustomerQuery, *, chunk: int = 5000) -> Iterator[CustomerRow]:
+    """Every matching row in the query's order, fetched in keyset chunks (constant memory)."""
+    after: Cursor | None = None
+    while True:
+        stmt, key = rows_query(session, q)
+        if after is not None:
+            stmt = stmt.where(_keyset(q, key, after))
+        rows = _to_rows(session.execute(stmt.limit(chunk)).all())
+        yield from rows
+        if len(rows) < chunk:
+            return
+        after = rows[-1].cursor
+        session.expunge_all()
+
+
+def matching_ids(session: Session, q: CustomerQuery) -> Select[Any]:
+    """A SELECT of the ids of every customer matching `q` (the whole filtered set, not one page)."""
+    return select(C.id).where(*filter_conditions(session, q))

@@ -1,0 +1,74 @@
+"""Find Customer Match (DESIGN §2 item 5): block on the indexed zip key, then score with rapidfuzz.
+
+A candidate shares the normalised zip, has address1 similarity >= 90 % on normalised text (case,
+punctuation and Street/St-style abbreviations unified) and a similar name (customer name or company).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from rapidfuzz import fuzz
+
+from desktop.services.errors import MatchCandidate
+from desktop.services.normalize import normalize_address_text, normalize_name, zip_key
+from desktop.store import models as m
+
+ADDRESS_THRESHOLD = 90.0
+NAME_THRESHOLD = 80.0
+# How the per-field scores weigh in the ranking score (zip always matches: it is the blocking key).
+WEIGHTS = {"address1": 0.5, "name": 0.4, "zip": 0.1}
+
+
+def name_similarity(a: str, b: str | None) -> float:
+    if not a or not b:
+        return 0.0
+    return float(fuzz.token_sort_ratio(a, normalize_name(b)))
+
+
+def find_customer_match(
+    session: Session,
+    name: str | None,
+    zip_code: str | None,
+    address1: str | None,
+    *,
+    limit: int = 10,
+    exclude_customer_id: int | None = None,
+) -> list[MatchCandidate]:
+    """Ranked candidates (best first, one per customer). Empty when zip or address1 is missing."""
+    key = zip_key(zip_code)
+    wanted_address = normalize_address_text(address1)
+    wanted_name = normalize_name(name)
+    if not key or not wanted_address:
+        return []
+    stmt = (
+        select(
+            m.Address.id, m.Address.address1, m.Address.city, m.Address.zip,
+            m.Customer.id, m.Customer.name, m.Customer.company, m.Customer.email, m.Customer.archived_at,
+        )
+        .join(m.Customer, m.Customer.id == m.Address.customer_id)
+        .where(m.Address.zip_key == key)
+    )
+    if exclude_customer_id is not None:
+        stmt = stmt.where(m.Customer.id != exclude_customer_id)
+    best: dict[int, MatchCandidate] = {}
+    for address_id, a1, city, zip_, customer_id, c_name, company, email, archived_at in session.execute(stmt):
+        address_score = fuzz.ratio(wanted_address, normalize_address_text(a1), score_cutoff=ADDRESS_THRESHOLD)
+        if not address_score:
+            continue
+        name_score = max(name_similarity(wanted_name, c_name), name_similarity(wanted_name, company))
+        if name_score < NAME_THRESHOLD:
+            continue
+        score = (
+            WEIGHTS["address1"] * address_score + WEIGHTS["name"] * name_score + WEIGHTS["zip"] * 100.0
+        )
+        candidate = MatchCandidate(
+            customer_id=customer_id, name=c_name, company=company, email=email, address_id=address_id,
+            address1=a1, city=city, zip=zip_, archived=archived_at is not None,
+            name_score=round(name_score, 1), address1_score=round(float(address_score), 1),
+            zip_score=100.0, score=round(score, 1),
+        )
+        if customer_id not in best or best[customer_id].score < candidate.score:
+            best[customer_id] = candidate
+    ranked = sorted(best.values(), key=lambda c: (-c.score, c.customer_id))
+    return ranked[:limit]

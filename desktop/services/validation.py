@@ -1,0 +1,247 @@
+"""Field rules shared by the services, the customer form and the import: one place, one wording.
+
+Every text is trimmed (empty becomes None), limited in length and refused if it carries NUL or other
+control characters. Emails are checked by `email-validator` (syntax only, no DNS), countries by
+`pycountry`, phone numbers by `phonenumbers`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import phonenumbers
+import pycountry
+from email_validator import EmailNotValidError, validate_email
+
+from desktop.services.errors import FieldError, ValidationError
+from desktop.store import models as m
+
+CUSTOMER_FIELDS: dict[str, int] = {
+    "name": m.NAME_LEN,
+    "company": m.COMPANY_LEN,
+    "email": m.EMAIL_LEN,
+    "phone": m.PHONE_LEN,
+    "fax": m.PHONE_LEN,
+    "notes": m.NOTES_LEN,
+}
+CUSTOMER_REFERENCES = ("default_sales_rep_id",)
+# Default settings: only on update (DESIGN §2 item 2).
+DEFAULT_SETTINGS = (
+    "product_pricing_tier_id",
+    "store_id",
+    "warehouse_id",
+    "shipping_method_domestic_id",
+    "shipping_method_international_id",
+)
+LOCATION_FIELDS: dict[str, int] = {
+    "address1": m.ADDRESS_LINE_LEN,
+    "address2": m.ADDRESS_LINE_LEN,
+    "address3": m.ADDRESS_LINE_LEN,
+    "city": m.CITY_LEN,
+    "province": m.PROVINCE_LEN,
+    "province_code": m.PROVINCE_CODE_LEN,
+    "zip": m.ZIP_LEN,
+    "country": m.COUNTRY_LEN,
+    "country_code": m.COUNTRY_CODE_LEN,
+}
+ADDRESS_FIELDS: dict[str, int] = {
+    "label": m.LABEL_LEN,
+    "name": m.NAME_LEN,
+    "company": m.COMPANY_LEN,
+    "email": m.EMAIL_LEN,
+    "phone": m.PHONE_LEN,
+    **LOCATION_FIELDS,
+}
+FIELD_LABELS = {
+    "name": "Name", "company": "Company", "email": "Email", "phone": "Phone", "fax": "Fax",
+    "notes": "Notes", "label": "Label", "address1": "Address 1", "address2": "Address 2",
+    "address3": "Address 3", "city": "City", "province": "Province", "province_code": "Province code",
+    "zip": "Zip", "country": "Country", "country_code": "Country code",
+}
+
+# C0 and C1 controls and DEL; tab and newlines are allowed only in multi-line fields.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"[\t\r\n\u2028\u2029]")
+_PHONE_CHARS = re.compile(r"^[0-9+()\-.\s/]*(?:\s*(?:x|ext\.?|extension)\s*\d+)?$", re.IGNORECASE)
+_ZIP_CHARS = re.compile(r"^[0-9A-Za-z][0-9A-Za-z \-]*$")
+MULTILINE_FIELDS = frozenset({"notes"})
+
+
+class Cleaner:
+    """Collects field errors while cleaning a mapping of raw values."""
+
+    def __init__(self, prefix: str = ""):
+        self.prefix = prefix
+        self.errors: list[FieldError] = []
+
+    def error(self, field: str, message: str) -> None:
+        self.errors.append(FieldError(self.prefix + field, message))
+
+    def text(self, field: str, value: Any, max_len: int) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            value = str(value)
+        value = value.strip()
+        if not value:
+            return None
+        if "\x00" in value:
+            self.error(field, "contains a NUL character")
+            return None
+        if _CONTROL.search(value) or (field not in MULTILINE_FIELDS and _LINE_BREAKS.search(value)):
+            self.error(field, "contains control characters or line breaks")
+            return None
+        if len(value) > max_len:
+            self.error(field, f"is {len(value):,} characters long; at most {max_len:,} allowed")
+            return None
+        return value
+
+    def email(self, field: str, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            result = validate_email(value, check_deliverability=False)
+        except EmailNotValidError as exc:
+            self.error(field, f"is not a valid email address ({exc})")
+            return None
+        return result.normalized
+
+    def phone(self, field: str, value: str | None, country_code: str | None) -> str | None:
+        if value is None:
+            return None
+        if not _PHONE_CHARS.match(value) or sum(ch.isdigit() for ch in value) < 3:
+            self.error(field, "is not a phone number")
+            return None
+        if value.startswith("+") or country_code:
+            try:
+                number = phonenumbers.parse(value, None if value.startswith("+") else country_code)
+            except phonenumbers.NumberParseException:
+                self.error(field, "is not a phone number")
+                return None
+            if not phonenumbers.is_possible_number(number):
+                self.error(field, "is not a possible phone number for its country")
+                return None
+        return value
+
+    def reference(self, field: str, value: Any) -> int | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
+            self.error(field, "must be a record id")
+            return None
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            self.error(field, "must be a record id")
+            return None
+        if number <= 0:
+            self.error(field, "must be a record id")
+            return None
+        return number
+
+
+def country_from_input(c: Cleaner, prefix: str, values: dict[str, Any]) -> None:
+    """Fill country_code from a country name (or the name from the code); refuse unknown codes."""
+    code, name = values.get("country_code"), values.get("country")
+    if code:
+        country = pycountry.countries.get(alpha_2=code.upper())
+        if country is None:
+            c.error(prefix + "country_code", f"{code!r} is not an ISO 3166-1 country code")
+            values["country_code"] = None
+            return
+        values["country_code"] = country.alpha_2
+        if not name:
+            values["country"] = getattr(country, "common_name", None) or country.name
+    elif name:
+        try:
+            country = pycountry.countries.lookup(name)
+        except LookupError:
+            return  # a free-text country the clerk typed; kept as written, no code
+        values["country_code"] = country.alpha_2
+
+
+def _reject_unknown(c: Cleaner, data: Mapping[str, Any], allowed: set[str]) -> None:
+    for key in data:
+        if key not in allowed:
+            c.error(key, "is not a field that can be set here")
+
+
+def clean_location(c: Cleaner, data: Mapping[str, Any], fields: Mapping[str, int]) -> dict[str, Any]:
+    values = {f: c.text(f, data[f], n) for f, n in fields.items() if f in data}
+    if values.get("email"):
+        values["email"] = c.email("email", values["email"])
+    if "country_code" in values or "country" in values:
+        country_from_input(c, "", values)
+    if values.get("zip") and not _ZIP_CHARS.match(values["zip"]):
+        c.error("zip", "may contain only letters, digits, spaces and hyphens")
+        values["zip"] = None
+    if values.get("phone"):
+        values["phone"] = c.phone("phone", values["phone"], values.get("country_code"))
+    return values
+
+
+def clean_address(data: Mapping[str, Any], *, prefix: str = "", partial: bool = False) -> dict[str, Any]:
+    """Clean an address mapping (for add/edit). Unknown keys are refused; at least one location field."""
+    c = Cleaner(prefix)
+    allowed = set(ADDRESS_FIELDS) | {"is_default_shipping", "is_default_billing"}
+    _reject_unknown(c, data, allowed)
+    values = clean_location(c, {k: v for k, v in data.items() if k in ADDRESS_FIELDS}, ADDRESS_FIELDS)
+    for flag in ("is_default_shipping", "is_default_billing"):
+        if flag in data:
+            values[flag] = bool(data[flag])
+    if not partial and not any(values.get(f) for f in LOCATION_FIELDS):
+        c.error("address1", "an address needs at least one of address, city, zip or country")
+    if c.errors:
+        raise ValidationError(c.errors)
+    return values
+
+
+def clean_customer(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    """Clean customer input for create (`creating=True`) or a partial update.
+
+    Returns cleaned customer fields; root address fields stay under their own names, and a separate
+    billing address (create only) under `default_billing_address`.
+    """
+    c = Cleaner()
+    allowed = set(CUSTOMER_FIELDS) | set(CUSTOMER_REFERENCES) | set(LOCATION_FIELDS)
+    if creating:
+        allowed.add("default_billing_address")
+        for key in DEFAULT_SETTINGS:
+            if key in data:
+                c.error(key, "default settings can only be set when editing an existing customer")
+    else:
+        allowed |= set(DEFAULT_SETTINGS)
+    _reject_unknown(c, {k: v for k, v in data.items() if k not in DEFAULT_SETTINGS}, allowed)
+
+    values: dict[str, Any] = {f: c.text(f, data[f], n) for f, n in CUSTOMER_FIELDS.items() if f in data}
+    if (creating or "name" in data) and not values.get("name"):
+        if not any(e.field == "name" for e in c.errors):
+            c.error("name", "is required")
+    if values.get("email"):
+        values["email"] = c.email("email", values["email"])
+    location = clean_location(c, {k: data[k] for k in LOCATION_FIELDS if k in data}, LOCATION_FIELDS)
+    for phone_field in ("phone", "fax"):
+        if values.get(phone_field):
+            values[phone_field] = c.phone(phone_field, values[phone_field], location.get("country_code"))
+    for ref in (*CUSTOMER_REFERENCES, *(() if creating else DEFAULT_SETTINGS)):
+        if ref in data:
+            values[ref] = c.reference(ref, data[ref])
+    values.update(location)
+
+    billing = data.get("default_billing_address") if creating else None
+    if billing is not None:
+        if not isinstance(billing, Mapping):
+            c.error("default_billing_address", "must be an address")
+        else:
+            try:
+                values["default_billing_address"] = clean_address(
+                    billing, prefix="default_billing_address."
+                )
+            except ValidationError as exc:
+                c.errors.extend(exc.errors)
+    if c.errors:
+        raise ValidationError(c.errors)
+    return values
