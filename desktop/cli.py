@@ -1,0 +1,161 @@
+"""The `customer-desk` command line: opens the GUI, or runs `demo`, `export` and `find-match` on the same
+store. Bad input ends with one clear line on stderr and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from desktop import __version__, logs
+from desktop.store.engine import Database, StoreError, open_database, resolve_database_url
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+log = logging.getLogger("desktop.cli")
+
+
+class CommandError(Exception):
+    """A failure to report as one line (exit 1)."""
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="customer-desk",
+        description="Customer Desk: keep your company's customers. Without a command, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"customer-desk {__version__}")
+    parser.add_argument(
+        "--database", metavar="URL",
+        help="SQLAlchemy URL or SQLite file path (default: $CUSTOMER_DESK_DATABASE_URL, then the app's "
+             "setting, then an SQLite file in your data folder)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="fill the store with fictional sample data")
+    demo.add_argument("--customers", type=_positive, required=True, metavar="N")
+    demo.add_argument("--seed", type=int, default=1, metavar="S")
+
+    export = commands.add_parser("export", help="write customers to a CSV file ('-' for standard output)")
+    export.add_argument("file", metavar="FILE")
+    export.add_argument("--search", metavar="TEXT")
+    export.add_argument("--archived", choices=("active", "archived", "all"), default="active")
+    export.add_argument("--bom", action="store_true", help="start the file with a UTF-8 BOM (for Excel)")
+
+    match = commands.add_parser("find-match", help="rank existing customers that look like this one")
+    match.add_argument("--name", required=True, metavar="N")
+    match.add_argument("--zip", required=True, metavar="Z")
+    match.add_argument("--address1", required=True, metavar="A")
+    match.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parser
+
+
+def _open(args: argparse.Namespace) -> Database:
+    return open_database(resolve_database_url(args.database))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from desktop.services.demo import seed_demo
+
+    db = _open(args)
+    try:
+        def progress(done: int, total: int) -> None:
+            print(f"\r{done:,} of {total:,} customers", end="", file=sys.stderr, flush=True)
+
+        with db.engine.begin() as conn:
+            summary = seed_demo(conn, args.customers, seed=args.seed, progress=progress)
+        print(file=sys.stderr)
+        for table, count in asdict(summary).items():
+            if isinstance(count, int):
+                print(f"{table}: {count:,}")
+    finally:
+        db.dispose()
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from desktop.services.export import export_customers
+    from desktop.services.customer_list import CustomerQuery
+
+    db = _open(args)
+    try:
+        query = CustomerQuery(search=args.search, archived=args.archived, sort="id")
+        with db.read() as session:
+            count = export_customers(session, query, args.file, bom=args.bom)
+    except OSError as exc:
+        raise CommandError(f"Cannot write {args.file}: {exc.strerror or exc}") from exc
+    finally:
+        db.dispose()
+    if args.file != "-":
+        print(f"Exported {count:,} customers to {args.file}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_find_match(args: argparse.Namespace) -> int:
+    from desktop.services.matching import find_customer_match
+
+    db = _open(args)
+    try:
+        with db.read() as session:
+            candidates = find_customer_match(session, args.name, args.zip, args.address1)
+    finally:
+        db.dispose()
+    if args.json:
+        print(json.dumps([asdict(c) for c in candidates], indent=2))
+        return EXIT_OK
+    if not candidates:
+        print("No matching customers.")
+        return EXIT_OK
+    print(f"{'score':>5}  {'name':>4}  {'addr':>4}  {'id':>8}  customer / address")
+    for c in candidates:
+        who = c.name + (f" ({c.company})" if c.company else "") + (" [archived]" if c.archived else "")
+        print(f"{c.score:5.1f}  {c.name_score:4.0f}  {c.address1_score:4.0f}  {c.customer_id:>8}  {who}")
+        print(f"{'':33}{c.address1 or ''}, {c.city or ''} {c.zip or ''}")
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    try:
+        from desktop.ui.app import run_app
+    except ImportError as exc:
+        raise CommandError(f"The window cannot open: Qt is not available ({exc}).") from exc
+    return run_app(args.database)
+
+
+COMMANDS = {"demo": cmd_demo, "export": cmd_export, "find-match": cmd_find_match, None: cmd_gui}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    log_path = logs.setup()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from desktop.services.errors import DomainError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (StoreError, CommandError, DomainError) as exc:
+        print(f"customer-desk: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("customer-desk: interrupted; nothing was changed.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+        log.error("unexpected error", exc_info=True)
+        where = f" (details in {log_path})" if log_path else ""
+        print(f"customer-desk: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        return EXIT_ERROR
