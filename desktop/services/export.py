@@ -1,7 +1,7 @@
 """Export customers to CSV: streamed in keyset chunks, safe to open in a spreadsheet.
 
 Cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or carriage return) are
-prefixed with a single quote. The file is written next to its target and renamed at the end, so a failed
+prefixed with a single quote. A file is written next to its target and renamed at the end, so a failed
 export never leaves half a file behind.
 """
 
@@ -60,6 +60,10 @@ def export_customers(session: Session, query: CustomerQuery, target: str | os.Pa
         sys.stdout.reconfigure(newline="")  # type: ignore[union-attr]
         return write_csv(rows, sys.stdout)
     path = Path(target)
+    if path.exists() and not path.is_file():
+        # A device or a pipe (e.g. /dev/null, a FIFO): write straight into it, never replace it.
+        with open(path, "w", encoding=encoding, newline="") as stream:
+            return write_csv(rows, stream)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "w", encoding=encoding, newline="") as stream:
