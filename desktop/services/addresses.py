@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from desktop.services import changelog
 from desktop.services.errors import (
@@ -16,10 +17,12 @@ from desktop.services.errors import (
     ConflictError,
     DefaultAddressInUse,
     DomainError,
+    FieldError,
     NotFound,
+    ValidationError,
 )
 from desktop.services.normalize import address_dedup_key, zip_key
-from desktop.services.validation import ADDRESS_FIELDS, LOCATION_FIELDS, clean_address
+from desktop.services.validation import ADDRESS_FIELDS, EMPTY_ADDRESS, LOCATION_FIELDS, clean_address
 from desktop.store import models as m
 
 
@@ -111,18 +114,35 @@ def new_address(session: Session, customer: m.Customer, values: Mapping[str, Any
 def _customer(session: Session, customer_id: int, *, lock: bool = False) -> m.Customer:
     stmt = select(m.Customer).where(m.Customer.id == customer_id)
     if lock:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     customer = session.scalars(stmt).first()
     if customer is None:
         raise NotFound("customer", customer_id)
     return customer
 
 
-def _address(session: Session, address_id: int) -> m.Address:
-    address = session.get(m.Address, address_id)
+def _address_for_write(
+    session: Session, address_id: int, expected_version: int | None
+) -> tuple[m.Address, m.Customer]:
+    """The address and its customer, the customer row locked first, then the address read fresh."""
+    customer_id = session.scalar(select(m.Address.customer_id).where(m.Address.id == address_id))
+    if customer_id is None:
+        raise NotFound("address", address_id)
+    customer = _customer(session, customer_id, lock=True)
+    address = session.scalars(
+        select(m.Address).where(m.Address.id == address_id).execution_options(populate_existing=True)
+    ).first()
     if address is None:
         raise NotFound("address", address_id)
-    return address
+    _check_version("address", address_id, address.version, expected_version)
+    return address, customer
+
+
+def _flush(session: Session, address_id: int) -> None:
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise ConflictError("address", address_id) from exc
 
 
 def _check_version(entity: str, entity_id: int, actual: int, expected: int | None) -> None:
@@ -164,11 +184,11 @@ def update_address(
     session: Session, address_id: int, data: Mapping[str, Any], *, expected_version: int | None = None
 ) -> AddressView:
     values = clean_address(data, partial=True)
-    address = _address(session, address_id)
-    _check_version("address", address_id, address.version, expected_version)
-    customer = _customer(session, address.customer_id, lock=True)
+    address, customer = _address_for_write(session, address_id, expected_version)
     before = address_values(address)
     merged = {**before, **{k: v for k, v in values.items() if k in ADDRESS_FIELDS}}
+    if not any(merged.get(f) for f in LOCATION_FIELDS):
+        raise ValidationError([FieldError("address1", EMPTY_ADDRESS)])
     same = find_same(session, customer.id, merged, exclude_id=address.id)
     if same is not None:
         raise DuplicateAddress(view(same, customer))
@@ -180,15 +200,13 @@ def update_address(
         _set_default(session, customer, address, "shipping")
     if values.get("is_default_billing"):
         _set_default(session, customer, address, "billing")
-    session.flush()
+    _flush(session, address_id)
     return view(address, customer)
 
 
 def delete_address(session: Session, address_id: int, *, expected_version: int | None = None) -> None:
     """Delete an address that is neither the default shipping nor the default billing address."""
-    address = _address(session, address_id)
-    _check_version("address", address_id, address.version, expected_version)
-    customer = _customer(session, address.customer_id, lock=True)
+    address, customer = _address_for_write(session, address_id, expected_version)
     roles = [
         role for role, default_id in (
             ("shipping", customer.default_shipping_address_id),
@@ -200,7 +218,7 @@ def delete_address(session: Session, address_id: int, *, expected_version: int |
     changelog.record(session, "address", address.id, "delete",
                      changelog.diff(address_values(address), {f: None for f in ADDRESS_FIELDS}))
     session.delete(address)
-    session.flush()
+    _flush(session, address_id)
 
 
 def set_default_address(session: Session, customer_id: int, address_id: int, role: str) -> AddressView:

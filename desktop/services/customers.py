@@ -127,7 +127,7 @@ class BulkResult:
 def _load(session: Session, customer_id: int, *, lock: bool = False) -> m.Customer:
     stmt = select(m.Customer).where(m.Customer.id == customer_id)
     if lock:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     customer = session.scalars(stmt).first()
     if customer is None:
         raise NotFound("customer", customer_id)
@@ -290,6 +290,8 @@ def update_customer(
                 changelog.record(session, "address", shipping.id, "update", address_changes)
                 changes.update({f"shipping.{k}": v for k, v in address_changes.items()})
     if changes:
+        # An edit of the default shipping address is an edit of the customer too: its version moves on.
+        customer.updated_at = m.utcnow()
         _flush(session, customer)
         changelog.record(session, "customer", customer.id, "update", changes)
     return _detail(session, customer)

@@ -68,6 +68,7 @@ _LINE_BREAKS = re.compile(r"[\t\r\n\u2028\u2029]")
 _PHONE_CHARS = re.compile(r"^[0-9+()\-.\s/]*(?:\s*(?:x|ext\.?|extension)\s*\d+)?$", re.IGNORECASE)
 _ZIP_CHARS = re.compile(r"^[0-9A-Za-z][0-9A-Za-z \-]*$")
 MULTILINE_FIELDS = frozenset({"notes"})
+EMPTY_ADDRESS = "an address needs at least one of address, city, zip or country"
 
 
 class Cleaner:
@@ -159,7 +160,8 @@ def country_from_input(c: Cleaner, prefix: str, values: dict[str, Any]) -> None:
         try:
             country = pycountry.countries.lookup(name)
         except LookupError:
-            return  # a free-text country the clerk typed; kept as written, no code
+            values["country_code"] = None  # a free-text country the clerk typed: kept as written, no code
+            return
         values["country_code"] = country.alpha_2
 
 
@@ -193,7 +195,7 @@ def clean_address(data: Mapping[str, Any], *, prefix: str = "", partial: bool = 
         if flag in data:
             values[flag] = bool(data[flag])
     if not partial and not any(values.get(f) for f in LOCATION_FIELDS):
-        c.error("address1", "an address needs at least one of address, city, zip or country")
+        c.error("address1", EMPTY_ADDRESS)
     if c.errors:
         raise ValidationError(c.errors)
     return values

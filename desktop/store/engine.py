@@ -48,7 +48,7 @@ def parse_url(raw: str) -> URL:
         return make_url(f"sqlite:///{Path(raw).expanduser()}")
     try:
         url = make_url(raw)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:
         raise StoreError(f"Not a database URL: {raw!r}.") from exc
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
@@ -150,6 +150,8 @@ def open_database(raw_url: str, *, migrate: bool = True) -> Database:
         engine = make_engine(url)
     except (ArgumentError, ImportError) as exc:
         raise StoreError(f"Cannot use database {describe_url(url)}: {exc}") from exc
+    except OSError as exc:
+        raise StoreError(f"Cannot open database {describe_url(url)}: {exc.strerror or exc}") from exc
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
