@@ -18,6 +18,7 @@ from sqlalchemy import (
     and_,
     column,
     exists,
+    false,
     func,
     literal,
     or_,
@@ -103,14 +104,14 @@ class CustomerQuery:
         errors = []
         if self.archived not in ARCHIVED_CHOICES:
             errors.append(FieldError("archived", f"must be one of {', '.join(ARCHIVED_CHOICES)}"))
-        if self.sort.lstrip("-") not in SORT_KEYS:
-            errors.append(FieldError("sort", f"cannot sort by {self.sort.lstrip('-')!r}"))
+        if self.sort.removeprefix("-") not in SORT_KEYS:
+            errors.append(FieldError("sort", f"cannot sort by {self.sort.removeprefix('-')!r}"))
         if errors:
             raise ValidationError(errors)
 
     @property
     def sort_column(self) -> str:
-        return self.sort.lstrip("-")
+        return self.sort.removeprefix("-")
 
     @property
     def descending(self) -> bool:
@@ -185,6 +186,19 @@ ROW_COLUMNS = (
 )
 
 
+def contains(dialect: str, column: Any, value: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match. SQLite's LIKE folds only ASCII letters, so a term with other
+    letters ("Ōtaki", "ZOË") is compared through Python's lower() registered on every connection."""
+    if dialect == "sqlite" and not value.isascii():
+        return func.py_lower(column).contains(value.lower(), autoescape=True)
+    return column.icontains(value, autoescape=True)
+
+
+def _has_nul(q: CustomerQuery) -> bool:
+    values = (q.search, *(getattr(q, n) for n in (*TEXT_FILTERS, *ADDRESS_FILTERS)))
+    return any(v and "\x00" in v for v in values)
+
+
 def _tokens(search: str) -> list[str]:
     return [t for t in re.split(r"\s+", search.strip()) if t]
 
@@ -210,13 +224,10 @@ def _search_condition(session: Session, search: str) -> ColumnElement[bool] | No
     else:
         scan_tokens = tokens
     for token in scan_tokens:
-        zip_ids = select(m.Address.id).where(m.Address.zip.icontains(token, autoescape=True))
+        zip_ids = select(m.Address.id).where(contains(dialect, m.Address.zip, token))
         conditions.append(
             or_(
-                C.name.icontains(token, autoescape=True),
-                C.company.icontains(token, autoescape=True),
-                C.email.icontains(token, autoescape=True),
-                C.phone.icontains(token, autoescape=True),
+                *(contains(dialect, column, token) for column in (C.name, C.company, C.email, C.phone)),
                 C.default_shipping_address_id.in_(zip_ids),
             )
         )
@@ -225,6 +236,9 @@ def _search_condition(session: Session, search: str) -> ColumnElement[bool] | No
 
 def filter_conditions(session: Session, q: CustomerQuery) -> list[ColumnElement[bool]]:
     """The WHERE terms for a query (shared by list, count, export and bulk "apply to all")."""
+    if _has_nul(q):
+        return [false()]  # no stored text holds a NUL (validation refuses it): nothing can match
+    dialect = session.get_bind().dialect.name
     where: list[ColumnElement[bool]] = []
     if q.archived == "active":
         where.append(C.archived_at.is_(None))
@@ -237,15 +251,16 @@ def filter_conditions(session: Session, q: CustomerQuery) -> list[ColumnElement[
     for name in TEXT_FILTERS:
         value = getattr(q, name)
         if value:
-            where.append(getattr(C, name).icontains(value.strip(), autoescape=True))
+            where.append(contains(dialect, getattr(C, name), value.strip()))
     for name in ADDRESS_FILTERS:
         value = getattr(q, name)
         if not value:
             continue
         column = getattr(m.Address, name)
-        term = column == value.strip().upper() if name == "country_code" else column.icontains(
-            value.strip(), autoescape=True
-        )
+        if name == "country_code":
+            term = column == value.strip().upper()
+        else:
+            term = contains(dialect, column, value.strip())
         where.append(exists().where(m.Address.customer_id == C.id, term))
     for name, column in (
         ("sales_rep_id", C.default_sales_rep_id),
@@ -358,7 +373,6 @@ def iter_customers(session: Session, q: CustomerQuery, *, chunk: int = 5000) -> 
         if len(rows) < chunk:
             return
         after = rows[-1].cursor
-        session.expunge_all()
 
 
 def matching_ids(session: Session, q: CustomerQuery) -> Select[Any]:

@@ -405,7 +405,10 @@ def _targets(
         return list(session.scalars(matching_ids(session, query or CustomerQuery()).order_by(m.Customer.id)))
     if ids is None:
         raise ValidationError([FieldError("ids", "give the customers to change, or apply_to_all")])
-    return list(dict.fromkeys(int(i) for i in ids))
+    try:
+        return list(dict.fromkeys(int(i) for i in ids))
+    except (TypeError, ValueError):
+        raise ValidationError([FieldError("ids", "must be a list of customer ids")]) from None
 
 
 def _states(session: Session, ids: list[int]) -> dict[int, tuple[str, dt.datetime | None]]:
@@ -497,8 +500,12 @@ def bulk_delete(
     if progress:
         progress(0, len(todo))
     for chunk in _chunks(todo):
-        changelog.record_many(session, "customer", "delete",
-                              ((cid, {"name": [states[cid][0], None]}) for cid in chunk))
+        columns = [getattr(m.Customer, f) for f in CUSTOMER_COLUMNS]
+        before = session.execute(select(m.Customer.id, *columns).where(m.Customer.id.in_(chunk))).all()
+        changelog.record_many(session, "customer", "delete", (
+            (r[0], changelog.diff(dict(zip(CUSTOMER_COLUMNS, r[1:])), dict.fromkeys(CUSTOMER_COLUMNS)))
+            for r in before
+        ))
         _delete_rows(session, chunk)
         done += len(chunk)
         if progress:

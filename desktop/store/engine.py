@@ -66,11 +66,17 @@ def describe_url(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
+def _py_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         # Let SQLAlchemy's "begin" event decide how transactions start (deferred or immediate).
         dbapi_connection.isolation_level = None
+        # SQLite's lower() and LIKE fold ASCII only; searches with other letters use Python's folding.
+        dbapi_connection.create_function("py_lower", 1, _py_lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
