@@ -1,0 +1,74 @@
+"""Every persistent setting of the app, declared once with its type and default, stored in QSettings.
+
+Tests swap the storage for a dict (`Settings(store={})`) so that nothing touches the user's real settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QByteArray, QSettings
+
+T = TypeVar("T")
+
+ORGANIZATION = "Customer Desk"
+APPLICATION = "customer-desk"
+
+
+@dataclass(frozen=True)
+class Option(Generic[T]):
+    key: str
+    type: type
+    default: T
+    doc: str
+
+
+DATABASE_URL = Option[str]("store/database_url", str, "", "database URL (empty: the default SQLite file)")
+WINDOW_GEOMETRY = Option[QByteArray]("window/geometry", QByteArray, QByteArray(), "main window geometry")
+WINDOW_STATE = Option[QByteArray]("window/state", QByteArray, QByteArray(), "main window toolbars/docks")
+SPLITTER_STATE = Option[QByteArray]("window/splitter", QByteArray, QByteArray(), "table / detail splitter")
+TABLE_HEADER = Option[QByteArray]("customers/header", QByteArray, QByteArray(),
+                                  "customer table: column order, widths, hidden columns, sort")
+LAST_FILTER = Option[dict]("customers/filter", dict, {}, "last filter bar values (search, archived, …)")
+STARSHIPIT_BASE_URL = Option[str]("starshipit/base_url", str, "https://api.starshipit.com",
+                                  "Starshipit API base URL")
+
+ALL_OPTIONS = (DATABASE_URL, WINDOW_GEOMETRY, WINDOW_STATE, SPLITTER_STATE, TABLE_HEADER, LAST_FILTER,
+               STARSHIPIT_BASE_URL)
+
+
+class Settings:
+    """Typed access to the options above; backed by QSettings, or by a plain dict in tests."""
+
+    def __init__(self, store: MutableMapping[str, Any] | None = None):
+        self._dict = store
+        self._qsettings = None if store is not None else QSettings(ORGANIZATION, APPLICATION)
+
+    def get(self, option: Option[T]) -> T:
+        if self._dict is not None:
+            return self._dict.get(option.key, option.default)  # type: ignore[no-any-return]
+        assert self._qsettings is not None
+        value = self._qsettings.value(option.key, option.default)
+        if value is None:
+            return option.default
+        if option.type is dict:
+            return value if isinstance(value, dict) else option.default  # type: ignore[return-value]
+        if not isinstance(value, option.type):
+            try:
+                return option.type(value)  # type: ignore[no-any-return]
+            except (TypeError, ValueError):
+                return option.default
+        return value  # type: ignore[no-any-return]
+
+    def set(self, option: Option[T], value: T) -> None:
+        if self._dict is not None:
+            self._dict[option.key] = value
+            return
+        assert self._qsettings is not None
+        self._qsettings.setValue(option.key, value)
+
+    def sync(self) -> None:
+        if self._qsettings is not None:
+            self._qsettings.sync()

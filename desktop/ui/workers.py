@@ -1,0 +1,103 @@
+"""Background work: a plain function `fn(progress) -> result` runs on a pool thread; its progress, result
+and error come back to the GUI thread only through signals. Cancellation is cooperative: `progress()`
+raises `Cancelled` once the clerk pressed Cancel, so the function's transaction rolls back.
+
+Database writes go through one serial pool (one writer at a time); reads and network calls use the global
+pool. Nothing here touches a widget from a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from desktop.services.errors import Cancelled
+
+log = logging.getLogger("desktop.ui.workers")
+
+Progress = Callable[[int, int], None]
+PROGRESS_INTERVAL_S = 0.05  # at most ~20 progress signals a second
+
+
+class Job(QObject):
+    """One piece of background work. Connect to its signals before `start()`."""
+
+    progress = Signal(int, int)
+    finished = Signal(object)  # the function's result
+    failed = Signal(object)  # the exception (Cancelled when cancelled)
+    ended = Signal()  # after finished or failed, always
+
+    def __init__(self, fn: Callable[[Progress], Any], parent: QObject | None = None):
+        super().__init__(parent)
+        self._fn = fn
+        self._cancel = threading.Event()
+        self._last_emit = 0.0
+        self.running = False
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel.is_set()
+
+    def report(self, done: int, total: int) -> None:
+        """The `progress` callable handed to the function (called on the worker thread)."""
+        if self._cancel.is_set():
+            raise Cancelled()
+        now = time.monotonic()
+        if done >= total or now - self._last_emit >= PROGRESS_INTERVAL_S:
+            self._last_emit = now
+            self.progress.emit(done, total)
+
+    def _run(self) -> None:
+        try:
+            if self._cancel.is_set():
+                raise Cancelled()
+            result = self._fn(self.report)
+        except Cancelled as exc:
+            self.failed.emit(exc)
+        except Exception as exc:  # noqa: BLE001 - handed to the GUI thread, which explains it
+            log.error("background job failed", exc_info=True)
+            self.failed.emit(exc)
+        else:
+            self.finished.emit(result)
+        finally:
+            self.running = False
+            self.ended.emit()
+
+
+class _Runnable(QRunnable):
+    def __init__(self, job: Job):
+        super().__init__()
+        self.job = job
+        self.setAutoDelete(True)
+
+    @Slot()
+    def run(self) -> None:
+        self.job._run()
+
+
+class Workers:
+    """The app's pools: `write` runs one job at a time (database writes), `read` runs several."""
+
+    def __init__(self) -> None:
+        self.write_pool = QThreadPool()
+        self.write_pool.setMaxThreadCount(1)
+        self.read_pool = QThreadPool()
+        self.read_pool.setMaxThreadCount(4)
+
+    def start(self, job: Job, *, write: bool = False) -> Job:
+        job.running = True
+        (self.write_pool if write else self.read_pool).start(_Runnable(job))
+        return job
+
+    def wait(self, msecs: int = -1) -> bool:
+        ok_w = self.write_pool.waitForDone(msecs)
+        ok_r = self.read_pool.waitForDone(msecs)
+        return ok_w and ok_r
