@@ -21,7 +21,7 @@ from desktop.services.errors import (
     NotFound,
     ValidationError,
 )
-from desktop.services.normalize import address_dedup_key, zip_key
+from desktop.services.normalize import address_dedup_key, normalize_address_text, zip_key
 from desktop.services.validation import ADDRESS_FIELDS, EMPTY_ADDRESS, LOCATION_FIELDS, clean_address
 from desktop.store import models as m
 
@@ -86,6 +86,7 @@ def apply_values(address: m.Address, values: Mapping[str, Any]) -> None:
         if key in ADDRESS_FIELDS:
             setattr(address, key, value)
     address.zip_key = zip_key(address.zip)
+    address.address1_key = normalize_address_text(address.address1) or None
     address.dedup_key = address_dedup_key({f: getattr(address, f) for f in LOCATION_FIELDS})
 
 

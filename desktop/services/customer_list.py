@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
@@ -280,14 +280,21 @@ def filter_conditions(session: Session, q: CustomerQuery) -> list[ColumnElement[
     return where
 
 
-def _with_joins(stmt: Select[Any]) -> Select[Any]:
-    return (
-        stmt.outerjoin(ShipAddress, ShipAddress.id == C.default_shipping_address_id)
-        .outerjoin(Rep, Rep.id == C.default_sales_rep_id)
-        .outerjoin(Tier, Tier.id == C.product_pricing_tier_id)
-        .outerjoin(StoreA, StoreA.id == C.store_id)
-        .outerjoin(WarehouseA, WarehouseA.id == C.warehouse_id)
-    )
+# Each joined table, how it joins, and which sort keys need it inside the page query.
+JOINS = (
+    (ShipAddress, ShipAddress.id == C.default_shipping_address_id, ("city", "province", "zip", "country_code")),
+    (Rep, Rep.id == C.default_sales_rep_id, ("sales_rep",)),
+    (Tier, Tier.id == C.product_pricing_tier_id, ("pricing_tier",)),
+    (StoreA, StoreA.id == C.store_id, ("store",)),
+    (WarehouseA, WarehouseA.id == C.warehouse_id, ("warehouse",)),
+)
+
+
+def _with_joins(stmt: Select[Any], only_for: str | None = None) -> Select[Any]:
+    for target, onclause, sort_keys in JOINS:
+        if only_for is None or only_for in sort_keys:
+            stmt = stmt.outerjoin(target, onclause)
+    return stmt
 
 
 def _ordered(q: CustomerQuery) -> tuple[ColumnElement[Any], list[ColumnElement[Any]]]:
@@ -314,19 +321,44 @@ def _check_limit(limit: int) -> None:
         raise ValidationError([FieldError("limit", f"must be between 1 and {MAX_LIMIT}")])
 
 
-def rows_query(session: Session, q: CustomerQuery) -> tuple[Select[Any], ColumnElement[Any]]:
+def _window(
+    session: Session,
+    q: CustomerQuery,
+    *,
+    limit: int,
+    after: Cursor | None = None,
+    offset: int = 0,
+    with_total: bool = False,
+) -> tuple[list[CustomerRow], int | None]:
+    """One window of rows. The ids are chosen, sorted and limited first (touching only what the filter
+    and the sort need); the display columns are joined to those few rows only (a deferred join).
+    With `with_total`, the total count comes from the same pass (window function)."""
     key, order = _ordered(q)
-    stmt = _with_joins(select(*ROW_COLUMNS, key.label("sort_value"))).where(*filter_conditions(session, q))
-    return stmt.order_by(*order), key
+    columns: list[Any] = [C.id.label("id"), key.label("sort_value")]
+    if with_total:
+        columns.append(func.count().over().label("total"))
+    inner = _with_joins(select(*columns).select_from(C), only_for=q.sort_column)
+    inner = inner.where(*filter_conditions(session, q))
+    if after is not None:
+        inner = inner.where(_keyset(q, key, after))
+    page = inner.order_by(*order).offset(offset or None).limit(limit).subquery("page")
+    outer_columns: list[Any] = [*ROW_COLUMNS, page.c.sort_value]
+    if with_total:
+        outer_columns.append(page.c.total)
+    direction = (lambda c: c.desc()) if q.descending else (lambda c: c.asc())
+    stmt = _with_joins(select(*outer_columns).select_from(page.join(C, C.id == page.c.id)))
+    stmt = stmt.order_by(direction(page.c.sort_value), direction(page.c.id))
+    result = session.execute(stmt).all()
+    total: int | None = None
+    if with_total:
+        total = int(result[0].total) if result else 0
+    rows = [CustomerRow(**{k: v for k, v in r._mapping.items() if k != "total"}) for r in result]
+    return rows, total
 
 
 def count_customers(session: Session, q: CustomerQuery) -> int:
     stmt = select(func.count()).select_from(C).where(*filter_conditions(session, q))
     return int(session.execute(stmt).scalar_one())
-
-
-def _to_rows(result: Sequence[Any]) -> list[CustomerRow]:
-    return [CustomerRow(**row._mapping) for row in result]
 
 
 def list_customers(
@@ -339,11 +371,12 @@ def list_customers(
 ) -> CustomerPage:
     """A keyset window of `limit` rows after `after` (None = from the top), with the filtered total."""
     _check_limit(limit)
-    stmt, key = rows_query(session, q)
-    if after is not None:
-        stmt = stmt.where(_keyset(q, key, after))
-    rows = _to_rows(session.execute(stmt.limit(limit)).all())
-    total = count_customers(session, q) if with_total else -1
+    # A search narrows the set first, so counting in the same pass is cheapest; without one, the page
+    # walks an index in order and stops early, and the count is a separate index-only query.
+    in_one_pass = with_total and after is None and bool(q.search and q.search.strip())
+    rows, total = _window(session, q, limit=limit, after=after, with_total=in_one_pass)
+    if total is None:
+        total = count_customers(session, q) if with_total else -1
     next_cursor = rows[-1].cursor if len(rows) == limit else None
     return CustomerPage(rows=rows, total=total, next_cursor=next_cursor)
 
@@ -355,8 +388,7 @@ def list_customers_page(
     _check_limit(limit)
     if page < 1:
         raise ValidationError([FieldError("page", "must be 1 or more")])
-    stmt, _key = rows_query(session, q)
-    rows = _to_rows(session.execute(stmt.offset((page - 1) * limit).limit(limit)).all())
+    rows, _ = _window(session, q, limit=limit, offset=(page - 1) * limit)
     total = count_customers(session, q)
     return CustomerPage(rows=rows, total=total, next_cursor=rows[-1].cursor if len(rows) == limit else None)
 
@@ -365,10 +397,7 @@ def iter_customers(session: Session, q: CustomerQuery, *, chunk: int = 5000) -> 
     """Every matching row in the query's order, fetched in keyset chunks (constant memory)."""
     after: Cursor | None = None
     while True:
-        stmt, key = rows_query(session, q)
-        if after is not None:
-            stmt = stmt.where(_keyset(q, key, after))
-        rows = _to_rows(session.execute(stmt.limit(chunk)).all())
+        rows, _ = _window(session, q, limit=chunk, after=after)
         yield from rows
         if len(rows) < chunk:
             return

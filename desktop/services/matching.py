@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from desktop.services.errors import MatchCandidate
 from desktop.services.normalize import normalize_address_text, normalize_name, zip_key
@@ -42,20 +42,31 @@ def find_customer_match(
     if not key or not wanted_address:
         return []
     stmt = (
+        select(m.Address.id, m.Address.address1_key)
+        .where(m.Address.zip_key == key)
+    )
+    if exclude_customer_id is not None:
+        stmt = stmt.where(m.Address.customer_id != exclude_customer_id)
+    block = session.execute(stmt).all()
+    # One C call scores the whole zip block; only the few addresses over the threshold go further.
+    scores = process.extract(
+        wanted_address, {address_id: key_text or "" for address_id, key_text in block},
+        scorer=fuzz.ratio, score_cutoff=ADDRESS_THRESHOLD, limit=None,
+    )
+    if not scores:
+        return []
+    address_scores = {address_id: float(score) for _text, score, address_id in scores}
+    details = session.execute(
         select(
             m.Address.id, m.Address.address1, m.Address.city, m.Address.zip,
             m.Customer.id, m.Customer.name, m.Customer.company, m.Customer.email, m.Customer.archived_at,
         )
         .join(m.Customer, m.Customer.id == m.Address.customer_id)
-        .where(m.Address.zip_key == key)
+        .where(m.Address.id.in_(list(address_scores)))
     )
-    if exclude_customer_id is not None:
-        stmt = stmt.where(m.Customer.id != exclude_customer_id)
     best: dict[int, MatchCandidate] = {}
-    for address_id, a1, city, zip_, customer_id, c_name, company, email, archived_at in session.execute(stmt):
-        address_score = fuzz.ratio(wanted_address, normalize_address_text(a1), score_cutoff=ADDRESS_THRESHOLD)
-        if not address_score:
-            continue
+    for address_id, a1, city, zip_, customer_id, c_name, company, email, archived_at in details:
+        address_score = address_scores[address_id]
         name_score = max(name_similarity(wanted_name, c_name), name_similarity(wanted_name, company))
         if name_score < NAME_THRESHOLD:
             continue
@@ -65,7 +76,7 @@ def find_customer_match(
         candidate = MatchCandidate(
             customer_id=customer_id, name=c_name, company=company, email=email, address_id=address_id,
             address1=a1, city=city, zip=zip_, archived=archived_at is not None,
-            name_score=round(name_score, 1), address1_score=round(float(address_score), 1),
+            name_score=round(name_score, 1), address1_score=round(address_score, 1),
             zip_score=100.0, score=round(score, 1),
         )
         if customer_id not in best or best[customer_id].score < candidate.score:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     func,
     select,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, declared_attr, Mapped, column_property, mapped_column, relationship
 
@@ -189,7 +190,12 @@ class Customer(Versioned, Base):
         Index("ix_customers_name_lower", func.lower(name), "id"),
         Index("ix_customers_created_at", "created_at", "id"),
         Index("ix_customers_updated_at", "updated_at", "id"),
-        Index("ix_customers_archived_at", "archived_at"),
+        # The everyday list (active customers by name) walks this partial index in order and stops early;
+        # without it a planner without statistics would pick an archived_at index and sort a million rows.
+        Index("ix_customers_active_name", func.lower(name), "id",
+              sqlite_where=text("archived_at IS NULL"), postgresql_where=text("archived_at IS NULL")),
+        Index("ix_customers_archived", "archived_at",
+              sqlite_where=text("archived_at IS NOT NULL"), postgresql_where=text("archived_at IS NOT NULL")),
     )
 
 
@@ -213,7 +219,10 @@ class Address(Versioned, Base):
     country: Mapped[str | None] = mapped_column(String(COUNTRY_LEN))
     country_code: Mapped[str | None] = mapped_column(String(COUNTRY_CODE_LEN))
     # Normalised zip (upper case, no spaces, ZIP+4 cut to five digits): the blocking key of Find Match.
-    zip_key: Mapped[str | None] = mapped_column(String(ZIP_LEN), index=True)
+    zip_key: Mapped[str | None] = mapped_column(String(ZIP_LEN))
+    # Normalised address1 (case, punctuation and Street/St-style abbreviations unified): compared by Find
+    # Match without re-normalising every candidate of a zip block.
+    address1_key: Mapped[str | None] = mapped_column(String(ADDRESS_LINE_LEN))
     # Normalised form of the whole address: two addresses of one customer with equal keys are one.
     dedup_key: Mapped[str] = mapped_column(String(KEY_LEN))
 
@@ -221,7 +230,11 @@ class Address(Versioned, Base):
         back_populates="addresses", foreign_keys=[customer_id]
     )
 
-    __table_args__ = (Index("ix_addresses_customer_dedup", "customer_id", "dedup_key"),)
+    __table_args__ = (
+        Index("ix_addresses_customer_dedup", "customer_id", "dedup_key"),
+        # Covers Find Match's block read: the zip's addresses and their normalised address1, index only.
+        Index("ix_addresses_zip_key", "zip_key", "address1_key"),
+    )
 
 
 # --- orders and money ---------------------------------------------------------------------------

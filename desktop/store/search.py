@@ -60,7 +60,7 @@ SELECT c.id, c.name, c.company, c.email, c.phone, a.zip
 FROM customers c LEFT JOIN addresses a ON a.id = c.default_shipping_address_id
 """
 
-_PG_INDEXED = {
+PG_TRIGRAM_INDEXES = {
     "ix_customers_name_trgm": "customers USING gin (name gin_trgm_ops)",
     "ix_customers_company_trgm": "customers USING gin (company gin_trgm_ops)",
     "ix_customers_email_trgm": "customers USING gin (email gin_trgm_ops)",
@@ -77,7 +77,7 @@ def create(conn: Connection) -> None:
         conn.exec_driver_sql(_SQLITE_REBUILD)
     elif conn.dialect.name == "postgresql":
         conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        for name, target in _PG_INDEXED.items():
+        for name, target in PG_TRIGRAM_INDEXES.items():
             conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
 
 
@@ -86,7 +86,7 @@ def drop(conn: Connection) -> None:
         drop_triggers(conn)
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {FTS_TABLE}")
     elif conn.dialect.name == "postgresql":
-        for name in _PG_INDEXED:
+        for name in PG_TRIGRAM_INDEXES:
             conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
 

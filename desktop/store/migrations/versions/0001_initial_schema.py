@@ -154,7 +154,6 @@ def upgrade() -> None:
     *(_address_fks() if _is_sqlite() else []),
     )
     with op.batch_alter_table('customers', schema=None) as batch_op:
-        batch_op.create_index('ix_customers_archived_at', ['archived_at'], unique=False)
         batch_op.create_index('ix_customers_created_at', ['created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_default_billing_address_id'), ['default_billing_address_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_default_sales_rep_id'), ['default_sales_rep_id'], unique=False)
@@ -195,6 +194,7 @@ def upgrade() -> None:
     sa.Column('country', sa.String(length=100), nullable=True),
     sa.Column('country_code', sa.String(length=2), nullable=True),
     sa.Column('zip_key', sa.String(length=20), nullable=True),
+    sa.Column('address1_key', sa.String(length=200), nullable=True),
     sa.Column('dedup_key', sa.String(length=64), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
@@ -206,7 +206,7 @@ def upgrade() -> None:
     with op.batch_alter_table('addresses', schema=None) as batch_op:
         batch_op.create_index('ix_addresses_customer_dedup', ['customer_id', 'dedup_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_addresses_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_addresses_zip_key'), ['zip_key'], unique=False)
+        batch_op.create_index('ix_addresses_zip_key', ['zip_key', 'address1_key'], unique=False)
 
     if not _is_sqlite():
         for name, column in ADDRESS_FKS:
@@ -216,6 +216,11 @@ def upgrade() -> None:
             )
     op.create_index("uq_customers_email_lower", "customers", [sa.text("lower(email)")], unique=True)
     op.create_index("ix_customers_name_lower", "customers", [sa.text("lower(name)"), "id"])
+    active, archived = sa.text("archived_at IS NULL"), sa.text("archived_at IS NOT NULL")
+    op.create_index("ix_customers_active_name", "customers", [sa.text("lower(name)"), "id"],
+                    sqlite_where=active, postgresql_where=active)
+    op.create_index("ix_customers_archived", "customers", ["archived_at"],
+                    sqlite_where=archived, postgresql_where=archived)
 
     op.create_table('sales_orders',
     sa.Column('order_number', sa.String(length=50), nullable=False),
@@ -366,6 +371,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     search.drop(op.get_bind())
+    op.drop_index("ix_customers_archived", table_name="customers")
+    op.drop_index("ix_customers_active_name", table_name="customers")
     op.drop_index("ix_customers_name_lower", table_name="customers")
     op.drop_index("uq_customers_email_lower", table_name="customers")
     if not _is_sqlite():
@@ -405,7 +412,7 @@ def downgrade() -> None:
 
     op.drop_table('sales_orders')
     with op.batch_alter_table('addresses', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_addresses_zip_key'))
+        batch_op.drop_index('ix_addresses_zip_key')
         batch_op.drop_index(batch_op.f('ix_addresses_customer_id'))
         batch_op.drop_index('ix_addresses_customer_dedup')
 
@@ -423,7 +430,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_customers_default_sales_rep_id'))
         batch_op.drop_index(batch_op.f('ix_customers_default_billing_address_id'))
         batch_op.drop_index('ix_customers_created_at')
-        batch_op.drop_index('ix_customers_archived_at')
 
     op.drop_table('customers')
     op.drop_table('warehouses')
