@@ -21,11 +21,34 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/customer-desk demo --customers 2000
 
+# The whole suite (SQLite and PostgreSQL), then the packaged executable's smoke test.
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup
+	$(MAKE) smoke
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
+
+# The desktop bundle (PyInstaller, build.spec): dist/customer-desk/customer-desk.
+PACKAGE_STAMP := $(VENV)/.installed-package
+BUNDLE := dist/customer-desk/customer-desk
+
+.PHONY: package smoke
+
+$(PACKAGE_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,package]'
+	touch $(PACKAGE_STAMP)
+
+package: $(PACKAGE_STAMP)
+	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN build.spec
+
+# The bundle starts, migrates a fresh store, opens the window on it, and opens it again once it exists.
+smoke: package
+	QT_QPA_PLATFORM=offscreen $(BUNDLE) --version
+	store=$$(mktemp -d) && \
+	QT_QPA_PLATFORM=offscreen $(BUNDLE) --database sqlite:///$$store/smoke.sqlite3 --smoke-test && \
+	QT_QPA_PLATFORM=offscreen $(BUNDLE) --database sqlite:///$$store/smoke.sqlite3 --smoke-test && \
+	rm -rf $$store

@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"customer-desk {__version__}")
     parser.add_argument(
+        "--smoke-test", action="store_true",
+        help="open the window on the store, load its first page, close it and exit (0 when all went well)",
+    )
+    parser.add_argument(
         "--database", metavar="URL",
         help="SQLAlchemy URL or SQLite file path (default: $CUSTOMER_DESK_DATABASE_URL, then the app's "
              "setting, then an SQLite file in your data folder)",
@@ -129,6 +133,14 @@ def cmd_find_match(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_smoke_test(args: argparse.Namespace) -> int:
+    try:
+        from desktop.ui.app import run_smoke_test
+    except ImportError as exc:
+        raise CommandError(f"The window cannot open: Qt is not available ({exc}).") from exc
+    return run_smoke_test(args.database)
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from desktop.ui.app import run_app
@@ -147,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop.services.errors import DomainError
 
     try:
+        if args.smoke_test:
+            return cmd_smoke_test(args)
         return COMMANDS[args.command](args)
     except (StoreError, CommandError, DomainError) as exc:
         print(f"customer-desk: {exc}", file=sys.stderr)
