@@ -1,0 +1,189 @@
+"""The clerk's words for every error: `explain` turns an exception into a title and a text, `show_error`
+shows it, `ask` confirms an action, `Banner` shows a message inside a dialog.
+
+`show_error` and `ask` are looked up through this module at call time, so tests monkeypatch them here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
+from desktop.services.addresses import DuplicateAddress
+from desktop.services.errors import (
+    AddressNotOwned,
+    ArchivedCustomer,
+    Cancelled,
+    ConflictError,
+    DefaultAddressInUse,
+    DomainError,
+    DuplicateCustomer,
+    EmailTaken,
+    FieldError,
+    NotDeletable,
+    NotFound,
+    ValidationError,
+)
+from desktop.services.validation import EMPTY_ADDRESS, FIELD_LABELS
+from desktop.store.engine import StoreError
+
+log = logging.getLogger("desktop.ui")
+
+# Fields the validation module has no label for (references and default settings).
+EXTRA_LABELS = {
+    "default_sales_rep_id": "Sales rep",
+    "product_pricing_tier_id": "Pricing tier",
+    "store_id": "Store",
+    "warehouse_id": "Warehouse",
+    "shipping_method_domestic_id": "Domestic shipping",
+    "shipping_method_international_id": "International shipping",
+    "default_billing_address": "Billing address",
+    "ids": "Customers",
+}
+PREFIX_LABELS = {"default_billing_address.": "Billing address"}
+MAX_LISTED = 12  # a message box longer than this is not read
+
+
+def field_label(field: str) -> str:
+    """'default_billing_address.zip' -> 'Billing address, Zip'; unknown names are made readable."""
+    for prefix, label in PREFIX_LABELS.items():
+        if field.startswith(prefix):
+            return f"{label}, {field_label(field[len(prefix):])}"
+    if field in FIELD_LABELS:
+        return FIELD_LABELS[field]
+    if field in EXTRA_LABELS:
+        return EXTRA_LABELS[field]
+    return field.replace("_", " ").capitalize()
+
+
+def field_sentence(error: FieldError) -> str:
+    """'Email is not a valid email address (…)': the label, then the message of the validation rules."""
+    if error.message == EMPTY_ADDRESS:  # about the whole address, not the field it is filed under
+        group = next((label for p, label in PREFIX_LABELS.items() if error.field.startswith(p)), "Address")
+        return f"{group}: {error.message}"
+    return f"{field_label(error.field)} {error.message}"
+
+
+def _bullets(lines: Iterable[str]) -> str:
+    lines = list(lines)
+    shown = [f"• {line}" for line in lines[:MAX_LISTED]]
+    if len(lines) > MAX_LISTED:
+        shown.append(f"… and {len(lines) - MAX_LISTED} more")
+    return "\n".join(shown)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def explain(exc: BaseException) -> tuple[str, str]:
+    """(title, text) for the clerk. Domain errors already say a sentence; this adds the context."""
+    if isinstance(exc, ValidationError):
+        return "Please correct the input", "Some fields need correcting:\n\n" + _bullets(
+            field_sentence(e) for e in exc.errors
+        )
+    if isinstance(exc, DuplicateCustomer):
+        lines = [
+            f"{c.name}{f' ({c.company})' if c.company else ''}, id {c.customer_id}: "
+            f"{', '.join(p for p in (c.address1, c.zip) if p)} — {c.score:.0f}% match"
+            f"{' (archived)' if c.archived else ''}"
+            for c in exc.candidates
+        ]
+        return "Possible duplicate customer", f"{exc}\n\n{_bullets(lines)}"
+    if isinstance(exc, EmailTaken):
+        return "Email already in use", f"{exc} Use another email, or open that customer."
+    if isinstance(exc, ConflictError):
+        return "Changed by someone else", str(exc)
+    if isinstance(exc, NotFound):
+        return "Not found", str(exc)
+    if isinstance(exc, DuplicateAddress):
+        return "Address already exists", str(exc)
+    if isinstance(exc, NotDeletable):
+        return "Cannot delete", str(exc)
+    if isinstance(exc, ArchivedCustomer):
+        return "Customer is archived", str(exc)
+    if isinstance(exc, DefaultAddressInUse):
+        return "Default address", str(exc)
+    if isinstance(exc, AddressNotOwned):
+        return "Wrong customer", str(exc)
+    if isinstance(exc, Cancelled):
+        return "Cancelled", str(exc)
+    if isinstance(exc, DomainError):
+        return "Cannot do that", str(exc)
+    if isinstance(exc, StoreError):
+        return "Database problem", str(exc)
+    if isinstance(exc, (OperationalError, DBAPIError)):
+        return "Database problem", (
+            f"The database could not complete the request: {_first_line(exc)}\n\n"
+            "Nothing was changed. Try again; if it keeps happening, tell whoever looks after the database."
+        )
+    if isinstance(exc, SQLAlchemyError):
+        return "Database problem", (
+            f"The database refused the request: {_first_line(exc)}\n\nNothing was changed."
+        )
+    return "Unexpected problem", (
+        f"Something went wrong ({type(exc).__name__}: {_first_line(exc)}). Nothing was changed.\n\n"
+        "The details were written to the log file."
+    )
+
+
+def show_error(parent: QWidget | None, exc: BaseException) -> None:
+    """Explain `exc` in a message box (modal). Unexpected errors are logged with their traceback."""
+    title, text = explain(exc)
+    if isinstance(exc, DomainError):
+        log.info("%s: %s", type(exc).__name__, exc)
+    else:
+        log.error("unexpected error shown to the clerk", exc_info=exc)
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.exec()
+
+
+def ask(parent: QWidget | None, title: str, text: str, ok_text: str, *, default_ok: bool = False) -> bool:
+    """Confirm an action: True when the clerk pressed `ok_text`. Cancel (and Esc) is the default unless
+    `default_ok`, so a stray Enter never throws work away."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent)
+    ok = box.addButton(ok_text, QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(ok if default_ok else cancel)
+    box.setEscapeButton(cancel)
+    box.exec()
+    return box.clickedButton() is ok
+
+
+class Banner(QFrame):
+    """A message strip inside a dialog (a conflict, a duplicate), with optional buttons on its right."""
+
+    STYLES = {
+        "warning": "background: #fff4ce; color: #3b2f00; border: 1px solid #e0c35a;",
+        "error": "background: #fde7e9; color: #5a0a0f; border: 1px solid #e3a0a6;",
+        "info": "background: #e5f1fb; color: #0b2a45; border: 1px solid #9cc3e5;",
+    }
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setStyleSheet("background: transparent; border: none;")
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(10, 6, 6, 6)
+        self._layout.addWidget(self.label, 1)
+        self.hide()
+
+    def add_button(self, text: str) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setAutoDefault(False)
+        self._layout.addWidget(button)
+        return button
+
+    def show_message(self, text: str, kind: str = "warning") -> None:
+        self.setStyleSheet(f"QFrame#banner {{ {self.STYLES[kind]} border-radius: 3px; }}")
+        self.label.setText(text)
+        self.show()
+
+    def text(self) -> str:
+        return self.label.text() if not self.isHidden() else ""
