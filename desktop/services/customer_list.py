@@ -21,6 +21,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     or_,
     select,
     table,
@@ -47,8 +48,12 @@ C = m.Customer
 _FTS = table(FTS_TABLE, column("rowid"))
 
 
+_EMPTY = literal_column("''")
+
+
 def _text_key(column: Any) -> ColumnElement[Any]:
-    return func.lower(func.coalesce(column, ""))
+    # A literal '' (not a bound parameter), so the expression matches the sort indexes exactly.
+    return func.lower(func.coalesce(column, _EMPTY))
 
 
 # Sortable columns -> the SQL expression the query orders by (text sorts ignore case; NULL sorts as "").
@@ -57,13 +62,13 @@ SORT_KEYS: dict[str, ColumnElement[Any]] = {
     "name": func.lower(C.name),
     "company": _text_key(C.company),
     "email": _text_key(C.email),
-    "phone": func.coalesce(C.phone, ""),
+    "phone": func.coalesce(C.phone, _EMPTY),
     "created_at": C.created_at,
     "updated_at": C.updated_at,
     "city": _text_key(ShipAddress.city),
     "province": _text_key(ShipAddress.province),
-    "zip": func.coalesce(ShipAddress.zip, ""),
-    "country_code": func.coalesce(ShipAddress.country_code, ""),
+    "zip": func.coalesce(ShipAddress.zip, _EMPTY),
+    "country_code": func.coalesce(ShipAddress.country_code, _EMPTY),
     "sales_rep": _text_key(Rep.name),
     "pricing_tier": _text_key(Tier.name),
     "store": _text_key(StoreA.name),
@@ -313,7 +318,10 @@ def _keyset(q: CustomerQuery, key: ColumnElement[Any], after: Cursor) -> ColumnE
         return C.id < after.id if q.descending else C.id > after.id
     position = tuple_(key, C.id)
     mark = tuple_(literal(after.value), literal(after.id))
-    return position < mark if q.descending else position > mark
+    # The plain range term lets SQLite seek the (key, id) index; the row comparison alone makes it scan.
+    if q.descending:
+        return and_(key <= after.value, position < mark)
+    return and_(key >= after.value, position > mark)
 
 
 def _check_limit(limit: int) -> None:

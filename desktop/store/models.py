@@ -188,6 +188,9 @@ class Customer(Versioned, Base):
     __table_args__ = (
         Index("uq_customers_email_lower", func.lower(email), unique=True),
         Index("ix_customers_name_lower", func.lower(name), "id"),
+        # Sort keys of the table's text columns (customer_list.SORT_KEYS), so each sort can walk an index.
+        Index("ix_customers_company_sort", func.lower(func.coalesce(company, "")), "id"),
+        Index("ix_customers_email_sort", func.lower(func.coalesce(email, "")), "id"),
         Index("ix_customers_created_at", "created_at", "id"),
         Index("ix_customers_updated_at", "updated_at", "id"),
         # The everyday list (active customers by name) walks this partial index in order and stops early;

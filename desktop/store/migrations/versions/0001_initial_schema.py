@@ -216,6 +216,8 @@ def upgrade() -> None:
             )
     op.create_index("uq_customers_email_lower", "customers", [sa.text("lower(email)")], unique=True)
     op.create_index("ix_customers_name_lower", "customers", [sa.text("lower(name)"), "id"])
+    op.create_index("ix_customers_company_sort", "customers", [sa.text("lower(coalesce(company, ''))"), "id"])
+    op.create_index("ix_customers_email_sort", "customers", [sa.text("lower(coalesce(email, ''))"), "id"])
     active, archived = sa.text("archived_at IS NULL"), sa.text("archived_at IS NOT NULL")
     op.create_index("ix_customers_active_name", "customers", [sa.text("lower(name)"), "id"],
                     sqlite_where=active, postgresql_where=active)
@@ -372,6 +374,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     search.drop(op.get_bind())
     op.drop_index("ix_customers_archived", table_name="customers")
+    op.drop_index("ix_customers_email_sort", table_name="customers")
+    op.drop_index("ix_customers_company_sort", table_name="customers")
     op.drop_index("ix_customers_active_name", table_name="customers")
     op.drop_index("ix_customers_name_lower", table_name="customers")
     op.drop_index("uq_customers_email_lower", table_name="customers")
