@@ -1,69 +1,42 @@
-"""The application window (a plain main window for now: the workspace arrives with its own issue)."""
+"""Starting the app: the QApplication, the crash hook, the store, the main window; and the smoke test."""
 
 from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop import __version__
 from desktop.store.engine import Database, StoreError, open_database, resolve_database_url
+from desktop.ui import crash
+from desktop.ui.main_window import MainWindow
+from desktop.ui.settings import DATABASE_URL, ORGANIZATION, Settings
 
 
-class MainWindow(QMainWindow):
-    def __init__(self, db: Database):
-        super().__init__()
-        self.db = db
-        self.setWindowTitle(f"Customer Desk — {db.location}")
-        self.resize(1000, 650)
-        self.summary = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(self.summary)
-        self._build_menus()
-        self.refresh()
-
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        refresh = QAction("&Refresh", self, shortcut=QKeySequence.StandardKey.Refresh)
-        refresh.triggered.connect(self.refresh)
-        file_menu.addAction(refresh)
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        about = QAction("&About Customer Desk", self)
-        about.triggered.connect(self.show_about)
-        self.menuBar().addMenu("&Help").addAction(about)
-
-    def refresh(self) -> None:
-        from desktop.services.customer_list import CustomerQuery, count_customers
-
-        with self.db.read() as session:
-            active = count_customers(session, CustomerQuery())
-            archived = count_customers(session, CustomerQuery(archived="archived"))
-        self.summary.setText(f"{active:,} active customers, {archived:,} archived\n\n{self.db.location}")
-        self.statusBar().showMessage(f"{active:,} customers")
-
-    def show_about(self) -> None:
-        QMessageBox.about(
-            self, "About Customer Desk",
-            f"Customer Desk {__version__}\n\nDatabase: {self.db.location} ({self.db.backend})",
-        )
+def _application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("Customer Desk")
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationVersion(__version__)
+    return app  # type: ignore[return-value]
 
 
 def run_app(database: str | None = None) -> int:
-    app = QApplication.instance() or QApplication(sys.argv)
-    app.setApplicationName("Customer Desk")
+    """Open the workspace on the chosen store (see store.engine.resolve_database_url)."""
+    app = _application()
+    crash.install()
+    settings = Settings()
     try:
-        db = open_database(resolve_database_url(database))
+        db = open_database(resolve_database_url(database, settings.get(DATABASE_URL)))
     except StoreError as exc:
         QMessageBox.critical(None, "Customer Desk", str(exc))
         return 1
-    window = MainWindow(db)
+    window = MainWindow(db, settings)
     window.show()
     try:
         return app.exec()
     finally:
+        window.workers.wait(30_000)
         db.dispose()
 
 
@@ -75,12 +48,14 @@ def run_smoke_test(database: str | None = None) -> int:
     """
     import logging
 
-    app = QApplication.instance() or QApplication(sys.argv)
-    app.setApplicationName("Customer Desk")
+    _application()
     db: Database | None = None
     try:
         db = open_database(resolve_database_url(database))
-        window = MainWindow(db)  # loads the first page (refresh) while it is built
+        # A dict instead of QSettings: the smoke test leaves the clerk's saved layout alone.
+        window = MainWindow(db, Settings({}))  # counts and loads the first page while it is built
+        if window.model.total and window.model.customer_row(0) is None:
+            raise RuntimeError("the first page of customers could not be read")
         window.show()
         QApplication.processEvents()
         window.close()
