@@ -21,13 +21,14 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/customer-desk demo --customers 2000
 
-# The whole suite (SQLite and PostgreSQL), then the packaged executable's smoke test.
+# The packaged executable's smoke test, then the whole suite (SQLite and PostgreSQL; its summary closes).
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --dist loadgroup
 	$(MAKE) smoke
+	$(PY) -m pytest -n 2 --dist loadgroup
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+	$(PY) -m benchmarks.ui
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
