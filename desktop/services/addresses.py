@@ -112,7 +112,8 @@ def new_address(session: Session, customer: m.Customer, values: Mapping[str, Any
     return address, True
 
 
-def _customer(session: Session, customer_id: int, *, lock: bool = False) -> m.Customer:
+def load_customer(session: Session, customer_id: int, *, lock: bool = False) -> m.Customer:
+    """The customer row, or NotFound. `lock` takes the row lock (PostgreSQL) and re-reads it fresh."""
     stmt = select(m.Customer).where(m.Customer.id == customer_id)
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
@@ -129,7 +130,7 @@ def _address_for_write(
     customer_id = session.scalar(select(m.Address.customer_id).where(m.Address.id == address_id))
     if customer_id is None:
         raise NotFound("address", address_id)
-    customer = _customer(session, customer_id, lock=True)
+    customer = load_customer(session, customer_id, lock=True)
     address = session.scalars(
         select(m.Address).where(m.Address.id == address_id).execution_options(populate_existing=True)
     ).first()
@@ -152,7 +153,7 @@ def _check_version(entity: str, entity_id: int, actual: int, expected: int | Non
 
 
 def list_addresses(session: Session, customer_id: int) -> list[AddressView]:
-    customer = _customer(session, customer_id)
+    customer = load_customer(session, customer_id)
     addresses = session.scalars(
         select(m.Address).where(m.Address.customer_id == customer_id).order_by(m.Address.id)
     )
@@ -171,7 +172,7 @@ def _set_default(session: Session, customer: m.Customer, address: m.Address, rol
 def add_address(session: Session, customer_id: int, data: Mapping[str, Any]) -> AddressView:
     """Add an address; an equal one (same dedup key) is returned instead, with `duplicate=True`."""
     values = clean_address(data)
-    customer = _customer(session, customer_id, lock=True)
+    customer = load_customer(session, customer_id, lock=True)
     address, created = new_address(session, customer, values)
     if values.get("is_default_shipping") or customer.default_shipping_address_id is None:
         _set_default(session, customer, address, "shipping")
@@ -226,7 +227,7 @@ def set_default_address(session: Session, customer_id: int, address_id: int, rol
     """Make `address_id` the customer's default `role` ("shipping" or "billing") address."""
     if role not in ("shipping", "billing"):
         raise ValueError(role)
-    customer = _customer(session, customer_id, lock=True)
+    customer = load_customer(session, customer_id, lock=True)
     address = session.get(m.Address, address_id)
     if address is None or address.customer_id != customer.id:
         raise AddressNotOwned(address_id, customer_id)

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from desktop.services import changelog
-from desktop.services.addresses import AddressView, address_values, apply_values, new_address, view
+from desktop.services.addresses import (
+    AddressView,
+    address_values,
+    apply_values,
+    load_customer,
+    new_address,
+    view,
+)
 from desktop.services.customer_list import CustomerQuery, matching_ids
 from desktop.services.errors import (
     ArchivedCustomer,
@@ -124,16 +131,6 @@ class BulkResult:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _load(session: Session, customer_id: int, *, lock: bool = False) -> m.Customer:
-    stmt = select(m.Customer).where(m.Customer.id == customer_id)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    customer = session.scalars(stmt).first()
-    if customer is None:
-        raise NotFound("customer", customer_id)
-    return customer
-
-
 def _detail(session: Session, customer: m.Customer) -> CustomerDetail:
     addresses = session.scalars(
         select(m.Address).where(m.Address.customer_id == customer.id).order_by(m.Address.id)
@@ -151,7 +148,7 @@ def _detail(session: Session, customer: m.Customer) -> CustomerDetail:
 
 
 def get_customer(session: Session, customer_id: int) -> CustomerDetail:
-    return _detail(session, _load(session, customer_id))
+    return _detail(session, load_customer(session, customer_id))
 
 
 def _customer_values(customer: m.Customer) -> dict[str, Any]:
@@ -257,7 +254,7 @@ def update_customer(
     `expected_version` is the version the clerk saw; if the row has moved on since, ConflictError.
     """
     values = clean_customer(data, creating=False)
-    customer = _load(session, customer_id, lock=True)
+    customer = load_customer(session, customer_id, lock=True)
     if expected_version is not None and customer.version != expected_version:
         raise ConflictError("customer", customer_id, expected_version, customer.version)
     _check_references(session, values)
@@ -301,7 +298,7 @@ def update_customer(
 
 
 def _set_archived(session: Session, customer_id: int, archived: bool, expected_version: int | None) -> bool:
-    customer = _load(session, customer_id, lock=True)
+    customer = load_customer(session, customer_id, lock=True)
     if expected_version is not None and customer.version != expected_version:
         raise ConflictError("customer", customer_id, expected_version, customer.version)
     if (customer.archived_at is not None) == archived:
@@ -325,7 +322,7 @@ def unarchive_customer(session: Session, customer_id: int, *, expected_version: 
 
 def ensure_active(session: Session, customer_id: int) -> m.Customer:
     """The customer, or ArchivedCustomer (archived customers cannot be given new sales orders)."""
-    customer = _load(session, customer_id)
+    customer = load_customer(session, customer_id)
     if customer.archived_at is not None:
         raise ArchivedCustomer(customer.id, customer.name)
     return customer
@@ -380,7 +377,7 @@ def _delete_rows(session: Session, ids: list[int]) -> None:
 
 def delete_customer(session: Session, customer_id: int, *, expected_version: int | None = None) -> None:
     """Delete a customer and its addresses; refused (NotDeletable) when other records link to it."""
-    customer = _load(session, customer_id, lock=True)
+    customer = load_customer(session, customer_id, lock=True)
     if expected_version is not None and customer.version != expected_version:
         raise ConflictError("customer", customer_id, expected_version, customer.version)
     links = check_deletable(session, [customer_id])[customer_id]

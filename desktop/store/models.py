@@ -135,6 +135,10 @@ class NominalCodeMapping(Versioned, Base):
 # --- customers and addresses --------------------------------------------------------------------
 
 
+def _default_address_fk() -> ForeignKey:
+    return ForeignKey("addresses.id", use_alter=True, deferrable=True, initially="DEFERRED", ondelete="SET NULL")
+
+
 class Customer(Versioned, Base):
     __tablename__ = "customers"
     name: Mapped[str] = mapped_column(String(NAME_LEN))
@@ -153,26 +157,8 @@ class Customer(Versioned, Base):
         ForeignKey("shipping_methods.id")
     )
     # Customer <-> Address is a cycle; these two are deferrable so both rows can go in one transaction.
-    default_shipping_address_id: Mapped[int | None] = mapped_column(
-        ForeignKey(
-            "addresses.id",
-            use_alter=True,
-            deferrable=True,
-            initially="DEFERRED",
-            ondelete="SET NULL",
-        ),
-        index=True,
-    )
-    default_billing_address_id: Mapped[int | None] = mapped_column(
-        ForeignKey(
-            "addresses.id",
-            use_alter=True,
-            deferrable=True,
-            initially="DEFERRED",
-            ondelete="SET NULL",
-        ),
-        index=True,
-    )
+    default_shipping_address_id: Mapped[int | None] = mapped_column(_default_address_fk(), index=True)
+    default_billing_address_id: Mapped[int | None] = mapped_column(_default_address_fk(), index=True)
     archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     notes: Mapped[str | None] = mapped_column(Text)
 
