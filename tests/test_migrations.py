@@ -27,3 +27,9 @@ def test_migrated_schema_matches_the_models(db):
         and not (d[0] == "remove_index" and d[1].name in PG_TRIGRAM_INDEXES)
     ]
     assert diffs == []
+
+
+def test_head_constant_is_alembics_head():
+    from desktop.store.migrate import HEAD, head_revision
+
+    assert head_revision() == HEAD
