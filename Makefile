@@ -53,3 +53,8 @@ smoke: package
 	QT_QPA_PLATFORM=offscreen $(BUNDLE) --database sqlite:///$$store/smoke.sqlite3 --smoke-test && \
 	QT_QPA_PLATFORM=offscreen $(BUNDLE) --database sqlite:///$$store/smoke.sqlite3 --smoke-test && \
 	rm -rf $$store
+
+# PNGs of the main window and each dialog on fictional demo data (offscreen), into docs/.
+.PHONY: screenshots
+screenshots: $(STAMP)
+	$(PY) -m desktop.ui.screenshots docs

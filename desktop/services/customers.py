@@ -331,7 +331,8 @@ def ensure_active(session: Session, customer_id: int) -> m.Customer:
 # --- delete -------------------------------------------------------------------------------------
 
 
-def _chunks(ids: Sequence[int], size: int = CHUNK) -> Iterable[list[int]]:
+def _chunks(ids: Sequence[int], size: int | None = None) -> Iterable[list[int]]:
+    size = size or CHUNK  # read at call time, so a caller (or a test) can change CHUNK
     for start in range(0, len(ids), size):
         yield list(ids[start : start + size])
 

@@ -31,7 +31,12 @@ def run_app(database: str | None = None) -> int:
     except StoreError as exc:
         QMessageBox.critical(None, "Customer Desk", str(exc))
         return 1
-    window = MainWindow(db, settings)
+    try:
+        window = MainWindow(db, settings)
+    except Exception:  # noqa: BLE001 - started from a desktop icon, nobody reads stderr: say it in a dialog
+        crash.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+        db.dispose()
+        return 1
     window.show()
     try:
         return app.exec()

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from types import TracebackType
 
-from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import Qt, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop import logs
@@ -23,39 +24,60 @@ _QT_LEVELS = {
     QtMsgType.QtCriticalMsg: logging.ERROR,
     QtMsgType.QtFatalMsg: logging.CRITICAL,
 }
+MAX_DETAIL_CHARS = 300  # of the exception's own message shown in the dialog (an SQL statement can be long)
 
 # Tests replace this to answer the dialog; it receives (title, text).
-show_dialog = None
+show_dialog: Callable[[str, str], None] | None = None
+_showing = False  # a dialog is open: a second error (one per repaint…) is only logged
 
 
 def _qt_message(kind: QtMsgType, _context: object, message: str) -> None:
     qt_log.log(_QT_LEVELS.get(kind, logging.WARNING), "%s", message)
 
 
+def _summary(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else ""
+    if len(text) > MAX_DETAIL_CHARS:
+        text = text[:MAX_DETAIL_CHARS].rstrip() + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def explain(exc: BaseException) -> tuple[str, str]:
+    """(title, text) for the clerk: what happened and where the details are; never a traceback."""
     if isinstance(exc, DomainError):
         return "Customer Desk", str(exc)
     where = logs.log_file()
     return (
         "Something went wrong",
         "Customer Desk ran into an unexpected problem and could not finish what it was doing. "
-        "Nothing was saved from that action.\n\n"
-        f"{type(exc).__name__}: {exc}\n\nThe details are in the log file:\n{where}",
+        "Nothing was saved from that action; you can carry on working.\n\n"
+        f"What happened: {_summary(exc)}\n\n"
+        f"If it happens again, send the log file to whoever looks after Customer Desk:\n{where}",
     )
 
 
 def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    global _showing
     if issubclass(kind, KeyboardInterrupt):
         sys.__excepthook__(kind, exc, tb)
         return
     log.error("unhandled exception", exc_info=(kind, exc, tb))
-    title, text = explain(exc)
-    if show_dialog is not None:
-        show_dialog(title, text)
+    if _showing:
         return
-    if QApplication.instance() is not None:
-        box = QMessageBox(QMessageBox.Icon.Critical, title, text)
-        box.exec()
+    title, text = explain(exc)
+    _showing = True
+    try:
+        if show_dialog is not None:
+            show_dialog(title, text)
+        elif QApplication.instance() is not None:
+            box = QMessageBox(QMessageBox.Icon.Critical, title, text)
+            box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            box.exec()
+    except Exception:  # noqa: BLE001 - the hook itself must never raise
+        log.error("cannot show the error dialog", exc_info=True)
+    finally:
+        _showing = False
 
 
 def install() -> None:

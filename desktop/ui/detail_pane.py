@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QStackedWidget,
     QTableView,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from desktop.services import addresses as address_service
 from desktop.services import changelog
@@ -28,16 +40,26 @@ from desktop.services.customers import CustomerDetail, get_customer
 from desktop.services.errors import DomainError, NotFound
 from desktop.store import models as m
 from desktop.store.engine import Database
+from desktop.ui import messages
 
 Index = QModelIndex | QPersistentModelIndex
+
+HISTORY_LIMIT = 500
+EMPTY = "—"
+MUTED_STYLE = "color: palette(placeholder-text);"
 
 
 class Role(IntEnum):
     Address = Qt.ItemDataRole.UserRole + 1
 
 
+def local_time(value: dt.datetime) -> dt.datetime:
+    """The store keeps naive UTC; the clerk reads their own day and time."""
+    return value.replace(tzinfo=dt.UTC).astimezone()
+
+
 class AddressTableModel(QAbstractTableModel):
-    COLUMNS = ("Default", "Label", "Address", "City", "Zip", "Country")
+    COLUMNS = ("Default", "Label", "Address")
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -51,30 +73,38 @@ class AddressTableModel(QAbstractTableModel):
     def address(self, row: int) -> AddressView | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
+    def row_of(self, address_id: int) -> int | None:
+        return next((r for r, a in enumerate(self._rows) if a.id == address_id), None)
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.COLUMNS)
 
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
+                and 0 <= section < len(self.COLUMNS)):
             return self.COLUMNS[section]
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         a = self._rows[index.row()]
         if role == Role.Address:
             return a
         if role == Qt.ItemDataRole.DisplayRole:
             if index.column() == 0:
-                marks = [name for flag, name in ((a.is_default_shipping, "Shipping"),
-                                                 (a.is_default_billing, "Billing")) if flag]
-                return " + ".join(marks)
-            lines = ", ".join(p for p in (a.address1, a.address2, a.address3) if p)
-            return (None, a.label, lines, a.city, a.zip, a.country_code or a.country)[index.column()]
+                return default_marks(a)
+            if index.column() == 1:
+                return a.label
+            return address_text(a)
         if role == Qt.ItemDataRole.FontRole and index.column() == 0 and (a.is_default_shipping or a.is_default_billing):
             font = QFont()
             font.setBold(True)
@@ -84,18 +114,124 @@ class AddressTableModel(QAbstractTableModel):
         return None
 
 
+def address_text(a: AddressView) -> str:
+    """Two lines: the street lines, then city, province, zip and country."""
+    street = ", ".join(p for p in (a.address1, a.address2, a.address3) if p)
+    place = " ".join(p for p in (a.city, a.province_code or a.province, a.zip) if p)
+    country = a.country_code or a.country
+    place = ", ".join(p for p in (place, country) if p)
+    return "\n".join(p for p in (street, place) if p)
+
+
+def default_marks(a: AddressView) -> str:
+    marks = [name for flag, name in ((a.is_default_shipping, "Shipping"), (a.is_default_billing, "Billing")) if flag]
+    return " + ".join(marks)
+
+
+# --- history ------------------------------------------------------------------------------------
+
+# (entity, action) -> what the clerk reads; unknown pairs fall back to "Entity action".
+ACTIONS = {
+    ("customer", "create"): "Customer created",
+    ("customer", "update"): "Details changed",
+    ("customer", "delete"): "Customer deleted",
+    ("customer", "archive"): "Archived",
+    ("customer", "unarchive"): "Unarchived",
+    ("customer", "set_default_shipping"): "Default shipping address changed",
+    ("customer", "set_default_billing"): "Default billing address changed",
+    ("address", "create"): "Address added",
+    ("address", "update"): "Address changed",
+    ("address", "delete"): "Address deleted",
+}
+HISTORY_LABELS = {
+    "default_shipping_address_id": "Default shipping address",
+    "default_billing_address_id": "Default billing address",
+    "archived_at": "Archived",
+}
+HIDDEN_FIELDS = frozenset({"customer_id"})  # always this customer
+
+
+def _label(field: str) -> str:
+    if field.startswith("shipping."):
+        return f"Shipping address {_label(field.removeprefix('shipping.')).lower()}"
+    return HISTORY_LABELS.get(field) or messages.field_label(field)
+
+
+def _shown(value: Any, field: str = "", addresses: Mapping[int, str] | None = None) -> str:
+    if value in (None, ""):
+        return EMPTY
+    if field.endswith("_address_id") and isinstance(value, int):
+        return (addresses or {}).get(value) or f"address {value} (since deleted)"
+    if isinstance(value, str):
+        # ISO timestamps (archived_at) read better without the T and the seconds' fraction.
+        if len(value) >= 19 and value[4] == "-" and value[10] == "T":
+            return value[:16].replace("T", " ")
+        return value.replace("\n", " ⏎ ")
+    return json.dumps(value)
+
+
+def describe_changes(changes: Mapping[str, Any], addresses: Mapping[int, str] | None = None) -> str:
+    """'Phone: +64 1 → +64 2; City: — → Napier'; a creation lists only the values it set, a deletion
+    the values it removed. Address ids are shown as the addresses (`addresses`: id -> one line)."""
+    pairs = [(f, v) for f, v in changes.items()
+             if f not in HIDDEN_FIELDS and isinstance(v, (list, tuple)) and len(v) == 2]
+
+    def shown(field: str, value: Any) -> str:
+        return _shown(value, field, addresses)
+
+    if pairs and all(before in (None, "") for _f, (before, _after) in pairs):
+        return "; ".join(f"{_label(f)}: {shown(f, after)}" for f, (_before, after) in pairs
+                         if after not in (None, ""))
+    if pairs and all(after in (None, "") for _f, (_before, after) in pairs):
+        return "; ".join(f"{_label(f)} was {shown(f, before)}" for f, (before, _after) in pairs
+                         if before not in (None, ""))
+    return "; ".join(f"{_label(f)}: {shown(f, before)} → {shown(f, after)}" for f, (before, after) in pairs)
+
+
+def describe_action(entity: str, action: str) -> str:
+    return ACTIONS.get((entity, action)) or f"{entity.capitalize()} {action.replace('_', ' ')}"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One ChangeLog row, copied out of its session (a read session expires what it loaded)."""
+
+    id: int
+    created_at: dt.datetime
+    os_user: str | None
+    entity: str
+    entity_id: int
+    action: str
+    changes: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: m.ChangeLog) -> HistoryEntry:
+        return cls(row.id, row.created_at, row.os_user, row.entity, row.entity_id, row.action,
+                   dict(row.changes or {}))
+
+
+class HistoryRole(IntEnum):
+    Who = Qt.ItemDataRole.UserRole + 1
+    What = Qt.ItemDataRole.UserRole + 2
+    Changes = Qt.ItemDataRole.UserRole + 3
+
+
 class HistoryModel(QAbstractTableModel):
-    COLUMNS = ("When (UTC)", "Who", "What", "Changes")
+    """Newest first; two columns that fit a narrow pane: when (and who, below), and what changed (the
+    action, then the values below it). The parts are also available by HistoryRole."""
+
+    COLUMNS = ("When", "Change")
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._rows: list[tuple[str, str, str, str]] = []
 
-    def set_entries(self, entries: list[m.ChangeLog]) -> None:
+    def set_entries(self, entries: Sequence[HistoryEntry | m.ChangeLog],
+                    addresses: Mapping[int, str] | None = None) -> None:
         self.beginResetModel()
         self._rows = [
-            (e.created_at.strftime("%Y-%m-%d %H:%M:%S"), e.os_user or "", f"{e.entity} {e.action}",
-             describe_changes(e.changes))
+            (f"{local_time(e.created_at):%Y-%m-%d %H:%M}", e.os_user or "",
+             describe_action(e.entity, e.action), describe_changes(e.changes or {}, addresses))
             for e in entries
         ]
         self.endResetModel()
@@ -106,24 +242,71 @@ class HistoryModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.COLUMNS)
 
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
+                and 0 <= section < len(self.COLUMNS)):
             return self.COLUMNS[section]
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
+        when, who, what, changes = self._rows[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self._rows[index.row()][index.column()]
+            if index.column() == 0:
+                return f"{when}\n{who}" if who else when
+            return f"{what}\n{changes}" if changes else what
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        if role == HistoryRole.Who:
+            return who
+        if role == HistoryRole.What:
+            return what
+        if role == HistoryRole.Changes:
+            return changes
         return None
 
 
-def describe_changes(changes: dict[str, Any]) -> str:
-    def show(value: Any) -> str:
-        return "—" if value in (None, "") else (value if isinstance(value, str) else json.dumps(value))
+def load_history(session: Session, customer: CustomerDetail) -> list[HistoryEntry]:
+    """The customer's ChangeLog and that of its addresses, newest first."""
+    entries = changelog.history(session, "customer", customer.id, limit=HISTORY_LIMIT)
+    address_ids = [a.id for a in customer.addresses]
+    if address_ids:
+        entries += session.scalars(
+            select(m.ChangeLog)
+            .where(m.ChangeLog.entity == "address", m.ChangeLog.entity_id.in_(address_ids))
+            .order_by(m.ChangeLog.id.desc()).limit(HISTORY_LIMIT)
+        ).all()
+    entries.sort(key=lambda e: e.id, reverse=True)
+    return [HistoryEntry.of(e) for e in entries[:HISTORY_LIMIT]]
 
-    return "; ".join(f"{field}: {show(before)} → {show(after)}" for field, (before, after) in changes.items())
+
+# --- the pane -----------------------------------------------------------------------------------
+
+# Short captions: the pane is narrow, the values need the room.
+DETAIL_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("Contact", (("company", "Company"), ("email", "Email"), ("phone", "Phone"), ("fax", "Fax"))),
+    ("Default addresses", (("shipping", "Shipping"), ("billing", "Billing"))),
+    ("Sales", (("sales_rep", "Sales rep"), ("pricing_tier", "Pricing tier"), ("store", "Store"),
+               ("warehouse", "Warehouse"))),
+    ("Shipping methods", (("ship_domestic", "Domestic"), ("ship_international", "International"))),
+    ("Notes", (("notes", ""),)),
+    ("Record", (("id", "Customer id"), ("created", "Created"), ("updated", "Updated"))),
+)
+
+
+def _section_title(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    label.setContentsMargins(0, 10, 0, 2)
+    return label
 
 
 class CustomerDetailPane(QTabWidget):
@@ -135,6 +318,7 @@ class CustomerDetailPane(QTabWidget):
         super().__init__(parent)
         self.db = db
         self.customer: CustomerDetail | None = None
+        self.setDocumentMode(False)
         self._build_details()
         self._build_addresses()
         self._build_history()
@@ -143,24 +327,66 @@ class CustomerDetailPane(QTabWidget):
     # --- building -------------------------------------------------------------------------------
 
     def _build_details(self) -> None:
-        page = QWidget()
-        self.form = QFormLayout(page)
-        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.details_stack = QStackedWidget()
+        self.placeholder = QLabel("Select a customer to see their details.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setStyleSheet(MUTED_STYLE)
+        self.details_stack.addWidget(self.placeholder)
+
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(12, 10, 12, 10)
+        column.setSpacing(2)
+        self.title = QLabel()
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.subtitle = QLabel()
+        self.subtitle.setStyleSheet(MUTED_STYLE)
+        column.addWidget(self.title)
+        column.addWidget(self.subtitle)
         self.labels: dict[str, QLabel] = {}
-        for key, title in (
-            ("name", "Name"), ("company", "Company"), ("email", "Email"), ("phone", "Phone"), ("fax", "Fax"),
-            ("shipping", "Default shipping"), ("billing", "Default billing"),
-            ("sales_rep", "Sales rep"), ("pricing_tier", "Pricing tier"), ("store", "Store"),
-            ("warehouse", "Warehouse"), ("ship_domestic", "Shipping (domestic)"),
-            ("ship_international", "Shipping (international)"), ("notes", "Notes"), ("status", "Status"),
-            ("created", "Created"), ("updated", "Updated"),
-        ):
-            label = QLabel()
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.setWordWrap(True)
-            self.labels[key] = label
-            self.form.addRow(f"{title}:", label)
-        self.addTab(page, "&Details")
+        for section, rows in DETAIL_SECTIONS:
+            column.addWidget(_section_title(section))
+            form = QFormLayout()
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+            form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+            form.setHorizontalSpacing(12)
+            form.setContentsMargins(8, 0, 0, 0)
+            for key, title in rows:
+                label = QLabel()
+                # Selectable by mouse only: keyboard selection would put every value in the Tab chain.
+                label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                label.setWordWrap(True)
+                label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+                # A long email (no spaces to wrap at) is cut at the pane's edge rather than widening it;
+                # its tooltip has it whole.
+                policy = label.sizePolicy()
+                policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+                label.setSizePolicy(policy)
+                self.labels[key] = label
+                if title:
+                    caption = QLabel(f"{title}:")
+                    caption.setMinimumWidth(caption.fontMetrics().horizontalAdvance("International:"))
+                    caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+                    form.addRow(caption, label)
+                else:
+                    form.addRow(label)
+            column.addLayout(form)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        self.details_stack.addWidget(scroll)
+        self.addTab(self.details_stack, "&Details")
 
     def _build_addresses(self) -> None:
         page = QWidget()
@@ -170,73 +396,144 @@ class CustomerDetailPane(QTabWidget):
         self.address_view.setModel(self.address_model)
         self.address_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.address_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.address_view.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.address_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.address_view.setAlternatingRowColors(True)
+        self.address_view.setWordWrap(True)
+        self.address_view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.address_view.verticalHeader().hide()
+        self.address_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.address_view.setStyleSheet("QTableView::item { padding: 3px 4px; }")
+        header = self.address_view.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.address_view.doubleClicked.connect(lambda _i: self.edit_address())
+        self.address_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.address_view.customContextMenuRequested.connect(self._address_menu)
         layout.addWidget(self.address_view)
-        buttons = QHBoxLayout()
-        self.address_buttons: dict[str, QPushButton] = {}
-        for key, text, slot in (
-            ("add", "&Add…", self.add_address), ("edit", "&Edit…", self.edit_address),
-            ("delete", "De&lete", self.delete_address),
-            ("shipping", "Default s&hipping", lambda: self.set_default("shipping")),
-            ("billing", "Default &billing", lambda: self.set_default("billing")),
+
+        self.address_actions: dict[str, QAction] = {}
+        for key, text, slot, shortcut in (
+            ("add", "Add address…", self.add_address, "Ins"),
+            ("edit", "Edit address…", self.edit_address, "Return"),
+            ("delete", "Delete address…", self.delete_address, "Del"),
+            ("shipping", "Make default shipping address", lambda: self.set_default("shipping"), None),
+            ("billing", "Make default billing address", lambda: self.set_default("billing"), None),
         ):
+            action = QAction(text, self)
+            action.triggered.connect(slot)
+            if shortcut:
+                keys = [QKeySequence(shortcut)] + ([QKeySequence("Enter")] if shortcut == "Return" else [])
+                action.setShortcuts(keys)
+                # Only while the address list has the focus: the same keys act on customers elsewhere.
+                action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+                self.address_view.addAction(action)
+            self.address_actions[key] = action
+
+        buttons = QHBoxLayout()
+        self.address_buttons: dict[str, QAbstractButton] = {}
+        for key, text in (("add", "&Add…"), ("edit", "&Edit…"), ("delete", "De&lete…")):
             button = QPushButton(text)
-            button.clicked.connect(slot)
+            button.setAutoDefault(False)
+            button.clicked.connect(self.address_actions[key].trigger)
             buttons.addWidget(button)
             self.address_buttons[key] = button
+        # Both defaults behind one button keep the pane narrow enough to leave the table its room.
+        self.default_menu = QMenu(self)
+        self.default_menu.addActions([self.address_actions["shipping"], self.address_actions["billing"]])
+        default_button = QToolButton()
+        default_button.setText("Ma&ke default")
+        default_button.setToolTip("Make the selected address the default shipping or billing address")
+        default_button.setMenu(self.default_menu)
+        default_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        default_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        default_button.setMinimumHeight(self.address_buttons["add"].sizeHint().height())
+        buttons.addWidget(default_button)
+        self.address_buttons["default"] = default_button
         buttons.addStretch(1)
         layout.addLayout(buttons)
         self.address_view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
-        self.addTab(page, "&Addresses")
+        self.addTab(page, "Add&resses")
 
     def _build_history(self) -> None:
         self.history_model = HistoryModel(self)
         self.history_view = QTableView()
         self.history_view.setModel(self.history_model)
         self.history_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.history_view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.history_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history_view.setAlternatingRowColors(True)
         self.history_view.verticalHeader().hide()
-        self.history_view.setWordWrap(False)
-        self.addTab(self.history_view, "&History")
+        header = self.history_view.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.history_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.history_view.setWordWrap(True)
+        self.history_view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.history_view.setStyleSheet("QTableView::item { padding: 3px 4px; }")
+        self.addTab(self.history_view, "Hi&story")
 
     # --- showing --------------------------------------------------------------------------------
 
-    def show_customer(self, customer_id: int | None) -> None:
+    def show_customer(self, customer_id: int | None, *, selected: int = 0) -> None:
+        """Show `customer_id` (None: nothing; `selected` says how many customers the table has selected)."""
         self.customer = None
         names: dict[str, str | None] = {}
-        entries: list[m.ChangeLog] = []
+        entries: list[HistoryEntry] = []
         if customer_id is not None:
             try:
                 with self.db.read() as s:
                     self.customer = get_customer(s, customer_id)
                     names = _reference_names(s, self.customer)
-                    entries = changelog.history(s, "customer", customer_id)
-                    address_ids = [a.id for a in self.customer.addresses]
-                    for address_id in address_ids:
-                        entries += changelog.history(s, "address", address_id, limit=50)
+                    entries = load_history(s, self.customer)
             except NotFound:
                 self.customer = None
-        entries.sort(key=lambda e: e.id, reverse=True)
         c = self.customer
-        self.setEnabled(c is not None)
+        for index in (1, 2):
+            self.setTabEnabled(index, c is not None)
+        if c is None:
+            self.placeholder.setText(f"{selected:,} customers selected." if selected > 1
+                                     else "Select a customer to see their details.")
+            self.details_stack.setCurrentIndex(0)
+        else:
+            self.details_stack.setCurrentIndex(1)
         values: dict[str, str] = {}
         if c is not None:
             values = {
-                "name": c.name, "company": c.company or "", "email": c.email or "", "phone": c.phone or "",
+                "company": c.company or "", "email": c.email or "", "phone": c.phone or "",
                 "fax": c.fax or "", "notes": c.notes or "",
-                "shipping": c.default_shipping_address.one_line() if c.default_shipping_address else "",
-                "billing": c.default_billing_address.one_line() if c.default_billing_address else "",
-                "status": f"Archived {c.archived_at:%Y-%m-%d}" if c.archived_at else "Active",
-                "created": f"{c.created_at:%Y-%m-%d %H:%M}", "updated": f"{c.updated_at:%Y-%m-%d %H:%M}",
+                "shipping": _address_lines(c.default_shipping_address),
+                "billing": ("Same as shipping" if c.default_billing_address is not None
+                            and c.default_billing_address_id == c.default_shipping_address_id
+                            else _address_lines(c.default_billing_address)),
+                "id": str(c.id),
+                "created": f"{local_time(c.created_at):%Y-%m-%d %H:%M}",
+                "updated": f"{local_time(c.updated_at):%Y-%m-%d %H:%M}",
                 **{k: v or "" for k, v in names.items()},
             }
+            status = (f"<span style='color:#b71c1c'>Archived {local_time(c.archived_at):%Y-%m-%d}</span>"
+                      if c.archived_at else "")
+            self.title.setText(f"{_escape(c.name)}{'&nbsp;&nbsp;<small>' + status + '</small>' if status else ''}")
+            self.subtitle.setText(c.company or "")
+            self.subtitle.setVisible(bool(c.company))
         for key, label in self.labels.items():
-            label.setText(values.get(key, ""))
+            text = values.get(key, "")
+            label.setText(text or EMPTY)
+            label.setToolTip(text if key in ("email", "company", "notes") else "")
+            label.setStyleSheet("" if text else MUTED_STYLE)
         self.address_model.set_addresses(c.addresses if c else [])
-        self.history_model.set_entries(entries)
+        self.history_model.set_entries(entries, {a.id: a.one_line() for a in c.addresses} if c else None)
         self._update_buttons()
+
+    def value(self, key: str) -> str:
+        """The text a Details row shows ('' when empty), for tests and screenshots."""
+        text = self.labels[key].text()
+        return "" if text == EMPTY else text
+
+    def select_address(self, address_id: int) -> None:
+        row = self.address_model.row_of(address_id)
+        if row is not None:
+            self.address_view.selectRow(row)
 
     def _selected_address(self) -> AddressView | None:
         rows = self.address_view.selectionModel().selectedRows()
@@ -244,26 +541,58 @@ class CustomerDetailPane(QTabWidget):
 
     def _update_buttons(self) -> None:
         selected = self._selected_address()
-        self.address_buttons["add"].setEnabled(self.customer is not None)
-        for key in ("edit", "delete", "shipping", "billing"):
-            self.address_buttons[key].setEnabled(selected is not None)
+        enabled = {
+            "add": self.customer is not None,
+            "edit": selected is not None,
+            "delete": selected is not None,
+            "shipping": selected is not None and not selected.is_default_shipping,
+            "billing": selected is not None and not selected.is_default_billing,
+        }
+        for key, on in enabled.items():
+            self.address_actions[key].setEnabled(on)
+            if key in self.address_buttons:
+                self.address_buttons[key].setEnabled(on)
+        self.address_buttons["default"].setEnabled(enabled["shipping"] or enabled["billing"])
+
+    def _address_menu(self, pos: QPoint) -> None:
+        self.address_menu().popup(self.address_view.viewport().mapToGlobal(pos))
+
+    def address_menu(self) -> QMenu:
+        menu = QMenu(self)
+        a = self.address_actions
+        menu.addActions([a["add"], a["edit"], a["delete"]])
+        menu.addSeparator()
+        menu.addActions([a["shipping"], a["billing"]])
+        return menu
 
     # --- address actions ------------------------------------------------------------------------
 
-    def _after_change(self) -> None:
+    def _after_change(self, select_id: int | None = None) -> None:
         assert self.customer is not None
         customer_id = self.customer.id
         self.show_customer(customer_id)
+        if select_id is not None:
+            self.select_address(select_id)
         self.changed.emit(customer_id)
+
+    def _show_error(self, exc: BaseException) -> None:
+        messages.show_error(self, exc)
+        if isinstance(exc, NotFound) and self.customer is not None:
+            self._after_change()
 
     def add_address(self) -> None:
         if self.customer is None:
             return
         from desktop.ui.address_form import AddressForm
 
-        form = AddressForm.for_add(self.db, self.customer.id, self)
+        try:
+            form = AddressForm.for_add(self.db, self.customer.id, self)
+        except DomainError as exc:
+            self._show_error(exc)
+            return
         if form.exec():
-            self._after_change()
+            self._after_change(form.result_address.id if form.result_address else None)
+        form.deleteLater()
 
     def edit_address(self) -> None:
         address = self._selected_address()
@@ -271,13 +600,16 @@ class CustomerDetailPane(QTabWidget):
             return
         from desktop.ui.address_form import AddressForm
 
-        form = AddressForm.for_edit(self.db, address.customer_id, address.id, self)
+        try:
+            form = AddressForm.for_edit(self.db, address.customer_id, address.id, self)
+        except DomainError as exc:
+            self._show_error(exc)
+            return
         if form.exec():
-            self._after_change()
+            self._after_change(address.id)
+        form.deleteLater()
 
     def delete_address(self) -> None:
-        from desktop.ui import messages
-
         address = self._selected_address()
         if address is None:
             return
@@ -287,13 +619,11 @@ class CustomerDetailPane(QTabWidget):
             with self.db.transaction() as s:
                 address_service.delete_address(s, address.id, expected_version=address.version)
         except DomainError as exc:
-            messages.show_error(self, exc)
+            self._show_error(exc)
             return
         self._after_change()
 
     def set_default(self, role: str) -> None:
-        from desktop.ui import messages
-
         address = self._selected_address()
         if address is None or self.customer is None:
             return
@@ -301,9 +631,25 @@ class CustomerDetailPane(QTabWidget):
             with self.db.transaction() as s:
                 address_service.set_default_address(s, self.customer.id, address.id, role)
         except DomainError as exc:
-            messages.show_error(self, exc)
+            self._show_error(exc)
             return
-        self._after_change()
+        self._after_change(address.id)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _address_lines(a: AddressView | None) -> str:
+    if a is None:
+        return ""
+    lines = [a.address1, a.address2, a.address3,
+             " ".join(p for p in (a.city, a.province_code or a.province, a.zip) if p),
+             a.country or a.country_code]
+    text = "\n".join(p for p in lines if p)
+    if a.label and a.label.casefold() not in ("shipping", "billing"):  # "(Shipping)" beside Shipping: says nothing
+        text += f"\n({a.label})"
+    return text
 
 
 def _reference_names(session: Any, c: CustomerDetail) -> dict[str, str | None]:

@@ -1,0 +1,689 @@
+"""The clerk's workspace (DESIGN §3): filter bar, customer table, detail pane, actions, bulk work on the
+write worker, keyboard habits, and the layout that survives a restart.
+
+Dialogs never block: confirmations are answered by monkeypatching `messages.ask`, the customer form by
+monkeypatching its `exec` (it fills the real form and presses its real OK), result dialogs are opened
+with `open()` and read. Background jobs are awaited with `qtbot.waitUntil`, never a sleep.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+from sqlalchemy import func, select
+
+from desktop import __version__
+from desktop.services import customers as cs
+from desktop.store import models as m
+from desktop.store.engine import Database, open_database
+from desktop.ui import messages, workers
+from desktop.ui.customer_form import CustomerForm
+from desktop.ui.customer_model import COLUMNS
+from desktop.ui.detail_pane import HistoryRole
+from desktop.ui.main_window import BulkResultDialog, MainWindow
+from desktop.ui.settings import LAST_FILTER, TABLE_HEADER, Settings
+from tests import factories as f
+
+both = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+COLUMN = {c.key: i for i, c in enumerate(COLUMNS)}
+AROHA: dict[str, Any] = dict(
+    name="Aroha Kowhai", company="Kowhai Traders Ltd", email="aroha@example.com", phone="+64 9 555 0101",
+    address1="12 Kauri Street", city="Wellington", zip="6011", country_code="NZ",
+)
+TANE: dict[str, Any] = dict(name="Tane Mahuta", email="tane@example.com", address1="3 Rimu Road", city="Auckland",
+                            zip="1010", country_code="NZ")
+MERE: dict[str, Any] = dict(name="Mere Tui", company="Tui Design", address1="9 Totara Avenue", city="Dunedin",
+                            zip="9016", country_code="NZ")
+
+
+# --- fixtures and helpers -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Database]:
+    db = open_database(database_url)
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
+@pytest.fixture
+def people(store: Database) -> dict[str, int]:
+    """Three active customers with addresses and one archived one."""
+    with store.transaction() as s:
+        ids = {data["name"]: cs.create_customer(s, data).id for data in (AROHA, TANE, MERE)}
+        hemi = cs.create_customer(s, {"name": "Hemi Rata", "zip": "3010"})
+        cs.archive_customer(s, hemi.id)
+        ids["Hemi Rata"] = hemi.id
+    return ids
+
+
+@pytest.fixture
+def make_window(qtbot, store: Database) -> Iterator[Callable[..., MainWindow]]:  # type: ignore[no-untyped-def]
+    made: list[MainWindow] = []
+
+    def make(settings: Settings | None = None) -> MainWindow:
+        window = MainWindow(store, settings or Settings({}))
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        window.workers.wait(10_000)
+
+
+class Asked(list[str]):
+    """The confirmations asked, in order; each is answered by the next of `answers`, or yes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answers: list[bool] = []
+
+
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> Asked:
+    questions = Asked()
+
+    def ask(_parent: Any, title: str, text: str, ok_text: str, **_kwargs: Any) -> bool:
+        questions.append(f"{title}: {text} [{ok_text}]")
+        return questions.answers.pop(0) if questions.answers else True
+
+    monkeypatch.setattr(messages, "ask", ask)
+    return questions
+
+
+@pytest.fixture
+def errors_shown(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
+    shown: list[BaseException] = []
+    monkeypatch.setattr(messages, "show_error", lambda _parent, exc: shown.append(exc))
+    return shown
+
+
+def focus(qtbot, widget: QWidget) -> None:  # type: ignore[no-untyped-def]
+    """Give `widget` the keyboard focus in an active window (shortcuts need both)."""
+    window = widget.window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    widget.setFocus(Qt.FocusReason.OtherFocusReason)
+    qtbot.waitUntil(widget.hasFocus)
+
+
+def row_of(window: MainWindow, name: str) -> int:
+    model = window.model
+    return next(r for r in range(model.rowCount()) if model.customer_row(r).name == name)
+
+
+def pick(window: MainWindow, *names: str) -> None:
+    """Select the rows of these customers, as a clerk's clicks would."""
+    window.table.clearSelection()
+    for name in names:
+        window.table.selectionModel().select(
+            window.model.index(row_of(window, name), 0),
+            window.table.selectionModel().SelectionFlag.Select | window.table.selectionModel().SelectionFlag.Rows,
+        )
+
+
+def names(window: MainWindow) -> list[str]:
+    return [window.model.customer_row(r).name for r in range(window.model.rowCount())]
+
+
+def wait_bulk(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: window.bulk_job is not None and not window.bulk_job.running, timeout=20_000)
+    qtbot.waitUntil(lambda: window.bulk_dialog is None, timeout=5_000)  # ended() has run on the GUI thread
+
+
+def count(db: Database, model: type[m.Base], *where: Any) -> int:
+    with db.read() as s:
+        return int(s.scalar(select(func.count()).select_from(model).where(*where)))
+
+
+def answer_form(monkeypatch: pytest.MonkeyPatch, qtbot, fill: Callable[[CustomerForm], None]) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """CustomerForm.exec shows the real form, lets `fill` type into it and press OK, returns its result."""
+    seen: list[dict[str, Any]] = []
+
+    def fake_exec(form: CustomerForm) -> int:
+        form.show()
+        qtbot.waitExposed(form)
+        fill(form)
+        seen.append({"title": form.windowTitle(), "customer": form.customer, "result": form.result()})
+        return form.result()
+
+    monkeypatch.setattr(CustomerForm, "exec", fake_exec)
+    return seen
+
+
+def type_and_ok(qtbot, form: CustomerForm, values: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    for key, text in values.items():
+        widget = form.fields[key].widget
+        widget.clear()
+        qtbot.keyClicks(widget, text)
+    qtbot.waitUntil(form.ok_button.isEnabled, timeout=3000)
+    form.ok_button.click()
+
+
+# --- opening, filters, selection --------------------------------------------------------------------
+
+
+def test_opens_with_title_status_navigation_and_empty_detail(qtbot, make_window, store, people) -> None:
+    window = make_window()
+    assert window.windowTitle() == f"Customer Desk — {store.location}"
+    assert window.status.text() == "3 customers (0 selected)"
+    assert [window.nav.item(i).text() for i in range(window.nav.count())] == ["Customers"]
+    assert names(window) == ["Aroha Kowhai", "Mere Tui", "Tane Mahuta"]  # by name
+    assert window.detail.details_stack.currentIndex() == 0 and not window.detail.isTabEnabled(1)
+    assert not window.actions_by_name["edit"].isEnabled() and not window.actions_by_name["delete"].isEnabled()
+    assert window.actions_by_name["delete_all"].text() == "Delete all 3 matching…"
+
+    focus(qtbot, window.table)
+    qtbot.keyClick(window.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert window.status.text() == "3 customers (3 selected)"
+    assert window.detail.placeholder.text() == "3 customers selected."
+    # Initial column widths suit the content (no layout restored).
+    header = window.table.horizontalHeader()
+    assert header.sectionSize(COLUMN["name"]) >= 180 and header.sectionSize(COLUMN["email"]) >= 200
+    assert header.sectionSize(COLUMN["zip"]) < 100
+
+
+def test_search_as_you_type_is_debounced_and_escape_clears_it(qtbot, make_window, people, monkeypatch) -> None:
+    window = make_window()
+    edits: list[int] = []
+    monkeypatch.setattr(window, "edit_customer", lambda: edits.append(1))
+    search = window.filters.search
+    focus(qtbot, search)
+    qtbot.keyClicks(search, "kowh")
+    assert window.filters.pending and window.model.total == 3  # not on every key
+    qtbot.waitUntil(lambda: window.model.total == 1)
+    assert names(window) == ["Aroha Kowhai"] and window.status.text() == "1 customer (0 selected)"
+
+    qtbot.keyClicks(search, "zzz")
+    qtbot.keyClick(search, Qt.Key.Key_Return)  # Enter searches at once; it does not edit a customer
+    assert window.model.total == 0 and not window.filters.pending and edits == []
+
+    qtbot.keyClick(search, Qt.Key.Key_Escape)
+    assert search.text() == "" and window.model.total == 3
+    assert search.hasFocus()
+
+    qtbot.keyClicks(search, "tane")
+    qtbot.keyClick(search, Qt.Key.Key_Down)  # on to the results, at once, the first one selected
+    assert window.table.hasFocus() and names(window) == ["Tane Mahuta"]
+    assert window.detail.customer.name == "Tane Mahuta"
+
+
+def test_archived_switch_and_reference_filters(qtbot, make_window, store, people) -> None:
+    with store.transaction() as s:
+        rep = f.sales_rep(s, "Mere Tuhoe").id
+        tier = f.pricing_tier(s, "Wholesale").id
+        cs.update_customer(s, people["Tane Mahuta"], {"default_sales_rep_id": rep, "product_pricing_tier_id": tier})
+        cs.update_customer(s, people["Mere Tui"], {"default_sales_rep_id": rep})
+    window = make_window()
+    archived = window.filters.archived
+    archived.setCurrentIndex(archived.findData("archived"))
+    assert names(window) == ["Hemi Rata"] and window.status.text() == "1 customer (0 selected)"
+    archived.setCurrentIndex(archived.findData("all"))
+    assert window.model.total == 4
+    archived.setCurrentIndex(archived.findData("active"))
+
+    reps = window.filters.references["sales_rep_id"]
+    reps.setCurrentIndex(reps.findText("Mere Tuhoe"))
+    assert names(window) == ["Mere Tui", "Tane Mahuta"]
+    tiers = window.filters.references["pricing_tier_id"]
+    tiers.setCurrentIndex(tiers.findText("Wholesale"))
+    assert names(window) == ["Tane Mahuta"]
+    assert window.filters.is_filtered()
+
+    # A store added meanwhile appears in its filter after F5; the picked filters stay.
+    with store.transaction() as s:
+        f.store(s, "Ponsonby shop")
+    stores = window.filters.references["store_id"]
+    assert stores.findText("Ponsonby shop") == -1
+    focus(qtbot, window.table)
+    qtbot.keyClick(window.table, Qt.Key.Key_F5)
+    assert stores.findText("Ponsonby shop") > 0
+    assert tiers.currentText() == "Wholesale" and names(window) == ["Tane Mahuta"]
+
+
+def test_selection_fills_the_detail_pane(qtbot, make_window, store, people) -> None:
+    with store.transaction() as s:
+        cs.update_customer(s, people["Aroha Kowhai"], {"phone": "+64 9 555 0199"})
+    window = make_window()
+    pick(window, "Aroha Kowhai")
+    detail = window.detail
+    assert window.status.text() == "3 customers (1 selected)"
+    assert detail.customer.id == people["Aroha Kowhai"] and detail.details_stack.currentIndex() == 1
+    assert "Aroha Kowhai" in detail.title.text() and detail.subtitle.text() == "Kowhai Traders Ltd"
+    assert detail.value("email") == "aroha@example.com" and detail.value("phone") == "+64 9 555 0199"
+    assert detail.value("shipping").startswith("12 Kauri Street\nWellington 6011")
+    assert detail.value("billing") == "Same as shipping" and detail.value("sales_rep") == ""
+    assert detail.address_model.rowCount() == 1
+    assert detail.address_model.data(detail.address_model.index(0, 0)) == "Shipping + Billing"
+    history = detail.history_model
+    whats = [history.data(history.index(r, 0), HistoryRole.What) for r in range(history.rowCount())]
+    assert whats[0] == "Details changed" and "Customer created" in whats and "Address added" in whats
+    assert history.data(history.index(0, 1)) == "Details changed\nPhone: +64 9 555 0101 → +64 9 555 0199"
+
+    pick(window, "Aroha Kowhai", "Tane Mahuta")
+    assert detail.customer is None and detail.placeholder.text() == "2 customers selected."
+    assert window.status.text() == "3 customers (2 selected)"
+
+
+def test_sorting_by_a_header_keeps_the_selected_customer(qtbot, make_window, store, people) -> None:
+    with store.transaction() as s:
+        f.customers(s, [{"name": f"Bulk {i:03d}", "email": f"z{i:03d}@example.com"} for i in range(260)])
+    window = make_window()
+    pick(window, "Aroha Kowhai")
+    header = window.table.horizontalHeader()
+    rect = header.sectionViewportPosition(COLUMN["email"]) + 5
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect, 5))
+    assert window.model.query.sort == "email"
+    # The customer is still selected, wherever the new order put it, and shown.
+    assert window.selected_ids() == [people["Aroha Kowhai"]]
+    assert window.detail.customer.id == people["Aroha Kowhai"]
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect, 5))
+    assert window.model.query.sort == "-email"
+    assert window.selected_ids() == [people["Aroha Kowhai"]]
+    row = window.selected_rows()[0]
+    assert row > 200  # beyond the first window: found by locate()
+    # The Archived column cannot be sorted: the indicator stays where the query sorts.
+    archived = header.sectionViewportPosition(COLUMN["archived_at"]) + 5
+    window.table.scrollTo(window.model.index(row, COLUMN["archived_at"]))
+    header.setSortIndicator(COLUMN["archived_at"], Qt.SortOrder.AscendingOrder)
+    assert header.sortIndicatorSection() == COLUMN["email"] and window.model.query.sort == "-email"
+    assert archived > 0
+
+
+# --- create and edit -------------------------------------------------------------------------------
+
+
+def test_ctrl_n_creates_a_customer_and_selects_it_beyond_the_first_page(
+    qtbot, make_window, store, people, monkeypatch
+) -> None:
+    with store.transaction() as s:  # more than one window of rows before the new one
+        f.customers(s, [{"name": f"Bulk {i:03d}"} for i in range(250)])
+    window = make_window()
+    seen = answer_form(monkeypatch, qtbot, lambda form: type_and_ok(
+        qtbot, form, {"name": "Zara Whetu", "email": "zara@example.com", "zip": "6011", "address1": "1 Ngaio Lane"}))
+    focus(qtbot, window.table)
+    qtbot.keyClick(window.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert seen[0]["title"] == "New customer" and seen[0]["customer"] is not None
+    created = seen[0]["customer"].id
+    assert window.selected_ids() == [created] and window.selected_rows() == [window.model.total - 1]
+    assert window.detail.customer.id == created and window.model.total == 254
+    assert window.statusBar().currentMessage() == "Created Zara Whetu."
+    assert window.focusWidget() is window.table  # the window's focus, once the form is gone
+
+    # Created while a search hides it: the filter is cleared so the clerk sees the new customer.
+    window.filters.search.setText("kowhai")
+    window.filters.flush()
+    assert window.model.total == 1
+    answer_form(monkeypatch, qtbot, lambda form: type_and_ok(qtbot, form, {"name": "Wiremu Pene"}))
+    window.actions_by_name["new"].trigger()
+    assert window.filters.search.text() == "" and window.model.query.archived == "all"
+    assert window.detail.customer.name == "Wiremu Pene"
+    assert window.statusBar().currentMessage() == "Created Wiremu Pene. The filter was cleared to show it."
+
+
+def test_create_cancelled_and_duplicate_open_existing(qtbot, make_window, store, people, monkeypatch) -> None:
+    window = make_window()
+    monkeypatch.setattr(CustomerForm, "exec", lambda form: 0)
+    window.new_customer()
+    assert window.model.total == 3
+
+    def duplicate(form: CustomerForm) -> None:
+        type_and_ok(qtbot, form, {"name": "Aroha Kowhai", "address1": "12 Kauri St", "zip": "6011"})
+        assert form.duplicate_panel.isVisibleTo(form)
+        form.open_existing_button.click()
+
+    answer_form(monkeypatch, qtbot, duplicate)
+    window.new_customer()
+    assert window.model.total == 3 and window.selected_ids() == [people["Aroha Kowhai"]]
+
+
+def test_edit_with_return_and_double_click(qtbot, make_window, store, people, monkeypatch) -> None:
+    window = make_window()
+    seen = answer_form(monkeypatch, qtbot, lambda form: type_and_ok(qtbot, form, {"phone": "+64 4 555 0123"}))
+    pick(window, "Tane Mahuta")
+    focus(qtbot, window.table)
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    assert seen[-1]["title"].startswith("Edit customer — Tane Mahuta")
+    assert window.detail.value("phone") == "+64 4 555 0123"
+    assert window.model.customer_row(row_of(window, "Tane Mahuta")).phone == "+64 4 555 0123"
+    assert window.selected_ids() == [people["Tane Mahuta"]]
+    assert window.statusBar().currentMessage() == "Saved Tane Mahuta."
+
+    seen = answer_form(monkeypatch, qtbot, lambda form: type_and_ok(qtbot, form, {"company": "Mahuta Forestry"}))
+    rect = window.table.visualRect(window.model.index(row_of(window, "Tane Mahuta"), 0))
+    qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert len(seen) == 1
+    assert window.detail.subtitle.text() == "Mahuta Forestry"
+
+
+def test_find_match_with_ctrl_m_opens_the_chosen_customer(qtbot, make_window, store, people, monkeypatch) -> None:
+    from desktop.ui.find_match_dialog import FindMatchDialog
+
+    window = make_window()
+    window.filters.search.setText("tane")
+    window.filters.flush()
+
+    def fake_exec(dialog: FindMatchDialog) -> int:
+        dialog.show()
+        for edit, text in ((dialog.name_edit, "aroha kowhai"), (dialog.zip_edit, "6011"),
+                           (dialog.address1_edit, "12 kauri st")):
+            qtbot.keyClicks(edit, text)
+        qtbot.keyClick(dialog.address1_edit, Qt.Key.Key_Return)
+        qtbot.keyClick(dialog.table, Qt.Key.Key_Return)  # the best match
+        return dialog.result()
+
+    monkeypatch.setattr(FindMatchDialog, "exec", fake_exec)
+    focus(qtbot, window.table)
+    qtbot.keyClick(window.table, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    assert window.selected_ids() == [people["Aroha Kowhai"]]  # the search hid it: cleared
+    assert window.filters.search.text() == "" and window.detail.customer.name == "Aroha Kowhai"
+
+
+def test_edit_of_a_customer_deleted_meanwhile(qtbot, make_window, store, people, errors_shown) -> None:
+    window = make_window()
+    pick(window, "Mere Tui")
+    with store.transaction() as s:
+        cs.delete_customer(s, people["Mere Tui"])
+    window.edit_customer()
+    assert [type(e).__name__ for e in errors_shown] == ["NotFound"]
+    assert window.model.total == 2 and "Mere Tui" not in names(window)
+
+
+# --- archive, unarchive, delete ------------------------------------------------------------------
+
+
+def test_archive_shortcut_then_unarchive(qtbot, make_window, store, people, asked) -> None:
+    window = make_window()
+    pick(window, "Tane Mahuta")
+    assert window.actions_by_name["archive"].isEnabled() and not window.actions_by_name["unarchive"].isEnabled()
+    asked.answers.append(False)  # the clerk says no first
+    focus(qtbot, window.table)
+    qtbot.keyClick(window.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert asked[-1].startswith("Archive customers: Archive Tane Mahuta?") and window.bulk_job is None
+
+    qtbot.keyClick(window.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    wait_bulk(qtbot, window)
+    assert window.last_bulk_result.summary() == "1 archived, 0 skipped"
+    assert window.statusBar().currentMessage() == "1 archived, 0 skipped"
+    assert "Tane Mahuta" not in names(window) and window.status.text() == "2 customers (0 selected)"
+    assert window.bulk_result_dialog is None  # nothing skipped: the status bar says it all
+
+    window.filters.archived.setCurrentIndex(window.filters.archived.findData("archived"))
+    pick(window, "Tane Mahuta")
+    assert window.actions_by_name["unarchive"].isEnabled() and not window.actions_by_name["archive"].isEnabled()
+    qtbot.keyClick(window.table, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    wait_bulk(qtbot, window)
+    assert window.last_bulk_result.summary() == "1 unarchived, 0 skipped"
+    assert names(window) == ["Hemi Rata"]
+    with store.read() as s:
+        assert cs.get_customer(s, people["Tane Mahuta"]).archived_at is None
+
+
+@both
+def test_delete_key_skips_a_linked_customer_with_the_reason(qtbot, make_window, store, people, asked) -> None:
+    with store.transaction() as s:
+        f.sales_order(s, people["Aroha Kowhai"])
+    window = make_window()
+    pick(window, "Aroha Kowhai", "Mere Tui")
+    focus(qtbot, window.table)
+    qtbot.keyClick(window.table, Qt.Key.Key_Delete)
+    assert asked[-1].startswith("Delete customers: Delete 2 customers?")
+    wait_bulk(qtbot, window)
+    result = window.last_bulk_result
+    assert result.summary() == "1 deleted, 1 skipped"
+    dialog = window.bulk_result_dialog
+    assert isinstance(dialog, BulkResultDialog) and dialog.isVisible()
+    assert f"Aroha Kowhai (id {people['Aroha Kowhai']}): linked to 1 sales order — archive instead?" in dialog.text()
+    assert names(window) == ["Aroha Kowhai", "Tane Mahuta"]
+    assert count(store, m.Customer) == 3
+    # The reason suggests archiving: the dialog offers it for the customers it could not delete.
+    assert dialog.archive_button.text() == "&Archive it instead"
+    dialog.archive_button.click()
+    assert not dialog.isVisible() and asked[-1].startswith("Archive customers: Archive 1 customer?")
+    wait_bulk(qtbot, window)
+    assert window.last_bulk_result.summary() == "1 archived, 0 skipped"
+    assert names(window) == ["Tane Mahuta"]
+
+
+@both
+def test_bulk_delete_all_matching_the_filter(qtbot, make_window, store, asked) -> None:
+    with store.transaction() as s:
+        ids = f.customers(s, [{"name": f"Batch {i:02d}", "company": "Batch Co"} for i in range(15)])
+        f.customers(s, [{"name": "Someone Else"}])
+        for cid in ids[:3]:
+            f.sales_order(s, cid)
+    window = make_window()
+    window.filters.search.setText("batch")
+    window.filters.flush()
+    assert window.model.total == 15
+    window.actions_by_name["delete_all"].trigger()
+    assert asked[-1].startswith("Delete customers: Delete all 15 customers matching the filter?")
+    wait_bulk(qtbot, window)
+    assert window.last_bulk_result.summary() == "12 deleted, 3 skipped"
+    assert window.statusBar().currentMessage() == "12 deleted, 3 skipped"
+    assert window.model.total == 3 and window.status.text() == "3 customers (0 selected)"
+    assert window.bulk_result_dialog.text().count("linked to 1 sales order — archive instead?") == 3
+    assert count(store, m.Customer) == 4
+
+
+def test_ctrl_a_then_archive_works_on_the_filter_not_on_every_id(qtbot, make_window, store, asked, monkeypatch) -> None:
+    with store.transaction() as s:
+        f.customers(s, [{"name": f"Many {i:03d}"} for i in range(230)])
+    window = make_window()
+    focus(qtbot, window.table)
+    qtbot.keyClick(window.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert window.status.text() == "230 customers (230 selected)"
+    monkeypatch.setattr(window, "selected_ids", lambda: pytest.fail("no need to read every id"))
+    window.archive_selected()
+    assert "all 230 customers matching the filter" in asked[-1]
+    wait_bulk(qtbot, window)
+    assert window.last_bulk_result.summary() == "230 archived, 0 skipped"
+    assert window.model.total == 0
+
+
+def test_cancel_during_bulk_rolls_everything_back(qtbot, make_window, store, asked, monkeypatch) -> None:
+    with store.transaction() as s:
+        f.customers(s, [{"name": f"Batch {i:02d}"} for i in range(15)])
+    # Chunks of two (cs.CHUNK is bound as _chunks' default at import, so _chunks itself is replaced).
+    chunks = cs._chunks
+    monkeypatch.setattr(cs, "_chunks", lambda ids, size=2: chunks(ids, 2))
+    monkeypatch.setattr(workers, "PROGRESS_INTERVAL_S", 0.0)  # every chunk reports
+    changes_before = count(store, m.ChangeLog)
+    window = make_window()
+    reached, proceed = threading.Event(), threading.Event()
+
+    def on_worker(done: int, total: int) -> None:  # runs on the worker thread, between two chunks
+        if 0 < done < total and not reached.is_set():
+            reached.set()
+            proceed.wait(10)
+
+    real_start = window.workers.start
+
+    def start(job: workers.Job, *, write: bool = False) -> workers.Job:
+        job.progress.connect(on_worker, Qt.ConnectionType.DirectConnection)
+        return real_start(job, write=write)
+
+    monkeypatch.setattr(window.workers, "start", start)
+    window.actions_by_name["archive_all"].trigger()
+    qtbot.waitUntil(reached.is_set, timeout=10_000)
+    cancel = window.bulk_dialog.findChild(QPushButton)
+    assert cancel.text() == "Cancel"
+    cancel.click()  # the clerk presses Cancel while chunks are written
+    proceed.set()
+    wait_bulk(qtbot, window)
+    assert window.last_bulk_result is None
+    assert window.statusBar().currentMessage() == "Cancelled: nothing was changed."
+    assert count(store, m.Customer, m.Customer.archived_at.is_not(None)) == 0
+    assert count(store, m.ChangeLog) == changes_before
+    assert window.model.total == 15
+
+
+# --- keyboard, menus, help ------------------------------------------------------------------------
+
+
+def test_keyboard_focus_order_and_shortcuts(qtbot, make_window, people, asked) -> None:
+    window = make_window()
+    chain = [*window.filters.widgets(), window.table, window.detail]
+    widget: QWidget = chain[0]
+    order = [widget]
+    while len(order) < len(chain):
+        widget = widget.nextInFocusChain()
+        if widget.focusPolicy() & Qt.FocusPolicy.TabFocus and widget.isVisibleTo(window) and widget.isEnabled():
+            order.append(widget)
+    assert order == chain
+
+    focus(qtbot, window.table)
+    qtbot.keyClick(window.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.filters.search.hasFocus()
+    # Delete in the search box edits the text; it never deletes customers.
+    window.filters.search.setText("abc")
+    window.filters.search.setCursorPosition(0)
+    qtbot.keyClick(window.filters.search, Qt.Key.Key_Delete)
+    assert window.filters.search.text() == "bc" and asked == []
+
+    # Delete in the detail pane's address list is about the address, not the customer.
+    window.filters.search.clear()
+    window.filters.flush()
+    pick(window, "Aroha Kowhai")
+    window.detail.setCurrentIndex(1)
+    window.detail.address_view.selectRow(0)
+    focus(qtbot, window.detail.address_view)
+    asked.answers.append(False)
+    qtbot.keyClick(window.detail.address_view, Qt.Key.Key_Delete)
+    assert len(asked) == 1 and asked[0].startswith("Delete address:") and window.bulk_job is None
+
+
+def test_context_menus_and_column_choice(qtbot, make_window, people) -> None:
+    window = make_window()
+    texts = [a.text() for a in window.table_menu().actions() if not a.isSeparator()]
+    assert texts == ["&New customer…", "&Edit customer…", "&Archive", "&Unarchive", "&Delete…",
+                     "Archive all 3 matching…", "Unarchive all 3 matching…", "Delete all 3 matching…"]
+    # A right-click on a row selects it first, then offers the actions.
+    rect = window.table.visualRect(window.model.index(row_of(window, "Mere Tui"), 0))
+    window._table_menu(rect.center())
+    popup = QApplication.activePopupWidget()
+    assert popup is not None and window.selected_ids() == [window.model.customer_id(row_of(window, "Mere Tui"))]
+    popup.close()
+    window._column_menu(QPoint(10, 5))  # right-click on the header
+    popup = QApplication.activePopupWidget()
+    assert popup is not None and [a.text() for a in popup.actions()][:3] == ["Name", "Company", "Email"]
+    popup.close()
+
+    header = window.table.horizontalHeader()
+    menu = window.column_menu()
+    email = next(a for a in menu.actions() if a.text() == "Email")
+    assert email.isChecked()
+    email.trigger()
+    assert header.isSectionHidden(COLUMN["email"])
+    view_columns = window.columns_menu
+    view_columns.aboutToShow.emit()
+    assert not next(a for a in view_columns.actions() if a.text() == "Email").isChecked()
+    next(a for a in view_columns.actions() if a.text() == "Email").trigger()
+    assert not header.isSectionHidden(COLUMN["email"]) and header.sectionSize(COLUMN["email"]) >= 200
+    # The last visible column cannot be hidden.
+    for section in range(1, len(COLUMNS)):
+        header.setSectionHidden(section, True)
+    assert not next(a for a in window.column_menu().actions() if a.text() == "Name").isEnabled()
+    window.actions_by_name["reset_columns"].trigger()
+    assert not any(header.isSectionHidden(s) for s in range(len(COLUMNS)))
+
+
+def test_an_address_added_in_the_pane_stays_selected(qtbot, make_window, store, people, monkeypatch) -> None:
+    from desktop.ui.address_form import AddressForm
+
+    window = make_window()
+    pick(window, "Mere Tui")
+    window.detail.setCurrentIndex(1)
+
+    def fake_exec(form: AddressForm) -> int:
+        form.show()
+        for key, text in {"address1": "1 Ngaio Lane", "zip": "9010"}.items():
+            qtbot.keyClicks(form.fields[key].widget, text)
+        qtbot.waitUntil(form.ok_button.isEnabled)
+        form.ok_button.click()
+        return form.result()
+
+    monkeypatch.setattr(AddressForm, "exec", fake_exec)
+    window.detail.address_buttons["add"].click()
+    assert window.detail.address_model.rowCount() == 2
+    assert window.detail._selected_address().address1 == "1 Ngaio Lane"
+    assert window.selected_ids() == [people["Mere Tui"]]
+
+
+def test_about_shows_version_and_database(qtbot, make_window, store) -> None:
+    window = make_window()
+    window.actions_by_name["about"].trigger()
+    box = window.about_box
+    assert box.isVisible() and __version__ in box.text() and store.location in box.text()
+    box.accept()
+
+
+def test_f5_reads_changes_made_elsewhere_and_keeps_the_selection(qtbot, make_window, store, people) -> None:
+    window = make_window()
+    pick(window, "Tane Mahuta")
+    with store.transaction() as s:
+        cs.create_customer(s, {"name": "Anahera Pou"})
+        cs.update_customer(s, people["Tane Mahuta"], {"email": "tane.mahuta@example.com"})
+    focus(qtbot, window.table)
+    qtbot.keyClick(window.table, Qt.Key.Key_F5)
+    assert window.model.total == 4 and names(window)[0] == "Anahera Pou"
+    assert window.selected_ids() == [people["Tane Mahuta"]]
+    assert window.detail.value("email") == "tane.mahuta@example.com"
+
+
+# --- persistence -----------------------------------------------------------------------------------
+
+
+def test_layout_and_last_filter_survive_a_restart(qtbot, make_window, people) -> None:
+    stored: dict[str, Any] = {}
+    first = make_window(Settings(stored))
+    # (The offscreen screen is 800 x 800 and a restored window is fitted into it: the height tells.)
+    first.resize(first.minimumSizeHint().width(), 640)
+    first.splitter.setSizes([600, 380])
+    sizes = first.splitter.sizes()
+    header = first.table.horizontalHeader()
+    first.set_column_visible(COLUMN["company"], False)
+    header.moveSection(header.visualIndex(COLUMN["phone"]), 1)
+    header.resizeSection(COLUMN["name"], 260)
+    header.setSortIndicator(COLUMN["email"], Qt.SortOrder.DescendingOrder)
+    assert first.model.query.sort == "-email"
+    first.filters.search.setText("a")
+    first.filters.archived.setCurrentIndex(first.filters.archived.findData("all"))
+    first.filters.flush()
+    total = first.model.total
+    first.close()
+    assert stored[TABLE_HEADER.key] and stored[LAST_FILTER.key]["search"] == "a"
+
+    second = make_window(Settings(stored))
+    header = second.table.horizontalHeader()
+    assert second.height() == 640
+    assert second.splitter.sizes() == sizes
+    assert header.isSectionHidden(COLUMN["company"]) and header.visualIndex(COLUMN["phone"]) == 1
+    assert header.sectionSize(COLUMN["name"]) == 260
+    assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (COLUMN["email"],
+                                                                             Qt.SortOrder.DescendingOrder)
+    assert second.model.query.sort == "-email"  # the rows are in the order the header shows
+    assert second.filters.search.text() == "a" and second.model.query.archived == "all"
+    assert second.model.total == total
+
+
+def test_unusable_saved_layout_falls_back_to_the_initial_one(qtbot, make_window, people) -> None:
+    from PySide6.QtCore import QByteArray
+
+    window = make_window(Settings({TABLE_HEADER.key: QByteArray(b"not a header state"),
+                                   LAST_FILTER.key: {"archived": "bogus", "sales_rep_id": "x"}}))
+    header = window.table.horizontalHeader()
+    assert header.sectionSize(COLUMN["name"]) >= 180 and window.model.query.sort == "name"
+    assert window.model.query.archived == "active" and window.model.total == 3
