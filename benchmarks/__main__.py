@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import random
 import statistics
 import sys
 import time
@@ -94,7 +93,6 @@ def verdict(ok: bool) -> str:
 def run_figures(db: Database) -> list[str]:
     """Print every figure for one store; return the missed targets."""
     missed: list[str] = []
-    rng = random.Random(7)
     print(f"\n{db.backend} ({db.location})")
     with db.read() as s:
         total = s.execute(text("SELECT count(*) FROM customers")).scalar_one()

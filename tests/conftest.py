@@ -63,6 +63,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: igno
     return f"sqlite:///{tmp_path / 'store.sqlite3'}"
 
 
+@pytest.fixture
+def store(database_url: str) -> Iterator[Database]:
+    """The store at `database_url` (SQLite unless the test parametrises `database_url`), opened."""
+    database = open_database(database_url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def db(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
     """An opened, migrated, empty store; once on SQLite, once on PostgreSQL."""

@@ -6,7 +6,7 @@ Confirmations and refusals are answered through `messages.ask` / `messages.show_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from desktop.services import addresses as addr
 from desktop.services import customers as cs
 from desktop.services.errors import DefaultAddressInUse
 from desktop.store import models as m
-from desktop.store.engine import Database, open_database
+from desktop.store.engine import Database
 from desktop.ui import messages
 from desktop.ui.address_form import AddressForm, CountryCombo
 from desktop.ui.detail_pane import (
@@ -37,15 +37,6 @@ AROHA: dict[str, Any] = dict(
     name="Aroha Kowhai", company="Kowhai Traders Ltd", email="aroha@example.com", phone="+64 9 555 0101",
     address1="12 Kauri Street", city="Wellington", zip="6011", country_code="NZ",
 )
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Database]:
-    db = open_database(database_url)
-    try:
-        yield db
-    finally:
-        db.dispose()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ refusals run on SQLite and PostgreSQL; the rest on SQLite.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,7 +26,7 @@ from desktop.services.errors import (
     ValidationError,
 )
 from desktop.store import models as m
-from desktop.store.engine import Database, StoreError, open_database
+from desktop.store.engine import Database, StoreError
 from desktop.ui import customer_form, messages
 from desktop.ui.address_form import AddressForm, CountryCombo
 from desktop.ui.customer_form import BILLING, CustomerForm
@@ -40,15 +39,6 @@ AROHA: dict[str, Any] = dict(
     name="Aroha Kowhai", company="Kowhai Traders Ltd", email="aroha@example.com", phone="+64 9 555 0101",
     address1="12 Kauri Street", city="Wellington", zip="6011", country_code="NZ",
 )
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Database]:
-    db = open_database(database_url)
-    try:
-        yield db
-    finally:
-        db.dispose()
 
 
 @pytest.fixture

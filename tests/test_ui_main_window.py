@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from desktop import __version__
 from desktop.services import customers as cs
 from desktop.store import models as m
-from desktop.store.engine import Database, open_database
+from desktop.store.engine import Database
 from desktop.ui import messages, workers
 from desktop.ui.customer_form import CustomerForm
 from desktop.ui.customer_model import COLUMNS
@@ -43,15 +43,6 @@ MERE: dict[str, Any] = dict(name="Mere Tui", company="Tui Design", address1="9 T
 
 
 # --- fixtures and helpers -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Database]:
-    db = open_database(database_url)
-    try:
-        yield db
-    finally:
-        db.dispose()
 
 
 @pytest.fixture

@@ -34,7 +34,6 @@ from desktop.services.errors import (
     FieldError,
     Links,
     NotDeletable,
-    NotFound,
     ValidationError,
 )
 from desktop.services.matching import find_customer_match

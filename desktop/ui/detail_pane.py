@@ -58,23 +58,11 @@ def local_time(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC).astimezone()
 
 
-class AddressTableModel(QAbstractTableModel):
-    COLUMNS = ("Default", "Label", "Address")
+class _RowsModel(QAbstractTableModel):
+    """A read-only table over a small list held in `_rows`, with fixed `COLUMNS` titles."""
 
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self._rows: list[AddressView] = []
-
-    def set_addresses(self, rows: list[AddressView]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def address(self, row: int) -> AddressView | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def row_of(self, address_id: int) -> int | None:
-        return next((r for r, a in enumerate(self._rows) if a.id == address_id), None)
+    COLUMNS: tuple[str, ...] = ()
+    _rows: list[Any]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
@@ -92,6 +80,25 @@ class AddressTableModel(QAbstractTableModel):
                 and 0 <= section < len(self.COLUMNS)):
             return self.COLUMNS[section]
         return None
+
+
+class AddressTableModel(_RowsModel):
+    COLUMNS = ("Default", "Label", "Address")
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._rows: list[AddressView] = []
+
+    def set_addresses(self, rows: list[AddressView]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def address(self, row: int) -> AddressView | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, address_id: int) -> int | None:
+        return next((r for r, a in enumerate(self._rows) if a.id == address_id), None)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -216,7 +223,7 @@ class HistoryRole(IntEnum):
     Changes = Qt.ItemDataRole.UserRole + 3
 
 
-class HistoryModel(QAbstractTableModel):
+class HistoryModel(_RowsModel):
     """Newest first; two columns that fit a narrow pane: when (and who, below), and what changed (the
     action, then the values below it). The parts are also available by HistoryRole."""
 
@@ -235,23 +242,6 @@ class HistoryModel(QAbstractTableModel):
             for e in entries
         ]
         self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(self.COLUMNS)):
-            return self.COLUMNS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
