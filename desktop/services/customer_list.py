@@ -18,6 +18,7 @@ from sqlalchemy import (
     Select,
     Integer,
     and_,
+    any_,
     bindparam,
     column,
     exists,
@@ -231,11 +232,13 @@ def _search_condition(dialect: str, search: str) -> ColumnElement[bool] | None:
         scan_tokens = tokens
     for token in scan_tokens:
         zip_ids = select(m.Address.id).where(contains(dialect, m.Address.zip, token))
+        if dialect == "postgresql":
+            # = ANY(ARRAY(…)) is computed once, so the OR of trigram index scans stays a bitmap OR.
+            by_zip = C.default_shipping_address_id == any_(func.array(zip_ids.scalar_subquery()))
+        else:
+            by_zip = C.default_shipping_address_id.in_(zip_ids)
         conditions.append(
-            or_(
-                *(contains(dialect, column, token) for column in (C.name, C.company, C.email, C.phone)),
-                C.default_shipping_address_id.in_(zip_ids),
-            )
+            or_(*(contains(dialect, column, token) for column in (C.name, C.company, C.email, C.phone)), by_zip)
         )
     return and_(*conditions)
 
@@ -306,24 +309,28 @@ def _with_joins(stmt: Select[Any], only_for: str | None = None) -> Select[Any]:
     return stmt
 
 
-def _ordered(q: CustomerQuery) -> tuple[ColumnElement[Any], list[ColumnElement[Any]]]:
-    key = SORT_KEYS[q.sort_column]
+def _ordered(
+    q: CustomerQuery, key: ColumnElement[Any] | None = None, id_column: ColumnElement[Any] = C.id
+) -> tuple[ColumnElement[Any], list[ColumnElement[Any]]]:
+    key = SORT_KEYS[q.sort_column] if key is None else key
     if q.sort_column == "id":
-        order = [C.id.desc() if q.descending else C.id.asc()]
+        order = [id_column.desc() if q.descending else id_column.asc()]
     elif q.descending:
-        order = [key.desc(), C.id.desc()]
+        order = [key.desc(), id_column.desc()]
     else:
-        order = [key.asc(), C.id.asc()]
+        order = [key.asc(), id_column.asc()]
     return key, order
 
 
-def _keyset(q: CustomerQuery, key: ColumnElement[Any]) -> ColumnElement[bool]:
+def _keyset(
+    q: CustomerQuery, key: ColumnElement[Any], id_column: ColumnElement[Any] = C.id
+) -> ColumnElement[bool]:
     """Rows after the cursor bound as :after_value / :after_id."""
     after_id = bindparam("after_id", type_=Integer)
     if q.sort_column == "id":
-        return C.id < after_id if q.descending else C.id > after_id
+        return id_column < after_id if q.descending else id_column > after_id
     after_value = bindparam("after_value", type_=key.type)
-    position = tuple_(key, C.id)
+    position = tuple_(key, id_column)
     mark = tuple_(after_value, after_id)
     # The plain range term lets SQLite seek the (key, id) index; the row comparison alone makes it scan.
     if q.descending:
@@ -341,13 +348,28 @@ def _window_statement(dialect: str, q: CustomerQuery, keyset: bool, with_total: 
     """The window query for one CustomerQuery, built once and reused (limit, offset and cursor are bound
     parameters), so paging costs SQLAlchemy neither statement construction nor compilation."""
     key, order = _ordered(q)
-    columns: list[Any] = [C.id.label("id"), key.label("sort_value")]
-    if with_total:
-        columns.append(func.count().over().label("total"))
-    inner = _with_joins(select(*columns).select_from(C), only_for=q.sort_column)
-    inner = inner.where(*_filter_conditions(dialect, q))
-    if keyset:
-        inner = inner.where(_keyset(q, key))
+    total_column = func.count().over().label("total")
+    if dialect == "postgresql" and q.search and q.search.strip():
+        # PostgreSQL would walk the sort index and test every row against the search; gathering the
+        # (few) hits first through the trigram indexes and sorting only those is far faster.
+        hits = (
+            _with_joins(select(C.id.label("id"), key.label("sort_value")).select_from(C), only_for=q.sort_column)
+            .where(*_filter_conditions(dialect, q))
+            .cte("hits")
+            .prefix_with("MATERIALIZED")
+        )
+        key, order = _ordered(q, hits.c.sort_value, hits.c.id)
+        inner = select(hits.c.id, hits.c.sort_value, *([total_column] if with_total else []))
+        if keyset:
+            inner = inner.where(_keyset(q, hits.c.sort_value, hits.c.id))
+    else:
+        columns: list[Any] = [C.id.label("id"), key.label("sort_value")]
+        if with_total:
+            columns.append(total_column)
+        inner = _with_joins(select(*columns).select_from(C), only_for=q.sort_column)
+        inner = inner.where(*_filter_conditions(dialect, q))
+        if keyset:
+            inner = inner.where(_keyset(q, key))
     page = (
         inner.order_by(*order)
         .offset(bindparam("page_offset", type_=Integer))
