@@ -47,7 +47,8 @@ def find_customer_match(
     )
     if exclude_customer_id is not None:
         stmt = stmt.where(m.Address.customer_id != exclude_customer_id)
-    block = session.execute(stmt).all()
+    conn = session.connection()  # Core rows: no ORM bookkeeping on the hot path
+    block = conn.execute(stmt).all()
     # One C call scores the whole zip block; only the few addresses over the threshold go further.
     scores = process.extract(
         wanted_address, {address_id: key_text or "" for address_id, key_text in block},
@@ -56,7 +57,7 @@ def find_customer_match(
     if not scores:
         return []
     address_scores = {address_id: float(score) for _text, score, address_id in scores}
-    details = session.execute(
+    details = conn.execute(
         select(
             m.Address.id, m.Address.address1, m.Address.city, m.Address.zip,
             m.Customer.id, m.Customer.name, m.Customer.company, m.Customer.email, m.Customer.archived_at,
