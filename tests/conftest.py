@@ -54,13 +54,16 @@ def _pg_database(cluster: PostgresCluster, template: str) -> str:
     return cluster.url(name)
 
 
-@pytest.fixture
-def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
-    """A URL of an empty store on the back-end of the current parameter (default: sqlite)."""
-    backend = getattr(request, "param", "sqlite")
+def _new_store_url(request: pytest.FixtureRequest, backend: str, tmp_path) -> str:  # type: ignore[no-untyped-def]
     if backend == "postgresql":
         return _pg_database(request.getfixturevalue("pg_cluster"), request.getfixturevalue("pg_template"))
     return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """A URL of an empty store on the back-end of the current parameter (default: sqlite)."""
+    return _new_store_url(request, getattr(request, "param", "sqlite"), tmp_path)
 
 
 @pytest.fixture
@@ -76,11 +79,7 @@ def store(database_url: str) -> Iterator[Database]:
 @pytest.fixture(params=BACKENDS)
 def db(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
     """An opened, migrated, empty store; once on SQLite, once on PostgreSQL."""
-    if request.param == "postgresql":
-        url = _pg_database(request.getfixturevalue("pg_cluster"), request.getfixturevalue("pg_template"))
-    else:
-        url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    database = open_database(url)
+    database = open_database(_new_store_url(request, request.param, tmp_path))
     try:
         yield database
     finally:

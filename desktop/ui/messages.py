@@ -80,6 +80,21 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+# Errors whose message is shown as it is, under these titles (first match wins: subclasses first).
+_TITLES: tuple[tuple[type[BaseException], str], ...] = (
+    (ConflictError, "Changed by someone else"),
+    (NotFound, "Not found"),
+    (DuplicateAddress, "Address already exists"),
+    (NotDeletable, "Cannot delete"),
+    (ArchivedCustomer, "Customer is archived"),
+    (DefaultAddressInUse, "Default address"),
+    (AddressNotOwned, "Wrong customer"),
+    (Cancelled, "Cancelled"),
+    (DomainError, "Cannot do that"),
+    (StoreError, "Database problem"),
+)
+
+
 def explain(exc: BaseException) -> tuple[str, str]:
     """(title, text) for the clerk. Domain errors already say a sentence; this adds the context."""
     if isinstance(exc, ValidationError):
@@ -96,26 +111,9 @@ def explain(exc: BaseException) -> tuple[str, str]:
         return "Possible duplicate customer", f"{exc}\n\n{_bullets(lines)}"
     if isinstance(exc, EmailTaken):
         return "Email already in use", f"{exc} Use another email, or open that customer."
-    if isinstance(exc, ConflictError):
-        return "Changed by someone else", str(exc)
-    if isinstance(exc, NotFound):
-        return "Not found", str(exc)
-    if isinstance(exc, DuplicateAddress):
-        return "Address already exists", str(exc)
-    if isinstance(exc, NotDeletable):
-        return "Cannot delete", str(exc)
-    if isinstance(exc, ArchivedCustomer):
-        return "Customer is archived", str(exc)
-    if isinstance(exc, DefaultAddressInUse):
-        return "Default address", str(exc)
-    if isinstance(exc, AddressNotOwned):
-        return "Wrong customer", str(exc)
-    if isinstance(exc, Cancelled):
-        return "Cancelled", str(exc)
-    if isinstance(exc, DomainError):
-        return "Cannot do that", str(exc)
-    if isinstance(exc, StoreError):
-        return "Database problem", str(exc)
+    for kind, title in _TITLES:
+        if isinstance(exc, kind):
+            return title, str(exc)  # the error's own sentence already speaks to the clerk
     if isinstance(exc, (OperationalError, DBAPIError)):
         return "Database problem", (
             f"The database could not complete the request: {_first_line(exc)}\n\n"
