@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from desktop.services import customers as cs
 from desktop.store import models as m
 from desktop.store.engine import Database, open_database
 
@@ -140,3 +141,14 @@ def shared_store(request: Any, backend: str) -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
+
+
+def create(db: Database, data: dict[str, Any], **kwargs: Any) -> cs.CustomerDetail:
+    """Create a customer through the service, in its own unit of work."""
+    with db.transaction() as s:
+        return cs.create_customer(s, data, **kwargs)
+
+
+def get(db: Database, customer_id: int) -> cs.CustomerDetail:
+    with db.read() as s:
+        return cs.get_customer(s, customer_id)

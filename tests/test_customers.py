@@ -35,6 +35,7 @@ from desktop.services.errors import (
 from desktop.store import models as m
 from desktop.store.engine import Database, open_database
 from tests import factories as f
+from tests.factories import create, get
 from tests.conftest import BACKENDS
 
 AROHA: dict[str, Any] = dict(
@@ -47,16 +48,6 @@ BILLING: dict[str, Any] = dict(
     country_code="NZ",
 )
 TANE: dict[str, Any] = dict(name="Tane Mahuta", email="tane@example.com", address1="3 Rimu Road", zip="1010")
-
-
-def create(db: Database, data: dict[str, Any], **kwargs: Any) -> cs.CustomerDetail:
-    with db.transaction() as s:
-        return cs.create_customer(s, data, **kwargs)
-
-
-def get(db: Database, customer_id: int) -> cs.CustomerDetail:
-    with db.read() as s:
-        return cs.get_customer(s, customer_id)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from desktop.ui.detail_pane import (
     describe_changes,
 )
 from tests import factories as f
+from tests.factories import get
 
 both = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -67,11 +68,6 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     monkeypatch.setattr(messages, "ask", ask)
     monkeypatch.setattr(messages, "show_error", lambda _parent, exc: seen["errors"].append(exc))
     return seen
-
-
-def get(db: Database, customer_id: int) -> cs.CustomerDetail:
-    with db.read() as s:
-        return cs.get_customer(s, customer_id)
 
 
 def answer_address_form(monkeypatch: pytest.MonkeyPatch, qtbot, fill: Callable[[AddressForm], None]) -> list[AddressForm]:  # type: ignore[no-untyped-def]

@@ -32,6 +32,7 @@ from desktop.ui.address_form import AddressForm, CountryCombo
 from desktop.ui.customer_form import BILLING, CustomerForm
 from desktop.ui.find_match_dialog import FindMatchDialog, MatchTableModel, Role
 from tests import factories as f
+from tests.factories import create, get
 
 both = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -47,16 +48,6 @@ def errors_shown(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
     shown: list[BaseException] = []
     monkeypatch.setattr(messages, "show_error", lambda parent, exc: shown.append(exc))
     return shown
-
-
-def create(db: Database, data: dict[str, Any], **kwargs: Any) -> cs.CustomerDetail:
-    with db.transaction() as s:
-        return cs.create_customer(s, data, **kwargs)
-
-
-def get(db: Database, customer_id: int) -> cs.CustomerDetail:
-    with db.read() as s:
-        return cs.get_customer(s, customer_id)
 
 
 def customer_count(db: Database) -> int:
