@@ -66,7 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--zip", required=True, metavar="Z")
     match.add_argument("--address1", required=True, metavar="A")
     match.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    import importlib
+
+    for name in FEATURE_COMMANDS:
+        importlib.import_module(name).register(commands)
     return parser
+
+
+# Modules that add their own subcommands: each has `register(commands)`, which adds subparsers and sets
+# `handler=` (a function of the parsed args returning the exit code) on them with `set_defaults`.
+FEATURE_COMMANDS: tuple[str, ...] = ()
 
 
 def _open(args: argparse.Namespace) -> Database:
@@ -161,7 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.smoke_test:
             return cmd_smoke_test(args)
-        return COMMANDS[args.command](args)
+        handler = getattr(args, "handler", None) or COMMANDS[args.command]
+        return handler(args)
     except (StoreError, CommandError, DomainError) as exc:
         print(f"customer-desk: {exc}", file=sys.stderr)
         return EXIT_ERROR

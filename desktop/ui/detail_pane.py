@@ -312,6 +312,7 @@ class CustomerDetailPane(QTabWidget):
         self._build_details()
         self._build_addresses()
         self._build_history()
+        self.customer_tabs: list[QWidget] = []
         self.show_customer(None)
 
     # --- building -------------------------------------------------------------------------------
@@ -443,6 +444,7 @@ class CustomerDetailPane(QTabWidget):
         buttons.addStretch(1)
         layout.addLayout(buttons)
         self.address_view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.addresses_page = page
         self.addTab(page, "Add&resses")
 
     def _build_history(self) -> None:
@@ -463,6 +465,14 @@ class CustomerDetailPane(QTabWidget):
         self.history_view.setStyleSheet("QTableView::item { padding: 3px 4px; }")
         self.addTab(self.history_view, "Hi&story")
 
+    def add_customer_tab(self, widget: QWidget, title: str) -> None:
+        """Add a tab before History. `widget.show_customer(customer: CustomerDetail | None)` is called
+        whenever the pane shows another customer (or none); the tab is disabled while there is none."""
+        self.insertTab(self.indexOf(self.history_view), widget, title)
+        self.customer_tabs.append(widget)
+        widget.show_customer(self.customer)  # type: ignore[attr-defined]
+        self.setTabEnabled(self.indexOf(widget), self.customer is not None)
+
     # --- showing --------------------------------------------------------------------------------
 
     def show_customer(self, customer_id: int | None, *, selected: int = 0) -> None:
@@ -479,8 +489,8 @@ class CustomerDetailPane(QTabWidget):
             except NotFound:
                 self.customer = None
         c = self.customer
-        for index in (1, 2):
-            self.setTabEnabled(index, c is not None)
+        for page in (self.addresses_page, self.history_view):
+            self.setTabEnabled(self.indexOf(page), c is not None)
         if c is None:
             self.placeholder.setText(f"{selected:,} customers selected." if selected > 1
                                      else "Select a customer to see their details.")
@@ -513,6 +523,9 @@ class CustomerDetailPane(QTabWidget):
             label.setStyleSheet("" if text else MUTED_STYLE)
         self.address_model.set_addresses(c.addresses if c else [])
         self.history_model.set_entries(entries, {a.id: a.one_line() for a in c.addresses} if c else None)
+        for tab in getattr(self, "customer_tabs", ()):
+            self.setTabEnabled(self.indexOf(tab), c is not None)
+            tab.show_customer(c)  # type: ignore[attr-defined]
         self._update_buttons()
 
     def value(self, key: str) -> str:

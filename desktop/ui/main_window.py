@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressDialog,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QToolBar,
     QVBoxLayout,
@@ -253,7 +254,6 @@ class MainWindow(QMainWindow):
 
         self.nav = QListWidget()
         self.nav.addItem("Customers")  # further sections arrive with their features, never as placeholders
-        self.nav.setCurrentRow(0)
         self.nav.setFixedWidth(130)
         self.nav.setStyleSheet("QListWidget::item { padding: 6px 4px; }")
         self.nav.setAccessibleName("Sections")
@@ -299,17 +299,23 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(6, 6, 6, 0)
         column.addWidget(self.filters)
         column.addWidget(self.splitter, 1)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(center)
+        self.sections: dict[str, QWidget] = {"Customers": center}
+        self.nav.currentRowChanged.connect(self._show_page)
+        self.nav.setCurrentRow(0)
         outer = QWidget()
         row = QHBoxLayout(outer)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         row.addWidget(self.nav)
-        row.addWidget(center, 1)
+        row.addWidget(self.pages, 1)
         self.setCentralWidget(outer)
 
         self.status = QLabel()
         self.statusBar().addPermanentWidget(self.status)
         self._build_actions()
+        self._build_sections()
         self._tab_order()
         self._restore()
 
@@ -324,6 +330,30 @@ class MainWindow(QMainWindow):
         self.apply_filters(self._header_sort())
         self.table.setSortingEnabled(True)  # sorts by the indicator: the query already does
         header.sortIndicatorChanged.connect(self._sort_indicator_changed)
+
+    # --- sections -------------------------------------------------------------------------------
+
+    def add_section(self, title: str, widget: QWidget) -> None:
+        """Add a navigation section (a page beside Customers). A page with `activated()` is told when shown."""
+        self.nav.addItem(title)
+        self.pages.addWidget(widget)
+        self.sections[title] = widget
+
+    def _build_sections(self) -> None:
+        """The sections beside Customers, in DESIGN's order; each feature adds its own line."""
+
+    def show_section(self, title: str) -> QWidget:
+        self.nav.setCurrentRow(list(self.sections).index(title))
+        return self.sections[title]
+
+    def _show_page(self, row: int) -> None:
+        if row < 0:
+            return
+        self.pages.setCurrentIndex(row)
+        page = self.pages.currentWidget()
+        activated = getattr(page, "activated", None)
+        if callable(activated):
+            activated()
 
     # --- actions and menus ----------------------------------------------------------------------
 
