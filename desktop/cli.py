@@ -67,16 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--address1", required=True, metavar="A")
     match.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    import importlib
+    # Features add their own subcommands: `register(commands)` adds subparsers and sets `handler=` (a
+    # function of the parsed args returning the exit code) on them with `set_defaults`. Static imports, so
+    # that PyInstaller sees them.
+    from desktop.commands import imports, money, nominal_codes, starshipit
 
-    for name in FEATURE_COMMANDS:
-        importlib.import_module(name).register(commands)
+    for feature in (imports, money, nominal_codes, starshipit):
+        feature.register(commands)
     return parser
-
-
-# Modules that add their own subcommands: each has `register(commands)`, which adds subparsers and sets
-# `handler=` (a function of the parsed args returning the exit code) on them with `set_defaults`.
-FEATURE_COMMANDS: tuple[str, ...] = ()
 
 
 def _open(args: argparse.Namespace) -> Database:

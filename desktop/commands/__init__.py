@@ -1,4 +1,4 @@
-"""Subcommands of `customer-desk`, one module per feature (registered in `desktop.cli.FEATURE_COMMANDS`).
+"""Subcommands of `customer-desk`, one module per feature (registered in `desktop.cli.build_parser`).
 
 Each module has `register(commands)` that adds its subparsers with `set_defaults(handler=...)`; a handler
 takes the parsed arguments and returns the exit code. `desktop.cli` turns StoreError, CommandError and
