@@ -152,3 +152,27 @@ def create(db: Database, data: dict[str, Any], **kwargs: Any) -> cs.CustomerDeta
 def get(db: Database, customer_id: int) -> cs.CustomerDetail:
     with db.read() as s:
         return cs.get_customer(s, customer_id)
+
+
+def bulk_orders(
+    session: Session, customer_id: int, n: int, *, currency: str = "NZD", price: str = "10.00",
+    first_date: dt.date = dt.date(2020, 1, 1), prefix: str | None = None, status: str = "open",
+) -> list[int]:
+    """`n` one-line orders for a customer (one order a day from `first_date`), by bulk Core inserts;
+    returns their ids oldest first."""
+    prefix = prefix or f"BO{_next()}-"
+    now = m.utcnow()
+    session.execute(insert(m.SalesOrder), [
+        {"order_number": f"{prefix}{i:07d}", "customer_id": customer_id, "status": status,
+         "order_date": first_date + dt.timedelta(days=i), "currency_code": currency,
+         "created_at": now, "updated_at": now, "version": 1}
+        for i in range(n)
+    ])
+    ids = list(session.scalars(select(m.SalesOrder.id).where(m.SalesOrder.order_number.like(f"{prefix}%"))
+                               .order_by(m.SalesOrder.order_date, m.SalesOrder.id)))
+    session.execute(insert(m.SalesOrderLine), [
+        {"sales_order_id": oid, "sku": "KETE-1", "description": "Harakeke kete", "quantity": Decimal(1),
+         "price": Decimal(price), "created_at": now, "updated_at": now, "version": 1}
+        for oid in ids
+    ])
+    return ids

@@ -259,6 +259,9 @@ class SalesOrder(Versioned, Base):
         back_populates="sales_order", cascade="all, delete-orphan", order_by="SalesOrderLine.id"
     )
 
+    # A customer's orders oldest first (unpaid orders, the allocation dialog) straight from one index.
+    __table_args__ = (Index("ix_sales_orders_customer_date", "customer_id", "order_date", "id"),)
+
 
 class SalesOrderLine(Versioned, Base):
     __tablename__ = "sales_order_lines"
@@ -293,6 +296,13 @@ class SalesCredit(Versioned, Base):
     currency_code: Mapped[str] = mapped_column(String(CURRENCY_LEN))
     total: Mapped[Decimal] = mapped_column(Money)
     sales_credit_note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        # A customer's credits oldest first (open credits); every customer's credits newest first, in keyset
+        # pages (the Sales credits section).
+        Index("ix_sales_credits_customer_date", "customer_id", "credit_date", "id"),
+        Index("ix_sales_credits_date", "credit_date", "id"),
+    )
 
 
 class SalesCreditAllocation(Versioned, Base):
