@@ -1,9 +1,178 @@
-"""`customer-desk` subcommands of this feature (see desktop/commands/__init__.py)."""
+"""`customer-desk import FILE [--dry-run] [--strict] [--errors OUT.csv]`, `customer-desk imports list` and
+`customer-desk imports undo BATCH_ID`.
+
+Exit codes of `import`: 0 committed (with `--dry-run`: would commit); 1 refused (`--strict` and some rows
+have errors, or the store changed meanwhile); 2 the file cannot be read as customers. A dry run and
+every refusal leave the database as it was: the strict check is a read-only pass before any write.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import TextIO
+
+from desktop.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CommandError, _open
+
+MAX_PRINTED = 200  # issues printed; all of them go to --errors
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # noqa: ARG001 - filled in by the feature
-    pass
+def register(commands: argparse._SubParsersAction) -> None:
+    imp = commands.add_parser(
+        "import", help="import customers from a CSV or .xlsx file (preview with --dry-run)",
+        description="Import customers from a CSV or .xlsx file. Rows with errors are skipped (or, with "
+                    "--strict, nothing is imported); existing customers are matched by email or id.",
+    )
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--dry-run", action="store_true", help="show what would happen; write nothing")
+    imp.add_argument("--strict", action="store_true", help="import nothing when any row has an error")
+    imp.add_argument("--errors", metavar="OUT.csv", help="save the rows with errors (original columns + error)")
+    imp.add_argument("--encoding", metavar="NAME", help="read the CSV in this encoding instead of detecting it")
+    imp.add_argument("--delimiter", metavar="CHAR", help="the CSV delimiter (',', ';', 'tab' or '|')")
+    imp.add_argument("--allow-duplicates", action="store_true",
+                     help="also create rows that look like an existing customer (Find Match)")
+    imp.add_argument("--quiet", action="store_true", help="print the summary only")
+    imp.set_defaults(handler=cmd_import)
+
+    batches = commands.add_parser("imports", help="list past imports or undo one")
+    sub = batches.add_subparsers(dest="imports_command", metavar="ACTION", required=True)
+    listing = sub.add_parser("list", help="list imports, newest first")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.set_defaults(handler=cmd_list)
+    undo = sub.add_parser("undo", help="undo an import while its customers are untouched since")
+    undo.add_argument("batch_id", type=int, metavar="BATCH_ID")
+    undo.set_defaults(handler=cmd_undo)
+
+
+def _delimiter(text: str | None) -> str | None:
+    if text is None:
+        return None
+    named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+    return named.get(text.lower(), text)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from desktop.importing import commit as imp_commit
+    from desktop.importing import plan as imp_plan
+    from desktop.importing.errors_csv import write_error_rows
+    from desktop.importing.mapping import auto_mapping
+    from desktop.importing.reading import UnreadableFile, open_source
+
+    out = sys.stdout
+    try:
+        source = open_source(args.file, encoding=args.encoding, delimiter=_delimiter(args.delimiter))
+        mapping = auto_mapping(source.header)
+    except UnreadableFile as exc:
+        print(f"customer-desk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    options = imp_plan.Options(allow_duplicates=args.allow_duplicates)
+    db = _open(args)
+    try:
+        print(f"{source.file_name}: {source.describe()}", file=out)
+        for note in source.notes:
+            print(f"  ({note})", file=out)
+        _print_mapping(source.header, mapping, out)
+        try:
+            preview: imp_plan.Preview | None = None
+            if args.dry_run or args.strict:
+                with db.read() as session:
+                    preview = imp_plan.preview(session, source, mapping, options, keep_rows=bool(args.errors))
+                if args.dry_run or preview.summary.errors:
+                    _report(preview, out, quiet=args.quiet)
+                    if args.errors:
+                        _save_errors(write_error_rows, preview, args.errors)
+                    if args.strict and preview.summary.errors:
+                        print(f"Refused (--strict): {preview.summary.errors:,} rows have errors; nothing was "
+                              f"imported.", file=out)
+                        return EXIT_ERROR
+                    print("Dry run: nothing was written.", file=out)
+                    return EXIT_OK
+            result = imp_plan.Preview(source=source, mapping=mapping, options=options, kept_all=False)
+            with db.transaction() as session:
+                committer = imp_commit.Committer(session, source, mapping)
+                for chunk in imp_plan.plan_chunks(session, source, mapping, options):
+                    committer.write(chunk)
+                    imp_plan.collect(result, chunk)
+                done = committer.finish(result.summary)
+            _report(result, out, quiet=args.quiet)
+            if args.errors:
+                _save_errors(write_error_rows, result, args.errors)
+            print(f"Imported as batch {done.batch_id}: {done.created:,} created, {done.updated:,} updated, "
+                  f"{done.addresses_added:,} addresses added, {done.skipped:,} rows skipped. "
+                  f"Undo with: customer-desk imports undo {done.batch_id}", file=out)
+            return EXIT_OK
+        except UnreadableFile as exc:
+            print(f"customer-desk: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    finally:
+        db.dispose()
+
+
+def _save_errors(write_error_rows, preview, path: str) -> None:  # type: ignore[no-untyped-def]
+    try:
+        count = write_error_rows(preview, path)
+    except OSError as exc:
+        raise CommandError(f"Cannot write {path}: {exc.strerror or exc}") from exc
+    print(f"{count:,} rows with errors saved to {path}", file=sys.stdout)
+
+
+def _print_mapping(header: list[str], mapping: dict[int, str], out: TextIO) -> None:
+    from desktop.importing.mapping import FIELDS
+
+    used = [f"{header[i]} -> {FIELDS[f]}" for i, f in sorted(mapping.items())]
+    ignored = [header[i] for i in range(len(header)) if i not in mapping and header[i]]
+    print("Columns: " + "; ".join(used), file=out)
+    if ignored:
+        print("Not imported: " + ", ".join(ignored), file=out)
+
+
+def _report(preview, out: TextIO, *, quiet: bool) -> None:  # type: ignore[no-untyped-def]
+    for line in preview.summary.lines():
+        print(line, file=out)
+    if quiet:
+        return
+    printed = 0
+    for kind, title in (("error", "Errors"), ("financial alert", "Financial alerts"), ("warning", "Warnings")):
+        issues = [i for i in preview.issues if i.kind == kind]
+        if not issues:
+            continue
+        print(f"{title} ({len(issues):,}):", file=out)
+        for issue in issues:
+            if printed >= MAX_PRINTED:
+                print(f"  … {len(issues):,} in all (save them with --errors OUT.csv)", file=out)
+                break
+            print(f"  {issue}", file=out)
+            printed += 1
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from desktop.importing.commit import list_batches
+
+    db = _open(args)
+    try:
+        with db.read() as session:
+            batches = list_batches(session, limit=args.limit)
+    finally:
+        db.dispose()
+    if not batches:
+        print("No imports yet.")
+        return EXIT_OK
+    print(f"{'batch':>6}  {'committed (UTC)':16}  {'state':9}  {'rows':>8}  {'created':>8}  {'updated':>8}  file")
+    for b in batches:
+        when = f"{b.committed_at:%Y-%m-%d %H:%M}" if b.committed_at else ""
+        print(f"{b.id:>6}  {when:16}  {b.state:9}  {b.rows:>8,}  {b.created:>8,}  {b.updated:>8,}  {b.file_name}")
+    return EXIT_OK
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    from desktop.importing.commit import undo_batch
+
+    db = _open(args)
+    try:
+        with db.transaction() as session:
+            result = undo_batch(session, args.batch_id)
+    finally:
+        db.dispose()
+    print(f"Import {result.batch_id} undone: {result.deleted:,} customers deleted, {result.restored:,} restored, "
+          f"{result.addresses_removed:,} addresses removed.")
+    return EXIT_OK

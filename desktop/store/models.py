@@ -353,6 +353,10 @@ class ImportBatch(Versioned, Base):
     updated_customer_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
     committed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # What Undo needs: {"stamp", "customers": {id: {"version", "before"}}, "addresses": {...},
+    # "added_addresses": [...]} (created customers are in created_customer_ids).
+    undo: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    os_user: Mapped[str | None] = mapped_column(String(NAME_LEN))
 
 
 class ChangeLog(Base):

@@ -4,8 +4,8 @@ Revision ID: 0002
 Revises: 0001
 """
 
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 revision = '0002'
@@ -15,8 +15,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("import_batches") as batch:
+        batch.add_column(sa.Column("undo", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("os_user", sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("import_batches") as batch:
+        batch.drop_column("os_user")
+        batch.drop_column("undo")

@@ -1,0 +1,496 @@
+"""Import Customers: write a plan in the caller's transaction (one transaction for the whole file), record
+it as an ImportBatch, and undo a batch while its customers are untouched since.
+
+Rows go to the driver in bulk (`store.bulk`): new customers and their addresses as plain tuples with ids
+reserved up front, updates as one executemany per set of changed fields. Updated customers are locked and
+their versions compared with the preview's first, so a customer edited since the preview stops the commit
+instead of being overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from desktop.importing.plan import ChunkPlan, Preview, RowPlan, Status, Summary
+from desktop.importing.reading import Source
+from desktop.services import changelog
+from desktop.services.errors import DomainError, NotFound
+from desktop.services.normalize import address_dedup_key, normalize_address_text, zip_key
+from desktop.services.validation import CUSTOMER_FIELDS, LOCATION_FIELDS
+from desktop.store import bulk
+from desktop.store import models as m
+
+log = logging.getLogger("desktop.import")
+
+CUSTOMER_REFS = ("default_sales_rep_id", "product_pricing_tier_id", "store_id", "warehouse_id")
+CUSTOMER_COLUMNS = ("id", "version", "created_at", "updated_at", *CUSTOMER_FIELDS, *CUSTOMER_REFS,
+                    "default_shipping_address_id", "default_billing_address_id")
+ADDRESS_COLUMNS = ("id", "customer_id", "version", "created_at", "updated_at", "name", "company", "email",
+                   "phone", *LOCATION_FIELDS, "zip_key", "address1_key", "dedup_key")
+CHANGE_COLUMNS = ("entity", "entity_id", "action", "changes", "os_user", "created_at")
+
+
+class ImportConflict(DomainError):
+    """The store changed since the preview: preview again."""
+
+
+class UndoRefused(DomainError):
+    def __init__(self, batch_id: int, reason: str, customers: Sequence[tuple[int, str]] = ()):
+        self.batch_id = batch_id
+        self.customers = list(customers)
+        shown = ", ".join(f"{name} (id {cid})" for cid, name in self.customers[:10])
+        more = f" and {len(self.customers) - 10:,} more" if len(self.customers) > 10 else ""
+        super().__init__(f"Import {batch_id} cannot be undone: {reason}" + (f": {shown}{more}." if shown else "."))
+
+
+@dataclass
+class CommitResult:
+    batch_id: int
+    created: int = 0
+    updated: int = 0
+    addresses_added: int = 0
+    skipped: int = 0
+
+
+def file_checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def reserve_ids(conn: Connection, table: Any, count: int) -> list[int]:
+    """`count` fresh ids for `table`: from its sequence on PostgreSQL (safe beside other writers), above
+    max(id) on SQLite (the write transaction holds the database's only write lock)."""
+    if count <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        sequence = conn.exec_driver_sql("SELECT pg_get_serial_sequence(%(t)s, 'id')",
+                                        {"t": table.name}).scalar_one()
+        rows = conn.exec_driver_sql(
+            "SELECT nextval(CAST(%(s)s AS regclass)) FROM generate_series(1, %(n)s)", {"s": sequence, "n": count}
+        ).scalars().all()
+        return [int(r) for r in rows]
+    start = bulk.next_id(conn, table)
+    return list(range(start, start + count))
+
+
+class Committer:
+    """Writes chunk plans into the session's transaction; `finish()` records the batch."""
+
+    def __init__(self, session: Session, source: Source, mapping: Mapping[int, str]):
+        self.session = session
+        self.conn = session.connection()
+        self.now = m.utcnow()
+        self.user = changelog.os_user()
+        self.batch = m.ImportBatch(
+            file_name=str(source.path.name)[:1000], checksum=file_checksum(source.path),
+            mapping={source.header[i] if i < len(source.header) else str(i): f for i, f in mapping.items()},
+            counts={}, created_customer_ids=[], updated_customer_ids=[], os_user=changelog.os_user(),
+        )
+        session.add(self.batch)
+        session.flush()
+        self.result = CommitResult(batch_id=self.batch.id)
+        self.row_customer: dict[int, int] = {}  # row number -> customer id (for rows sharing an email)
+        self.created_keys: dict[int, set[str]] = {}  # created customer -> its address dedup keys
+        self.undo: dict[str, Any] = {"stamp": bulk.storage_datetime(self.now), "customers": {}, "addresses": {},
+                                     "added_addresses": []}
+        self.created_ids: list[int] = []
+        self.updated_ids: list[int] = []
+        self.next_customer_ids: list[int] = []
+        self.next_address_ids: list[int] = []
+
+    # --- ids -----------------------------------------------------------------------------------------
+
+    def _customer_id(self) -> int:
+        if not self.next_customer_ids:
+            self.next_customer_ids = reserve_ids(self.conn, m.Customer.__table__, 5000)[::-1]
+        return self.next_customer_ids.pop()
+
+    def _address_id(self) -> int:
+        if not self.next_address_ids:
+            self.next_address_ids = reserve_ids(self.conn, m.Address.__table__, 5000)[::-1]
+        return self.next_address_ids.pop()
+
+    # --- writing -------------------------------------------------------------------------------------
+
+    def write(self, chunk: ChunkPlan) -> None:
+        creates = [p for p in chunk.rows if p.status is Status.CREATE]
+        updates = [p for p in chunk.rows if p.status is Status.UPDATE]
+        same_as = [p for p in chunk.rows if p.status is Status.SAME_AS]
+        for p in chunk.rows:
+            if p.status in (Status.ERROR, Status.DUPLICATE):
+                self.result.skipped += 1
+            elif p.status is Status.UNCHANGED and p.customer_id is not None:
+                self.row_customer[p.row] = p.customer_id
+        self._lock_and_check(updates + [p for p in chunk.rows if p.status is Status.UNCHANGED])
+        self._create(creates)
+        self._update(updates)
+        self._add_addresses(same_as)
+
+    def _lock_and_check(self, rows: Sequence[RowPlan]) -> None:
+        expected = {p.customer_id: p.version for p in rows if p.customer_id is not None}
+        if not expected:
+            return
+        c = m.Customer
+        ids = sorted(expected)
+        for start in range(0, len(ids), 900):
+            stmt = select(c.id, c.version).where(c.id.in_(ids[start:start + 900]))
+            if self.conn.dialect.name == "postgresql":
+                stmt = stmt.with_for_update()
+            found = dict(self.conn.execute(stmt).all())
+            for cid in ids[start:start + 900]:
+                if found.get(cid) != expected[cid]:
+                    what = "was deleted" if cid not in found else "was changed"
+                    raise ImportConflict(
+                        f"Customer {cid} {what} since the preview; nothing was imported. Preview the file again."
+                    )
+
+    def _create(self, rows: Sequence[RowPlan]) -> None:
+        if not rows:
+            return
+        customers: list[tuple[Any, ...]] = []
+        addresses: list[tuple[Any, ...]] = []
+        changes: list[tuple[Any, ...]] = []
+        now = self.now
+        for p in rows:
+            v = p.values
+            cid = self._customer_id()
+            self.row_customer[p.row] = cid
+            address_id = None
+            if any(v.get(f) for f in LOCATION_FIELDS):
+                address_id = self._address_id()
+                location = {f: v.get(f) for f in LOCATION_FIELDS}
+                key = address_dedup_key(location)
+                addresses.append(self._address_tuple(address_id, cid, v, location, key))
+                if v.get("email"):
+                    self.created_keys[cid] = {key}
+            elif v.get("email"):
+                self.created_keys[cid] = set()
+            customers.append((cid, 1, now, now, *(v.get(f) for f in CUSTOMER_FIELDS),
+                              *(v.get(f) for f in CUSTOMER_REFS), address_id, address_id))
+            after = {f: changelog.json_value(v[f]) for f in (*CUSTOMER_FIELDS, *CUSTOMER_REFS) if v.get(f) is not None}
+            if address_id is not None:
+                after.update(default_shipping_address_id=address_id, default_billing_address_id=address_id)
+            changes.append(("customer", cid, "import", {"import_batch": [None, self.batch.id],
+                                                         **{k: [None, val] for k, val in after.items()}},
+                            self.user, now))
+            self.created_ids.append(cid)
+        bulk.bulk_insert(self.conn, m.Customer.__table__, CUSTOMER_COLUMNS, customers)
+        bulk.bulk_insert(self.conn, m.Address.__table__, ADDRESS_COLUMNS, addresses)
+        bulk.bulk_insert(self.conn, m.ChangeLog.__table__, CHANGE_COLUMNS, changes)
+        self.result.created += len(customers)
+        self.result.addresses_added += len(addresses)
+
+    def _address_tuple(self, address_id: int, customer_id: int, who: Mapping[str, Any],
+                       location: Mapping[str, Any], key: str) -> tuple[Any, ...]:
+        return (address_id, customer_id, 1, self.now, self.now, who.get("name"), who.get("company"),
+                who.get("email"), who.get("phone"), *(location.get(f) for f in LOCATION_FIELDS),
+                zip_key(location.get("zip")), normalize_address_text(location.get("address1")) or None, key)
+
+    def _update(self, rows: Sequence[RowPlan]) -> None:
+        if not rows:
+            return
+        c, a = m.Customer.__table__, m.Address.__table__
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        address_groups: list[dict[str, Any]] = []
+        new_addresses: list[tuple[Any, ...]] = []
+        new_defaults: list[dict[str, Any]] = []
+        changes: list[tuple[Any, ...]] = []
+        for p in rows:
+            cid = p.customer_id
+            assert cid is not None and p.version is not None
+            self.row_customer[p.row] = cid
+            fields = tuple(sorted(f for f in p.changes if f not in LOCATION_FIELDS))
+            entry: dict[str, Any] = {"b_id": cid, "b_version": p.version, "b_now": self.now}
+            undo: dict[str, Any] = {"version": p.version + 1, "before": {}}
+            for f in fields:
+                entry[f"b_{f}"] = p.changes[f][1]
+                undo["before"][f] = changelog.json_value(p.changes[f][0])
+            groups.setdefault(fields, []).append(entry)
+            logged = {f: [changelog.json_value(b), changelog.json_value(after)] for f, (b, after) in p.changes.items()}
+            if p.address is not None:
+                key = address_dedup_key(p.address)
+                if p.address_id is not None:
+                    address_groups.append({
+                        "b_id": p.address_id, "b_now": self.now, **{f"b_{f}": p.address[f] for f in LOCATION_FIELDS},
+                        "b_zip_key": zip_key(p.address.get("zip")),
+                        "b_address1_key": normalize_address_text(p.address.get("address1")) or None,
+                        "b_dedup_key": key,
+                    })
+                    self.undo["addresses"][str(p.address_id)] = {
+                        "version": None,  # filled below, after the update bumps it
+                        "before": {f: changelog.json_value(p.changes[f][0]) for f in LOCATION_FIELDS if f in p.changes},
+                    }
+                else:
+                    address_id = self._address_id()
+                    new_addresses.append(self._address_tuple(address_id, cid, {**p.values}, p.address, key))
+                    new_defaults.append({"b_id": cid, "b_address": address_id})
+                    self.undo["added_addresses"].append(address_id)
+                    undo["before"]["default_shipping_address_id"] = None
+                    logged["default_shipping_address_id"] = [None, address_id]
+            self.undo["customers"][str(cid)] = undo
+            changes.append(("customer", cid, "import", {"import_batch": [None, self.batch.id], **logged},
+                            self.user, self.now))
+            self.updated_ids.append(cid)
+        for fields, params in groups.items():
+            values = {f: bindparam(f"b_{f}") for f in fields}
+            stmt = (
+                update(c).where(c.c.id == bindparam("b_id"), c.c.version == bindparam("b_version"))
+                .values(**values, version=c.c.version + 1, updated_at=bindparam("b_now"))
+            )
+            self.conn.execute(stmt, params)
+        if address_groups:
+            stmt = (
+                update(a).where(a.c.id == bindparam("b_id"))
+                .values(**{f: bindparam(f"b_{f}") for f in (*LOCATION_FIELDS, "zip_key", "address1_key", "dedup_key")},
+                        version=a.c.version + 1, updated_at=bindparam("b_now"))
+            )
+            self.conn.execute(stmt, address_groups)
+            ids = [int(k) for k in self.undo["addresses"] if self.undo["addresses"][k]["version"] is None]
+            for start in range(0, len(ids), 900):
+                for address_id, version in self.conn.execute(
+                    select(a.c.id, a.c.version).where(a.c.id.in_(ids[start:start + 900]))
+                ):
+                    self.undo["addresses"][str(address_id)]["version"] = version
+        if new_addresses:
+            bulk.bulk_insert(self.conn, m.Address.__table__, ADDRESS_COLUMNS, new_addresses)
+            stmt = (
+                update(c).where(c.c.id == bindparam("b_id"))
+                .values(default_shipping_address_id=bindparam("b_address"),
+                        default_billing_address_id=func.coalesce(c.c.default_billing_address_id, bindparam("b_address")))
+            )
+            self.conn.execute(stmt, new_defaults)
+            self.result.addresses_added += len(new_addresses)
+        bulk.bulk_insert(self.conn, m.ChangeLog.__table__, CHANGE_COLUMNS, changes)
+        self.result.updated += len(rows)
+
+    def _add_addresses(self, rows: Sequence[RowPlan]) -> None:
+        """Rows with the same email as an earlier row: their address joins that customer's (de-duplicated)."""
+        targets: dict[int, list[RowPlan]] = {}
+        for p in rows:
+            cid = self.row_customer.get(p.first_row or -1)
+            if cid is None:
+                continue
+            if any(p.values.get(f) for f in LOCATION_FIELDS):
+                targets.setdefault(cid, []).append(p)
+        if not targets:
+            return
+        unknown = sorted(cid for cid in targets if cid not in self.created_keys)
+        a = m.Address.__table__
+        for start in range(0, len(unknown), 900):
+            for cid, key in self.conn.execute(
+                select(a.c.customer_id, a.c.dedup_key).where(a.c.customer_id.in_(unknown[start:start + 900]))
+            ):
+                self.created_keys.setdefault(cid, set()).add(key)
+        new: list[tuple[Any, ...]] = []
+        changes: list[tuple[Any, ...]] = []
+        for cid, plans in targets.items():
+            keys = self.created_keys.setdefault(cid, set())
+            for p in plans:
+                location = {f: p.values.get(f) for f in LOCATION_FIELDS}
+                key = address_dedup_key(location)
+                if key in keys:
+                    continue
+                keys.add(key)
+                address_id = self._address_id()
+                new.append(self._address_tuple(address_id, cid, p.values, location, key))
+                self.undo["added_addresses"].append(address_id)
+                changes.append(("address", address_id, "import",
+                                {"import_batch": [None, self.batch.id], "customer_id": [None, cid]}, self.user, self.now))
+        bulk.bulk_insert(self.conn, m.Address.__table__, ADDRESS_COLUMNS, new)
+        bulk.bulk_insert(self.conn, m.ChangeLog.__table__, CHANGE_COLUMNS, changes)
+        self.result.addresses_added += len(new)
+
+    def finish(self, summary: Summary) -> CommitResult:
+        bulk.reset_sequences(self.conn, [m.Customer.__table__, m.Address.__table__])
+        self.batch.counts = {**summary.as_dict(), "created": self.result.created, "updated": self.result.updated,
+                             "addresses_added": self.result.addresses_added}
+        # Fresh objects: SQLAlchemy's JSON type does not see changes made inside a list or dict.
+        self.batch.created_customer_ids = list(self.created_ids)
+        self.batch.updated_customer_ids = list(self.updated_ids)
+        self.batch.undo = self.undo
+        self.batch.committed_at = m.utcnow()
+        self.session.flush()
+        log.info("import %s committed: %s", self.batch.id, self.batch.counts)
+        return self.result
+
+
+def commit_preview(session: Session, preview: Preview, progress: Callable[[int, int], None] | None = None,
+                   chunk_rows: int = 5000) -> CommitResult:
+    """Commit a preview that kept its rows (the dialog). Raises ImportConflict if the store moved on."""
+    if not preview.kept_all:
+        raise ValueError("commit_preview needs a preview made with keep_rows=True")
+    committer = Committer(session, preview.source, preview.mapping)
+    total = len(preview.rows)
+    for start in range(0, total, chunk_rows):
+        committer.write(ChunkPlan(preview.rows[start:start + chunk_rows]))
+        if progress is not None:
+            progress(min(start + chunk_rows, total), total)
+    return committer.finish(preview.summary)
+
+
+# --- batches and undo ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchView:
+    id: int
+    file_name: str
+    committed_at: dt.datetime | None
+    undone_at: dt.datetime | None
+    created: int
+    updated: int
+    rows: int
+    errors: int
+    user: str | None = None
+
+    @property
+    def state(self) -> str:
+        if self.undone_at is not None:
+            return "undone"
+        return "committed" if self.committed_at is not None else "incomplete"
+
+
+def list_batches(session: Session, limit: int = 200) -> list[BatchView]:
+    b = m.ImportBatch
+    rows = session.execute(
+        select(b.id, b.file_name, b.committed_at, b.undone_at, b.counts).order_by(b.id.desc()).limit(limit)
+    )
+    result = []
+    for bid, name, committed, undone, counts in rows:
+        counts = counts or {}
+        result.append(BatchView(bid, name, committed, undone, int(counts.get("created", 0)),
+                                int(counts.get("updated", 0)), int(counts.get("rows", 0)),
+                                int(counts.get("errors", 0))))
+    return result
+
+
+@dataclass
+class UndoResult:
+    batch_id: int
+    deleted: int = 0
+    restored: int = 0
+    addresses_removed: int = 0
+
+
+def undo_batch(session: Session, batch_id: int) -> UndoResult:
+    """Revert an import: delete the customers it created, restore the fields it changed, remove the
+    addresses it added, provided none of them has changed since (otherwise UndoRefused names them)."""
+    batch = session.get(m.ImportBatch, batch_id, with_for_update=session.bind.dialect.name == "postgresql")
+    if batch is None:
+        raise NotFound("import", batch_id)
+    if batch.undone_at is not None:
+        raise UndoRefused(batch_id, f"it was already undone on {batch.undone_at:%Y-%m-%d %H:%M} (UTC)")
+    if batch.committed_at is None:
+        raise UndoRefused(batch_id, "it was never committed")
+    conn = session.connection()
+    undo = batch.undo or {}
+    created = [int(i) for i in batch.created_customer_ids or []]
+    updated = {int(k): v for k, v in (undo.get("customers") or {}).items()}
+    addresses = {int(k): v for k, v in (undo.get("addresses") or {}).items()}
+    added = [int(i) for i in undo.get("added_addresses") or []]
+    c, a = m.Customer.__table__, m.Address.__table__
+
+    def chunked(ids: Sequence[int]) -> Iterable[list[int]]:
+        ids = sorted(ids)
+        for start in range(0, len(ids), 900):
+            yield ids[start:start + 900]
+
+    changed: list[tuple[int, str]] = []
+    gone: list[int] = []
+    expected = {cid: 1 for cid in created} | {cid: int(v["version"]) for cid, v in updated.items()}
+    for part in chunked(list(expected)):
+        stmt = select(c.c.id, c.c.version, c.c.name).where(c.c.id.in_(part))
+        if conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        found = {cid: (version, name) for cid, version, name in conn.execute(stmt)}
+        for cid in part:
+            if cid not in found:
+                gone.append(cid)
+            elif found[cid][0] != expected[cid]:
+                changed.append((cid, found[cid][1]))
+    # Addresses edited or added since (on created customers, or the ones this import edited).
+    stamp = dt.datetime.strptime(undo["stamp"], "%Y-%m-%d %H:%M:%S.%f") if undo.get("stamp") else None
+    for part in chunked(created):
+        touched = or_(a.c.version != 1, a.c.updated_at != stamp) if stamp is not None else a.c.version != 1
+        for cid, name in conn.execute(
+            select(c.c.id, c.c.name).where(
+                c.c.id.in_(part),
+                select(a.c.id).where(a.c.customer_id == c.c.id, touched).exists(),
+            )
+        ):
+            changed.append((cid, name))
+    for part in chunked(list(addresses)):
+        for address_id, version, cid in conn.execute(select(a.c.id, a.c.version, a.c.customer_id).where(a.c.id.in_(part))):
+            if addresses[address_id].get("version") not in (None, version):
+                changed.append((cid, str(cid)))
+    if changed:
+        unique = sorted(dict(changed).items())
+        raise UndoRefused(batch_id, f"{len(unique):,} of its customers changed since", unique)
+    links = _linked(conn, created)
+    if links:
+        raise UndoRefused(batch_id, "some customers it created now have orders, credits or other records", links)
+    result = UndoResult(batch_id)
+    now, user = m.utcnow(), changelog.os_user()
+    log_rows: list[tuple[Any, ...]] = []
+    for part in chunked(created):
+        conn.execute(update(c).where(c.c.id.in_(part)).values(default_shipping_address_id=None,
+                                                                default_billing_address_id=None))
+        conn.execute(delete(a).where(a.c.customer_id.in_(part)))
+        result.deleted += conn.execute(delete(c).where(c.c.id.in_(part))).rowcount or 0
+        log_rows.extend(("customer", cid, "undo import", {"import_batch": [batch_id, None]}, user, now) for cid in part)
+    for cid, info in updated.items():
+        before = dict(info.get("before") or {})
+        if before:
+            conn.execute(update(c).where(c.c.id == cid).values(**before, version=c.c.version + 1, updated_at=now))
+        result.restored += 1
+        log_rows.append(("customer", cid, "undo import",
+                         {"import_batch": [batch_id, None], **{k: [None, v] for k, v in before.items()}}, user, now))
+    for address_id, info in addresses.items():
+        row = conn.execute(select(*(a.c[f] for f in LOCATION_FIELDS)).where(a.c.id == address_id)).mappings().first()
+        if row is None:
+            continue
+        values = {**row, **(info.get("before") or {})}
+        conn.execute(update(a).where(a.c.id == address_id).values(
+            **values, zip_key=zip_key(values.get("zip")),
+            address1_key=normalize_address_text(values.get("address1")) or None,
+            dedup_key=address_dedup_key(values), version=a.c.version + 1, updated_at=now,
+        ))
+    for part in chunked(added):
+        conn.execute(update(c).where(c.c.default_billing_address_id.in_(part)).values(default_billing_address_id=None))
+        result.addresses_removed += conn.execute(delete(a).where(a.c.id.in_(part))).rowcount or 0
+    bulk.bulk_insert(conn, m.ChangeLog.__table__, CHANGE_COLUMNS, log_rows)
+    batch.undone_at = now
+    session.flush()
+    log.info("import %s undone: %s", batch_id, result)
+    return result
+
+
+def _linked(conn: Connection, customer_ids: Sequence[int]) -> list[tuple[int, str]]:
+    c = m.Customer.__table__
+    found: list[tuple[int, str]] = []
+    ids = sorted(customer_ids)
+    for start in range(0, len(ids), 900):
+        part = ids[start:start + 900]
+        linked = (
+            select(m.SalesOrder.customer_id).where(m.SalesOrder.customer_id.in_(part))
+            .union(select(m.SalesCredit.customer_id).where(m.SalesCredit.customer_id.in_(part)))
+        ).subquery()
+        found.extend(conn.execute(select(c.c.id, c.c.name).where(c.c.id.in_(select(linked.c[0])))).all())
+    return [(int(i), n) for i, n in found]
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=str)

@@ -1,0 +1,118 @@
+"""Which column gives which customer field: headers compared without case, spaces or punctuation, through
+known aliases, including the customer exports of common shop platforms (Shopify, WooCommerce,
+BigCommerce, Magento) and this app's own export."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+
+# Field -> label shown to the clerk. `first_name` + `last_name` make `name` when there is no name column.
+FIELDS: dict[str, str] = {
+    "id": "Customer id",
+    "name": "Name",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "company": "Company",
+    "email": "Email",
+    "phone": "Phone",
+    "fax": "Fax",
+    "notes": "Notes",
+    "address1": "Address 1",
+    "address2": "Address 2",
+    "address3": "Address 3",
+    "city": "City",
+    "province": "Province",
+    "province_code": "Province code",
+    "zip": "Zip",
+    "country": "Country",
+    "country_code": "Country code",
+    "sales_rep": "Sales rep",
+    "pricing_tier": "Pricing tier",
+    "store": "Store",
+    "warehouse": "Warehouse",
+}
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "customer id", "customerid", "customer no", "customer number", "account id"),
+    "name": ("name", "customer name", "full name", "contact name", "customer", "contact", "display name",
+             "billing name", "shipping name"),
+    "first_name": ("first name", "firstname", "given name", "forename", "billing first name",
+                   "billing_first_name", "shipping first name", "default address first name"),
+    "last_name": ("last name", "lastname", "surname", "family name", "billing last name",
+                  "billing_last_name", "shipping last name", "default address last name"),
+    "company": ("company", "company name", "organisation", "organization", "business", "business name",
+                "default address company", "billing company", "shipping company"),
+    "email": ("email", "e mail", "email address", "e mail address", "mail", "billing email",
+              "customer email"),
+    "phone": ("phone", "telephone", "tel", "phone number", "mobile", "mobile phone", "cell",
+              "default address phone", "billing phone", "shipping phone", "contact phone"),
+    "fax": ("fax", "fax number"),
+    "notes": ("notes", "note", "comments", "comment", "remarks", "customer note"),
+    "address1": ("address1", "address 1", "address", "address line 1", "street", "street address",
+                 "address line1", "default address address1", "billing address 1", "billing address1",
+                 "shipping address 1", "shipping address1", "addr1", "street 1"),
+    "address2": ("address2", "address 2", "address line 2", "address line2", "default address address2",
+                 "billing address 2", "billing address2", "shipping address 2", "shipping address2", "addr2",
+                 "street 2", "suburb"),
+    "address3": ("address3", "address 3", "address line 3", "addr3", "street 3"),
+    "city": ("city", "town", "town city", "locality", "default address city", "billing city",
+             "shipping city"),
+    "province": ("province", "state", "region", "county", "state province", "province state",
+                 "default address province", "billing state", "shipping state", "state region"),
+    "province_code": ("province code", "state code", "region code", "default address province code",
+                      "province_code"),
+    "zip": ("zip", "zip code", "zipcode", "postcode", "post code", "postal code", "postalcode", "zip postcode",
+            "zip postal code", "default address zip", "billing postcode", "shipping postcode", "postcode zip"),
+    "country": ("country", "country name", "default address country", "billing country name",
+                "shipping country name"),
+    "country_code": ("country code", "countrycode", "iso country", "country iso",
+                     "default address country code", "billing country", "shipping country"),
+    "sales_rep": ("sales rep", "salesrep", "sales representative", "rep", "account manager",
+                  "default sales rep"),
+    "pricing_tier": ("pricing tier", "price tier", "price level", "price list", "product pricing tier",
+                     "customer group", "tier"),
+    "store": ("store", "shop", "sales channel", "channel"),
+    "warehouse": ("warehouse", "default warehouse"),
+}
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def header_key(text: str) -> str:
+    """Case, accents, spaces and punctuation ignored: 'Default Address Zip' -> 'defaultaddresszip'."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_ALNUM.sub("", plain.casefold())
+
+
+ALIASES: dict[str, str] = {header_key(alias): f for f, aliases in _ALIASES.items() for alias in aliases}
+ALIASES.update({header_key(label): f for f, label in FIELDS.items()})
+
+# Mapping: column index -> field (a column not in it is not imported).
+Mapping_ = dict[int, str]
+
+
+def auto_mapping(header: Sequence[str], saved: Mapping[str, str] | None = None) -> dict[int, str]:
+    """Map each column by a mapping the clerk saved before (header key -> field), else by alias. A field
+    is given by one column only: the first that names it."""
+    mapping: dict[int, str] = {}
+    taken: set[str] = set()
+    for index, title in enumerate(header):
+        key = header_key(title)
+        field = saved[key] if saved and key in saved else ALIASES.get(key)
+        if field in FIELDS and field not in taken:
+            mapping[index] = field
+            taken.add(field)
+    return mapping
+
+
+def saved_form(header: Sequence[str], mapping: Mapping[int, str]) -> dict[str, str]:
+    """A mapping in the form kept in settings: header key -> field (columns mapped to nothing: '')."""
+    return {header_key(title): mapping.get(i, "") for i, title in enumerate(header) if header_key(title)}
+
+
+def can_give_name(mapping: Mapping[int, str]) -> bool:
+    fields = set(mapping.values())
+    return "name" in fields or "first_name" in fields or "last_name" in fields or "company" in fields

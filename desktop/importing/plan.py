@@ -1,0 +1,534 @@
+"""The preview: every row validated with the customer form's rules, matched against the store (by id or
+email), compared field by field, checked for possible duplicates (Find Match, blocked by zip) and for
+financial alerts (DESIGN §12). Writes nothing.
+
+Rows are planned in chunks so that a million-row file streams: `plan_chunks` yields `ChunkPlan`s that
+`commit` can write as they come, and `Preview` sums them up (keeping every row only when asked, for the
+dialog's table).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from desktop.importing.mapping import FIELDS, can_give_name
+from desktop.importing.reading import Record, Source, UnreadableFile
+from desktop.services.errors import ValidationError
+from desktop.services.matching import ADDRESS_THRESHOLD, NAME_THRESHOLD, name_similarity
+from desktop.services.normalize import normalize_address_text, normalize_name, zip_key
+from desktop.services.validation import CUSTOMER_FIELDS, LOCATION_FIELDS, clean_customer
+from desktop.store import models as m
+
+log = logging.getLogger("desktop.import")
+
+CHUNK_ROWS = 5000
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+REFERENCES: dict[str, tuple[type[m.Base], str, str]] = {
+    # import field -> (model, customer column, what the clerk calls it)
+    "sales_rep": (m.SalesRep, "default_sales_rep_id", "sales rep"),
+    "pricing_tier": (m.PricingTier, "product_pricing_tier_id", "pricing tier"),
+    "store": (m.Store, "store_id", "store"),
+    "warehouse": (m.Warehouse, "warehouse_id", "warehouse"),
+}
+MONEY_SETTINGS = ("product_pricing_tier_id", "store_id", "warehouse_id")
+TEXT_FIELDS = (*CUSTOMER_FIELDS, *LOCATION_FIELDS)
+# Progress(done_rows, total_bytes_or_rows); may raise Cancelled.
+Progress = Callable[[int, int], None]
+
+
+class Status(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    SAME_AS = "same customer"  # the same email as an earlier row: one customer, this row adds its address
+    DUPLICATE = "possible duplicate"
+    ERROR = "error"
+
+
+class Kind(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    ALERT = "financial alert"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    row: int
+    column: str  # the file's column title ('' for the whole row)
+    message: str
+    kind: Kind = Kind.ERROR
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass(slots=True)
+class RowPlan:
+    row: int
+    status: Status
+    values: dict[str, Any] = field(default_factory=dict)  # cleaned fields (create) / new values (update)
+    customer_id: int | None = None  # the existing customer (update, unchanged, duplicate candidates' best)
+    version: int | None = None  # its version when previewed: a later change makes the commit refuse
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field -> (before, after)
+    issues: list[Issue] = field(default_factory=list)
+    first_row: int | None = None  # SAME_AS: the row whose customer this row belongs to
+    candidates: list[tuple[int, str, float]] = field(default_factory=list)  # (customer id, name, score)
+    address_id: int | None = None  # UPDATE: the default shipping address the row's location edits
+    address: dict[str, Any] | None = None  # UPDATE with location changes: the whole address afterwards
+    record: Record | None = None
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.kind is Kind.ERROR]
+
+    def message(self) -> str:
+        return "; ".join(f"{i.column}: {i.message}" if i.column else i.message for i in self.issues)
+
+
+@dataclass
+class Options:
+    allow_duplicates: bool = False  # create rows that look like an existing customer anyway
+
+
+@dataclass
+class ChunkPlan:
+    rows: list[RowPlan]
+
+
+@dataclass
+class Summary:
+    rows: int = 0
+    create: int = 0
+    update: int = 0
+    unchanged: int = 0
+    same_as: int = 0
+    errors: int = 0
+    duplicates: int = 0
+    alerts: int = 0
+    warnings: int = 0
+
+    def add(self, plan: RowPlan) -> None:
+        self.rows += 1
+        status = plan.status
+        if status is Status.CREATE:
+            self.create += 1
+        elif status is Status.UPDATE:
+            self.update += 1
+        elif status is Status.UNCHANGED:
+            self.unchanged += 1
+        elif status is Status.SAME_AS:
+            self.same_as += 1
+        elif status is Status.DUPLICATE:
+            self.duplicates += 1
+        else:
+            self.errors += 1
+        for issue in plan.issues:
+            if issue.kind is Kind.ALERT:
+                self.alerts += 1
+            elif issue.kind is Kind.WARNING:
+                self.warnings += 1
+
+    def lines(self) -> list[str]:
+        return [
+            f"Rows read:            {self.rows:,}",
+            f"To create:            {self.create:,}",
+            f"To update:            {self.update:,}",
+            f"Unchanged:            {self.unchanged:,}",
+            f"Same customer as an earlier row: {self.same_as:,}",
+            f"Possible duplicates:  {self.duplicates:,}",
+            f"With errors:          {self.errors:,}",
+            f"Financial alerts:     {self.alerts:,}",
+        ]
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass
+class Preview:
+    """What an import would do. `rows` holds every RowPlan when kept (the dialog), else only the rows
+    with errors, alerts or warnings."""
+
+    source: Source
+    mapping: dict[int, str]
+    options: Options
+    summary: Summary = field(default_factory=Summary)
+    rows: list[RowPlan] = field(default_factory=list)
+    kept_all: bool = False
+
+    @property
+    def issues(self) -> Iterator[Issue]:
+        for row in self.rows:
+            yield from row.issues
+
+    def error_rows(self) -> list[RowPlan]:
+        return [r for r in self.rows if r.status is Status.ERROR]
+
+    @property
+    def committable(self) -> bool:
+        return self.summary.create + self.summary.update + self.summary.same_as > 0
+
+
+def unescape(value: str) -> str:
+    """Undo the export's guard: a cell written as "'=…" (so a spreadsheet never runs it) reads as "=…"."""
+    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_START:
+        return value[1:]
+    return value
+
+
+class Planner:
+    """Plans chunks of records against the store; keeps what must carry across chunks (emails seen)."""
+
+    def __init__(self, session: Session, source: Source, mapping: Mapping[int, str], options: Options):
+        if not can_give_name(mapping):
+            raise UnreadableFile(
+                f"{source.file_name} has no column that gives a customer's name (such as Name, First Name "
+                f"or Company), so it cannot be read as customers."
+            )
+        self.session = session
+        self.conn = session.connection()
+        self.source = source
+        self.mapping = dict(mapping)
+        self.options = options
+        self.columns = {f: source.header[i] if i < len(source.header) else f"column {i + 1}"
+                        for i, f in self.mapping.items()}
+        self.width = len(source.header)
+        self.seen_emails: dict[str, int] = {}  # lower-case email -> first row number planned for it
+        self.seen_ids: dict[int, int] = {}  # existing customer id -> first row number that changes it
+        self.not_created: set[int] = set()  # rows seen in emails whose customer will not be created
+        # Customers created by this import while it plans (a commit plans as it writes) are not "existing".
+        self.horizon = self.conn.execute(select(func.coalesce(func.max(m.Customer.id), 0))).scalar_one()
+        self.references = self._load_references()
+
+    # --- references (names -> ids) ------------------------------------------------------------------
+
+    def _load_references(self) -> dict[str, dict[str, list[int]]]:
+        wanted = {f for f in self.mapping.values() if f in REFERENCES}
+        found: dict[str, dict[str, list[int]]] = {}
+        for f in wanted:
+            model = REFERENCES[f][0]
+            names: dict[str, list[int]] = {}
+            for ref_id, name in self.conn.execute(select(model.id, model.name).order_by(model.id)):
+                names.setdefault((name or "").strip().casefold(), []).append(ref_id)
+            found[f] = names
+        return found
+
+    def column(self, f: str) -> str:
+        if f in self.columns:
+            return self.columns[f]
+        if f == "name":
+            for source in ("first_name", "last_name", "company"):
+                if source in self.columns:
+                    return self.columns[source]
+        return FIELDS.get(f, f)
+
+    # --- one row on its own ---------------------------------------------------------------------------
+
+    def read_row(self, record: Record) -> RowPlan:
+        plan = RowPlan(row=record.row, status=Status.CREATE, record=record)
+        values = record.values
+        raw: dict[str, str] = {}
+        for index, f in self.mapping.items():
+            if index < len(values):
+                text = unescape(values[index].strip())
+                if text:
+                    raw[f] = text
+        if len(values) > self.width and any(v.strip() for v in values[self.width:]):
+            plan.issues.append(Issue(record.row, "", (
+                f"has {len(values)} values but the header has {self.width} columns: a value may hold an "
+                f"unquoted delimiter, so the row is not imported"
+            )))
+        if "name" not in raw:
+            full = " ".join(p for p in (raw.get("first_name"), raw.get("last_name")) if p)
+            if full:
+                raw["name"] = full
+            elif raw.get("company"):
+                raw["name"] = raw["company"]
+        data = {f: raw[f] for f in TEXT_FIELDS if f in raw}
+        try:
+            plan.values = clean_customer(data, creating=False)
+        except ValidationError as exc:
+            for error in exc.errors:
+                plan.issues.append(Issue(record.row, self.column(error.field), error.message))
+            plan.values = {}
+        if "id" in raw:
+            try:
+                number = int(raw["id"])
+                if number <= 0:
+                    raise ValueError
+                plan.customer_id = number
+            except ValueError:
+                plan.issues.append(Issue(record.row, self.column("id"), f"{raw['id']!r} is not a customer id"))
+        for f, (_model, column, what) in REFERENCES.items():
+            if f not in raw:
+                continue
+            ids = self.references.get(f, {}).get(raw[f].casefold(), [])
+            if not ids:
+                plan.issues.append(Issue(record.row, self.column(f),
+                                         f"unknown {what} {raw[f]!r}: left unset", Kind.ALERT))
+                continue
+            if len(ids) > 1:
+                plan.issues.append(Issue(record.row, self.column(f),
+                                         f"{len(ids)} {what}s are called {raw[f]!r}: the first (id {ids[0]}) is used",
+                                         Kind.WARNING))
+            plan.values[column] = ids[0]
+        if any(i.kind is Kind.ERROR for i in plan.issues):
+            plan.status = Status.ERROR
+        return plan
+
+    # --- a chunk against the store ----------------------------------------------------------------
+
+    def plan(self, records: Sequence[Record]) -> ChunkPlan:
+        rows = [self.read_row(r) for r in records]
+        live = [p for p in rows if p.status is not Status.ERROR]
+        existing = self._existing(live)
+        creates: list[RowPlan] = []
+        for p in live:
+            email = p.values.get("email")
+            email_key = email.lower() if email else None
+            by_id = existing["id"].get(p.customer_id) if p.customer_id is not None else None
+            by_email = existing["email"].get(email_key) if email_key else None
+            if p.customer_id is not None and by_id is None:
+                if by_email is None:
+                    p.issues.append(Issue(p.row, self.column("id"),
+                                          f"no customer has id {p.customer_id}: a new customer is created",
+                                          Kind.WARNING))
+                p.customer_id = None
+            current = by_id or by_email
+            if by_id is not None and by_email is not None and by_id["id"] != by_email["id"]:
+                self._error(p, "email", f"{email} belongs to another customer (id {by_email['id']})")
+                continue
+            if email_key and email_key in self.seen_emails:
+                self._same_as(p, self.seen_emails[email_key])
+                continue
+            if current is not None:
+                if current["id"] in self.seen_ids:
+                    self._same_as(p, self.seen_ids[current["id"]])
+                    continue
+                self._compare(p, current)
+                self.seen_ids[current["id"]] = p.row
+            else:
+                if not p.values.get("name"):
+                    self._error(p, "name", "is required for a new customer")
+                    continue
+                creates.append(p)
+            if email_key:
+                self.seen_emails[email_key] = p.row
+        self._duplicates(creates)
+        for p in creates:
+            if p.status is Status.DUPLICATE:
+                self.not_created.add(p.row)
+        for p in live:  # a later row of a customer that will not be created is not imported either
+            if p.status is Status.SAME_AS and p.first_row in self.not_created:
+                p.status = Status.DUPLICATE
+                p.issues.append(Issue(p.row, "", f"row {p.first_row} is not created, so neither is this row",
+                                      Kind.WARNING))
+        self._money_alerts([p for p in live if p.status is Status.UPDATE])
+        return ChunkPlan(rows)
+
+    def _error(self, p: RowPlan, f: str, message: str) -> None:
+        p.issues.append(Issue(p.row, self.column(f), message))
+        p.status = Status.ERROR
+
+    def _same_as(self, p: RowPlan, first_row: int) -> None:
+        p.status = Status.SAME_AS
+        p.first_row = first_row
+        p.issues.append(Issue(p.row, self.column("email"),
+                              f"the same customer as row {first_row}: only its address is added", Kind.WARNING))
+
+    def _existing(self, rows: Sequence[RowPlan]) -> dict[str, dict[Any, dict[str, Any]]]:
+        ids = {p.customer_id for p in rows if p.customer_id is not None}
+        emails = {p.values["email"].lower() for p in rows if p.values.get("email")}
+        c, a = m.Customer, m.Address
+        found: dict[str, dict[Any, dict[str, Any]]] = {"id": {}, "email": {}}
+        if not ids and not emails:
+            return found
+        columns = [c.id, c.version, c.archived_at, *(getattr(c, f) for f in CUSTOMER_FIELDS),
+                   c.default_sales_rep_id, c.product_pricing_tier_id, c.store_id, c.warehouse_id,
+                   c.default_shipping_address_id, *(getattr(a, f).label(f"a_{f}") for f in LOCATION_FIELDS)]
+        stmt = select(*columns).outerjoin(a, a.id == c.default_shipping_address_id).where(c.id <= self.horizon)
+        conditions = []
+        if ids:
+            conditions.append(c.id.in_(sorted(ids)))
+        if emails:
+            conditions.append(func.lower(c.email).in_(sorted(emails)))
+        for row in self.conn.execute(stmt.where(or_(*conditions))).mappings():
+            row = dict(row)
+            found["id"][row["id"]] = row
+            if row["email"]:
+                found["email"][row["email"].lower()] = row
+        return found
+
+    def _compare(self, p: RowPlan, current: Mapping[str, Any]) -> None:
+        p.customer_id = current["id"]
+        p.version = current["version"]
+        p.address_id = current["default_shipping_address_id"]
+        changes: dict[str, tuple[Any, Any]] = {}
+        for f, value in p.values.items():
+            before = current[f"a_{f}"] if f in LOCATION_FIELDS else current.get(f)
+            if f in LOCATION_FIELDS and p.address_id is None:
+                before = None
+            if before != value:
+                changes[f] = (before, value)
+        p.changes = changes
+        if any(f in LOCATION_FIELDS for f in changes):
+            p.address = {f: (current[f"a_{f}"] if p.address_id is not None else None) for f in LOCATION_FIELDS}
+            p.address.update({f: v for f, v in p.values.items() if f in LOCATION_FIELDS})
+        p.status = Status.UPDATE if changes else Status.UNCHANGED
+        if p.status is Status.UPDATE:
+            names = {"product_pricing_tier_id": "pricing tier", "store_id": "store", "warehouse_id": "warehouse"}
+            for f, what in names.items():
+                if f in changes:
+                    p.issues.append(Issue(p.row, self.column(_import_field(f)),
+                                          f"changes the {what} of an existing customer", Kind.ALERT))
+            if current["archived_at"] is not None:
+                p.issues.append(Issue(p.row, "", "updates an archived customer", Kind.WARNING))
+
+    def _money_alerts(self, updates: Sequence[RowPlan]) -> None:
+        if not updates:
+            return
+        ids = sorted({p.customer_id for p in updates if p.customer_id is not None})
+        unpaid = _customers_with_unpaid_orders(self.conn, ids)
+        open_credits = _customers_with_open_credits(self.conn, ids)
+        for p in updates:
+            what = []
+            if p.customer_id in unpaid:
+                what.append("unpaid orders")
+            if p.customer_id in open_credits:
+                what.append("open sales credits")
+            if what:
+                p.issues.append(Issue(p.row, "", f"changes a customer with {' and '.join(what)}", Kind.ALERT))
+
+    def _duplicates(self, creates: Sequence[RowPlan]) -> None:
+        """Find Match against the store for each new customer, one query per chunk over its zips."""
+        wanted: dict[str, list[tuple[RowPlan, str, str]]] = {}
+        for p in creates:
+            key = zip_key(p.values.get("zip"))
+            address = normalize_address_text(p.values.get("address1"))
+            if key and address:
+                wanted.setdefault(key, []).append((p, address, normalize_name(p.values.get("name"))))
+        if wanted:
+            a, c = m.Address, m.Customer
+            blocks: dict[str, dict[int, tuple[str, int, str, str | None]]] = {}
+            keys = sorted(wanted)
+            for start in range(0, len(keys), 900):
+                stmt = (
+                    select(a.zip_key, a.id, a.address1_key, c.id, c.name, c.company)
+                    .join(c, c.id == a.customer_id)
+                    .where(a.zip_key.in_(keys[start:start + 900]))
+                )
+                for key, address_id, address_key, customer_id, name, company in self.conn.execute(stmt):
+                    blocks.setdefault(key, {})[address_id] = (address_key or "", customer_id, name, company)
+            for key, entries in wanted.items():
+                block = blocks.get(key)
+                if not block:
+                    continue
+                choices = {address_id: v[0] for address_id, v in block.items()}
+                for p, address, name in entries:
+                    found: dict[int, tuple[int, str, float]] = {}
+                    for _text, score, address_id in process.extract(
+                        address, choices, scorer=fuzz.ratio, score_cutoff=ADDRESS_THRESHOLD, limit=None
+                    ):
+                        _k, customer_id, c_name, company = block[address_id]
+                        name_score = max(name_similarity(name, c_name), name_similarity(name, company))
+                        if name_score < NAME_THRESHOLD:
+                            continue
+                        total = 0.5 * score + 0.4 * name_score + 10.0
+                        if customer_id not in found or found[customer_id][2] < total:
+                            found[customer_id] = (customer_id, c_name, round(total, 1))
+                    if found:
+                        p.candidates = sorted(found.values(), key=lambda t: -t[2])[:5]
+        for p in creates:
+            if p.candidates:
+                best = p.candidates[0]
+                text = f"looks like existing customer {best[1]} (id {best[0]}, score {best[2]:.0f})"
+                if self.options.allow_duplicates:
+                    p.issues.append(Issue(p.row, "", text + ": created anyway", Kind.WARNING))
+                else:
+                    p.status = Status.DUPLICATE
+                    p.issues.append(Issue(p.row, "", text + ": not created", Kind.WARNING))
+
+
+def _import_field(column: str) -> str:
+    for f, (_model, col, _what) in REFERENCES.items():
+        if col == column:
+            return f
+    return column
+
+
+def _customers_with_unpaid_orders(conn: Any, ids: Sequence[int]) -> set[int]:
+    o = m.SalesOrder
+    found: set[int] = set()
+    for start in range(0, len(ids), 900):
+        stmt = (
+            select(o.customer_id).distinct()
+            .where(o.customer_id.in_(ids[start:start + 900]), o.status.not_in(("draft", "cancelled")),
+                   o.outstanding > 0)
+        )
+        found.update(conn.execute(stmt).scalars())
+    return found
+
+
+def _customers_with_open_credits(conn: Any, ids: Sequence[int]) -> set[int]:
+    s = m.SalesCredit
+    found: set[int] = set()
+    for start in range(0, len(ids), 900):
+        stmt = select(s.customer_id).distinct().where(s.customer_id.in_(ids[start:start + 900]), s.remaining > 0)
+        found.update(conn.execute(stmt).scalars())
+    return found
+
+
+def chunks(records: Iterable[Record], size: int = CHUNK_ROWS) -> Iterator[list[Record]]:
+    iterator = iter(records)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def plan_chunks(
+    session: Session, source: Source, mapping: Mapping[int, str], options: Options | None = None,
+    progress: Progress | None = None,
+) -> Iterator[ChunkPlan]:
+    """Plan the file chunk by chunk (streaming). `progress(rows_done, 0)` after each chunk."""
+    planner = Planner(session, source, mapping, options or Options())
+    done = 0
+    for records in chunks(source.records()):
+        chunk = planner.plan(records)
+        done += len(records)
+        if progress is not None:
+            progress(done, 0)
+        yield chunk
+
+
+def preview(
+    session: Session, source: Source, mapping: Mapping[int, str], options: Options | None = None, *,
+    keep_rows: bool = False, progress: Progress | None = None,
+) -> Preview:
+    """Preview Import: the whole plan, writing nothing."""
+    result = Preview(source=source, mapping=dict(mapping), options=options or Options(), kept_all=keep_rows)
+    for chunk in plan_chunks(session, source, mapping, result.options, progress):
+        collect(result, chunk)
+    return result
+
+
+def collect(result: Preview, chunk: ChunkPlan) -> None:
+    for p in chunk.rows:
+        result.summary.add(p)
+        if result.kept_all:
+            result.rows.append(p)
+        elif p.issues:
+            p.values = {} if p.status is not Status.ERROR else p.values
+            result.rows.append(p)
+        if not result.kept_all and p.status is not Status.ERROR:
+            p.record = None
+
+

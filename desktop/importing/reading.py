@@ -1,0 +1,319 @@
+"""What an import file is and its records, row by row, every value as text.
+
+CSV: the encoding comes from a byte-order mark (UTF-8, UTF-16), else UTF-8 when the bytes are UTF-8, else
+what `charset-normalizer` says of a sample (Windows-1252 / Latin-1 in practice); the delimiter (`,` `;`
+tab `|`) is sniffed from the first lines. Records are parsed by the standard `csv` module, streaming: it
+keeps blank rows countable and ragged rows whole, so that every problem can name the row number the clerk
+sees in a spreadsheet (pandas' C parser drops blank rows' numbers and refuses ragged rows outright, and is
+slower here once its frame is turned back into rows). `.xlsx` workbooks (also misnamed `.csv`) are read
+with openpyxl in read-only mode, first sheet, streaming.
+
+Nothing here knows about customers: `mapping` turns the header into fields.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import logging
+import os
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from desktop.services.errors import DomainError
+
+log = logging.getLogger("desktop.import")
+
+DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+SAMPLE_BYTES = 256 * 1024
+MAX_FIELD = 1 << 24  # 16 MB: one cell of a real file is never near this; a runaway quote is
+csv.field_size_limit(min(sys.maxsize, MAX_FIELD))
+
+# Encodings the clerk may choose from in the dialog (Python codec names).
+ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1", "mac-roman", "cp850")
+
+
+class UnreadableFile(DomainError):
+    """The file cannot be read as customers: one sentence saying why (exit 2 on the command line)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One data row: `row` is its number as a spreadsheet shows it (the header is row 1)."""
+
+    row: int
+    values: list[str]
+
+
+@dataclass
+class Source:
+    """A readable import file: its kind, encoding and delimiter (CSV), header, and how to read records."""
+
+    path: Path
+    kind: str  # "csv" or "xlsx"
+    header: list[str]
+    encoding: str | None = None
+    delimiter: str | None = None
+    size: int = 0
+    notes: list[str] = field(default_factory=list)  # what was detected or assumed, for the clerk
+
+    @property
+    def file_name(self) -> str:
+        return self.path.name
+
+    def describe(self) -> str:
+        if self.kind == "xlsx":
+            return "Excel workbook"
+        return f"{self.encoding} text, {DELIMITER_NAMES.get(self.delimiter or ',', repr(self.delimiter))}-separated"
+
+    def records(self) -> Iterator[Record]:
+        """Every data row after the header; entirely blank rows are skipped (but counted)."""
+        if self.kind == "xlsx":
+            yield from _xlsx_records(self.path)
+        else:
+            yield from _csv_records(self)
+
+
+def open_source(path: str | os.PathLike[str], *, encoding: str | None = None,
+                delimiter: str | None = None) -> Source:
+    """Look at `path` and say how to read it; `encoding` / `delimiter` override what is detected."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            sample = f.read(SAMPLE_BYTES)
+    except FileNotFoundError:
+        raise UnreadableFile(f"{path.name} does not exist.") from None
+    except IsADirectoryError:
+        raise UnreadableFile(f"{path.name} is a folder, not a file.") from None
+    except OSError as exc:
+        raise UnreadableFile(f"{path.name} cannot be opened: {exc.strerror or exc}.") from None
+    if not sample.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise UnreadableFile(f"{path.name} is empty: there are no customers to import.")
+    if sample.startswith(b"PK\x03\x04"):
+        return _open_xlsx(path, size)
+    if sample.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnreadableFile(
+            f"{path.name} is an old-style Excel (.xls) workbook; save it as .xlsx or CSV and import that."
+        )
+    return _open_csv(path, size, sample, encoding, delimiter)
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def detect_encoding(sample: bytes, complete: bool) -> tuple[str, str | None]:
+    """(codec, note). `complete` says the sample is the whole file."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", None
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", None
+    # UTF-16 without a BOM: every other byte of ASCII text is NUL.
+    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4 and sample[0::2].count(0) == 0:
+        return "utf-16-le", None
+    if len(sample) >= 4 and sample[0::2].count(0) > len(sample) // 4 and sample[1::2].count(0) == 0:
+        return "utf-16-be", None
+    if b"\x00" in sample:
+        raise BinaryFile()
+    try:
+        sample.decode("utf-8") if complete else codecs.getincrementaldecoder("utf-8")().decode(sample)
+        return "utf-8", None
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample, cp_isolation=["cp1252", "latin_1", "mac_roman", "cp850", "utf_8"]).best()
+    guess = best.encoding if best is not None else "cp1252"
+    codec = {"latin_1": "cp1252", "iso8859_1": "cp1252", "windows_1252": "cp1252"}.get(guess, guess)
+    if codec == "cp1252":
+        try:
+            sample.decode("cp1252")
+        except UnicodeDecodeError:  # bytes 0x81, 0x8d, 0x8f, 0x90, 0x9d: undefined in cp1252
+            codec = "latin-1"
+    return codecs.lookup(codec).name, f"not UTF-8: read as {codecs.lookup(codec).name}"
+
+
+class BinaryFile(Exception):
+    pass
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the first lines into the most columns, consistently."""
+    lines = text.splitlines()[:50]
+    if len(lines) > 1 and not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may cut the last line short
+    best, best_score = ",", (0, 0)
+    for delimiter in DELIMITERS:
+        try:
+            rows = [r for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter) if r]
+        except csv.Error:
+            continue
+        if not rows:
+            continue
+        width = len(rows[0])
+        if width < 2:
+            continue
+        consistent = sum(1 for r in rows if len(r) == width)
+        score = (consistent * 100 // len(rows), width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _open_csv(path: Path, size: int, sample: bytes, encoding: str | None, delimiter: str | None) -> Source:
+    notes: list[str] = []
+    if encoding is None:
+        try:
+            encoding, note = detect_encoding(sample, complete=len(sample) >= size)
+        except BinaryFile:
+            raise UnreadableFile(
+                f"{path.name} is not a text or Excel file (it holds binary data), so it has no customers to read."
+            ) from None
+        if note:
+            notes.append(note)
+    else:
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError:
+            raise UnreadableFile(f"{encoding!r} is not a text encoding this app knows.") from None
+    text = sample.decode(encoding, errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if delimiter is None:
+        delimiter = sniff_delimiter(text)
+    elif delimiter not in DELIMITERS and len(delimiter) != 1:
+        raise UnreadableFile(f"{delimiter!r} cannot be a delimiter: give one character.")
+    source = Source(path=path, kind="csv", header=[], encoding=encoding, delimiter=delimiter, size=size,
+                    notes=notes)
+    source.header = _csv_header(source)
+    return source
+
+
+def _text_stream(source: Source) -> io.TextIOWrapper:
+    raw = source.path.open("rb")
+    return io.TextIOWrapper(raw, encoding=source.encoding or "utf-8", errors="strict", newline="")
+
+
+def _csv_rows(source: Source) -> Iterator[list[str]]:
+    with _text_stream(source) as stream:
+        reader = csv.reader(stream, delimiter=source.delimiter or ",", strict=False)
+        first = True
+        try:
+            for values in reader:
+                if first and values and values[0].startswith("\ufeff"):
+                    values[0] = values[0][1:]
+                first = False
+                yield values
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(
+                f"{source.path.name} is not valid {source.encoding} after row {reader.line_num}: "
+                f"choose its encoding (it may be Windows-1252)."
+            ) from exc
+        except csv.Error as exc:
+            raise UnreadableFile(f"{source.path.name} cannot be read as CSV near row {reader.line_num}: {exc}.") from exc
+
+
+def _csv_header(source: Source) -> list[str]:
+    for values in _csv_rows(source):
+        if any(v.strip() for v in values):
+            return [v.strip() for v in values]
+    raise UnreadableFile(f"{source.path.name} is empty: there are no customers to import.")
+
+
+def _csv_records(source: Source) -> Iterator[Record]:
+    """Rows after the header. A spreadsheet shows one record per row (a quoted line break stays inside
+    its cell), so the row number counts records, blank ones included."""
+    rows = _csv_rows(source)
+    number = 0
+    for values in rows:  # up to and including the header
+        number += 1
+        if any(v.strip() for v in values):
+            break
+    for values in rows:
+        number += 1
+        if any(v.strip() for v in values):
+            yield Record(number, values)
+
+
+# --- workbooks ----------------------------------------------------------------------------------
+
+
+def _open_xlsx(path: Path, size: int) -> Source:
+    try:
+        with zipfile.ZipFile(path) as z:
+            if "xl/workbook.xml" not in z.namelist():
+                raise UnreadableFile(
+                    f"{path.name} is a zip archive, not an Excel workbook, so it has no customers to read."
+                )
+    except zipfile.BadZipFile:
+        raise UnreadableFile(f"{path.name} looks like a workbook but is damaged and cannot be read.") from None
+    source = Source(path=path, kind="xlsx", header=[], size=size)
+    for record in _xlsx_rows(path):
+        if any(v.strip() for v in record):
+            source.header = [v.strip() for v in record]
+            return source
+    raise UnreadableFile(f"{path.name} has an empty first sheet: there are no customers to import.")
+
+
+def cell_text(value: Any) -> str:
+    """A cell as the text a clerk sees: whole numbers without '.0', dates as ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time, int, Decimal)):
+        return str(value) if not isinstance(value, dt.date) else value.isoformat()
+    return str(value)
+
+
+def _xlsx_rows(path: Path) -> Iterator[list[str]]:
+    import warnings
+
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
+            workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
+        raise UnreadableFile(f"{path.name} is a damaged workbook and cannot be read ({type(exc).__name__}).") from None
+    try:
+        sheet = workbook.worksheets[0] if workbook.worksheets else None
+        if sheet is None:
+            return
+        for row in sheet.iter_rows(values_only=True):
+            values = [cell_text(v) for v in row]
+            while values and values[-1] == "":
+                values.pop()
+            yield values
+    finally:
+        workbook.close()
+
+
+def _xlsx_records(path: Path) -> Iterator[Record]:
+    rows = _xlsx_rows(path)
+    number = 0
+    for values in rows:
+        number += 1
+        if any(v.strip() for v in values):
+            break
+    for values in rows:
+        number += 1
+        if any(v.strip() for v in values):
+            yield Record(number, values)
