@@ -111,6 +111,34 @@ def fulfillment(session: Session, order: m.SalesOrder, *, status: str = "pending
     return _add(session, f)
 
 
+SHIP_TO = {
+    "ship_name": "Hemi Walker", "ship_company": "Kauri Crafts Ltd", "ship_email": "hemi@example.test",
+    "ship_phone": "+64 9 555 0101", "ship_address1": "12 Tui Street", "ship_address2": "Ponsonby",
+    "ship_city": "Auckland", "ship_province": "Auckland", "ship_zip": "1011", "ship_country": "New Zealand",
+    "ship_country_code": "NZ",
+}
+
+
+def shippable_fulfillment(
+    session: Session, customer_id: int | None = None, *, lines: Iterable[tuple[str, str]] = (("2", "10.00"),),
+    method: m.ShippingMethod | None = None, status: str = "pending", **ship: Any,
+) -> m.SalesOrderFulfillment:
+    """A fulfilment of a new sales order with a complete shipping address snapshot (`ship` overrides fields
+    of SHIP_TO), weighted lines and a shipping method: ready for Starshipit."""
+    if customer_id is None:
+        customer_id = customer(session).id
+    order = sales_order(session, customer_id, lines=lines)
+    for key, value in {**SHIP_TO, **ship}.items():
+        setattr(order, key, value)
+    for line in order.lines:
+        line.weight = Decimal("0.5")
+    if method is None:
+        method = shipping_method(session)
+    order.shipping_method_id = method.id
+    session.flush()
+    return fulfillment(session, order, status=status)
+
+
 def count(session: Session, model: type[m.Base], *where: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(model).where(*where)))
 

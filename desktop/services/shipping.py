@@ -1,0 +1,501 @@
+"""Shipping through Starshipit (DESIGN §2 items 17–19): the queue of fulfilments, *Submit orders to
+Starshipit*, *Update Starshipit order from fulfilment* and *View Starshipit order*. Plain Python, no Qt.
+
+Never twice. A fulfilment becomes a Starshipit order whose order_number is the fulfilment number:
+1. before creating, it is looked up by order_number (GET /api/orders?order_number=); an order found there is
+   the fulfilment's, and its id is stored instead of creating another;
+2. each order_id is stored the moment it arrives, in its own small transaction (so a run killed halfway
+   keeps everything it already heard);
+3. a create whose outcome is unknown (a timeout, a 5xx or a dropped connection after sending) is never sent
+   again blindly: the orders are looked up first, and only those not found are sent again.
+A run killed at any point and started again therefore creates nothing twice: what was created but not yet
+stored is found by step 1.
+
+Throughput: at 2 requests/s (developer subscription; 20 on production) requests are the cost. Creating one
+order per POST /api/orders costs 2 requests an order (lookup + create); creating the orders of a batch of up
+to 50 with one POST /api/orders/import costs 1 + 1/50. So orders go in import batches of up to 50 (a batch
+of one uses POST /api/orders); 40 pending orders take ~21 s at 2/s instead of ~40 s, 500 orders ~26 s at
+20/s instead of ~50 s.
+
+States in the queue: `pending` (never tried), `failed` (still `pending` in the store, with `last_error`),
+`submitted` (has a Starshipit order id), `shipped`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from desktop.services.errors import Cancelled, DomainError, NotFound
+from desktop.starshipit.client import IMPORT_MAX, StarshipitClient
+from desktop.starshipit.errors import (
+    InvalidShipment,
+    KeyProblem,
+    OutcomeUnknown,
+    StarshipitError,
+    StarshipitRejected,
+    StarshipitUnavailable,
+)
+from desktop.starshipit.mapping import order_request
+from desktop.starshipit.models import OrderRequest, StarshipitOrder
+from desktop.store import models as m
+from desktop.store.engine import Database
+
+log = logging.getLogger("desktop.services.shipping")
+
+Progress = Callable[[int, int], None]
+# checkpoint(event, fulfillment_id): "created" once Starshipit confirmed an order (before its id is
+# stored), "stored" once it is. Tests raise from it to kill a run at the worst moment.
+Checkpoint = Callable[[str, int], None]
+
+STATES = ("pending", "failed", "submitted", "shipped")
+SHIPPED_STATUSES = frozenset({"shipped", "delivered", "manifested", "dispatched"})
+UNKNOWN_ROUNDS = 3  # how many times an unconfirmed create is checked and sent again within one run
+ERROR_MAX = 2000
+
+
+class NotSubmitted(DomainError):
+    def __init__(self, number: str):
+        super().__init__(f"Fulfilment {number} has not been submitted to Starshipit yet: submit it first.")
+
+
+class OrderGone(DomainError):
+    def __init__(self, number: str, order_id: int):
+        super().__init__(f"Starshipit has no order {order_id} (fulfilment {number}): it may have been deleted "
+                         "there.")
+
+
+# --- the queue ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    fulfillment_id: int
+    fulfillment_number: str
+    sales_order_id: int
+    order_number: str
+    customer_id: int
+    customer_name: str
+    state: str
+    starshipit_order_id: int | None
+    submitted_at: dt.datetime | None
+    tracking_number: str | None
+    carrier: str | None
+    last_error: str | None
+    updated_at: dt.datetime
+
+
+F = m.SalesOrderFulfillment
+_state_expr = case(
+    (and_(F.status == "pending", F.last_error.is_not(None)), "failed"),
+    else_=F.status,
+)
+
+
+def _state_filter(state: str | None) -> Any:
+    if state in (None, "all"):
+        return True
+    if state == "pending":
+        return and_(F.status == "pending", F.last_error.is_(None))
+    if state == "failed":
+        return and_(F.status == "pending", F.last_error.is_not(None))
+    if state in ("submitted", "shipped"):
+        return F.status == state
+    raise ValueError(f"unknown state {state!r}")
+
+
+def list_queue(session: Session, *, state: str | None = None, customer_id: int | None = None,
+               limit: int = 2000) -> list[QueueRow]:
+    """Fulfilments by state (None/"all": every one), newest first; for one customer when given."""
+    stmt = (
+        select(F.id, F.fulfillment_number, F.sales_order_id, m.SalesOrder.order_number, m.SalesOrder.customer_id,
+               m.Customer.name, _state_expr, F.starshipit_order_id, F.submitted_at, F.tracking_number,
+               F.carrier, F.last_error, F.updated_at)
+        .join(m.SalesOrder, m.SalesOrder.id == F.sales_order_id)
+        .join(m.Customer, m.Customer.id == m.SalesOrder.customer_id)
+        .where(_state_filter(state))
+        .order_by(F.id.desc())
+        .limit(limit)
+    )
+    if customer_id is not None:
+        stmt = stmt.where(m.SalesOrder.customer_id == customer_id)
+    return [QueueRow(*row) for row in session.execute(stmt)]
+
+
+def queue_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(_state_expr, func.count()).group_by(_state_expr)).all()
+    counts = dict.fromkeys(STATES, 0)
+    counts.update({state: n for state, n in rows})
+    return counts
+
+
+def to_submit(session: Session, *, only_failed: bool = False, ids: Sequence[int] | None = None) -> list[int]:
+    """Fulfilments still to become Starshipit orders (pending, no order id), oldest first."""
+    stmt = select(F.id).where(F.status == "pending", F.starshipit_order_id.is_(None)).order_by(F.id)
+    if only_failed:
+        stmt = stmt.where(F.last_error.is_not(None))
+    if ids is not None:
+        stmt = stmt.where(F.id.in_(list(ids)))
+    return list(session.scalars(stmt))
+
+
+def find_fulfillment(session: Session, key: str | int) -> m.SalesOrderFulfillment:
+    """By id, or by fulfilment number."""
+    text = str(key).strip()
+    found = session.get(F, int(text)) if text.isdigit() else None
+    if found is None:
+        found = session.scalar(select(F).where(F.fulfillment_number == text))
+    if found is None:
+        raise NotFound("fulfilment", text)
+    return found
+
+
+def build_request(session: Session, fulfillment: m.SalesOrderFulfillment, *,
+                  order_id: int | None = None) -> OrderRequest:
+    order = session.get(m.SalesOrder, fulfillment.sales_order_id)
+    assert order is not None
+    lines: Sequence[Any] = session.execute(
+        select(m.SalesOrderFulfillmentLine, m.SalesOrderLine)
+        .join(m.SalesOrderLine, m.SalesOrderLine.id == m.SalesOrderFulfillmentLine.sales_order_line_id)
+        .where(m.SalesOrderFulfillmentLine.fulfillment_id == fulfillment.id)
+        .order_by(m.SalesOrderFulfillmentLine.id)
+    ).all()
+    method = session.get(m.ShippingMethod, order.shipping_method_id) if order.shipping_method_id else None
+    return order_request(fulfillment, order, lines, method, order_id=order_id)
+
+
+# --- recording (each its own small transaction) ---------------------------------------------------
+
+
+def _store_order_id(db: Database, fulfillment_id: int, order_id: int) -> None:
+    with db.transaction() as s:
+        f = s.get(F, fulfillment_id, with_for_update=True)
+        if f is None:
+            log.warning("fulfilment %s vanished before its Starshipit order %s was stored", fulfillment_id, order_id)
+            return
+        if f.starshipit_order_id not in (None, order_id):
+            log.warning("fulfilment %s already had Starshipit order %s; %s not stored",
+                        fulfillment_id, f.starshipit_order_id, order_id)
+            return
+        f.starshipit_order_id = order_id
+        if f.status == "pending":
+            f.status = "submitted"
+        f.submitted_at = f.submitted_at or m.utcnow()
+        f.last_error = None
+
+
+def _store_error(db: Database, fulfillment_id: int, message: str) -> None:
+    with db.transaction() as s:
+        f = s.get(F, fulfillment_id, with_for_update=True)
+        if f is not None and f.starshipit_order_id is None:
+            f.last_error = message[:ERROR_MAX]
+
+
+# --- submit ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class SubmitOutcome:
+    fulfillment_id: int
+    fulfillment_number: str
+    ok: bool
+    order_id: int | None = None
+    already_there: bool = False  # found in Starshipit by order_number: stored, not created again
+    error: str | None = None
+
+    def line(self) -> str:
+        if self.ok:
+            how = "already in Starshipit" if self.already_there else "submitted"
+            return f"{self.fulfillment_number}: {how} (Starshipit order {self.order_id})"
+        return f"{self.fulfillment_number}: FAILED: {self.error}"
+
+
+@dataclass
+class SubmitResult:
+    total: int = 0
+    outcomes: list[SubmitOutcome] = field(default_factory=list)
+    cancelled: bool = False
+    stopped: str | None = None  # why the run stopped early (keys refused, Starshipit unreachable)
+    requests: int = 0
+
+    @property
+    def submitted(self) -> list[SubmitOutcome]:
+        return [o for o in self.outcomes if o.ok]
+
+    @property
+    def failed(self) -> list[SubmitOutcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def not_attempted(self) -> int:
+        return self.total - len(self.outcomes)
+
+    @property
+    def all_submitted(self) -> bool:
+        return len(self.submitted) == self.total
+
+    def summary(self) -> str:
+        parts = [f"{len(self.submitted)} of {self.total} submitted"]
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        if self.not_attempted:
+            parts.append(f"{self.not_attempted} not attempted")
+        text = ", ".join(parts)
+        if self.cancelled:
+            text += " (cancelled)"
+        if self.stopped:
+            text += f" — stopped: {self.stopped}"
+        return text
+
+
+class _Run:
+    """One submit run: the progress, the outcomes, and Cancel honoured between requests only."""
+
+    def __init__(self, db: Database, client: StarshipitClient, total: int, progress: Progress | None,
+                 checkpoint: Checkpoint | None):
+        self.db = db
+        self.client = client
+        self.progress = progress
+        self.checkpoint = checkpoint
+        self.result = SubmitResult(total=total)
+        self.done = 0
+        self.cancel_seen = False
+
+    def before_request(self) -> None:
+        """Called before each request: raises Cancelled once the clerk pressed Cancel."""
+        if self.cancel_seen:
+            raise Cancelled()
+        if self.progress is not None:
+            self.progress(self.done, self.result.total)
+
+    def _tick(self) -> None:
+        self.done += 1
+        if self.progress is not None and not self.cancel_seen:
+            try:
+                self.progress(self.done, self.result.total)
+            except Cancelled:
+                self.cancel_seen = True  # honoured before the next request, never halfway through storing
+
+    def stored(self, fid: int, number: str, order_id: int, *, already_there: bool) -> None:
+        if self.checkpoint is not None:
+            self.checkpoint("created", fid)
+        _store_order_id(self.db, fid, order_id)
+        self.result.outcomes.append(SubmitOutcome(fid, number, True, order_id, already_there))
+        log.info("fulfilment %s -> Starshipit order %s%s", number, order_id,
+                 " (already there)" if already_there else "")
+        if self.checkpoint is not None:
+            self.checkpoint("stored", fid)
+        self._tick()
+
+    def failed(self, fid: int, number: str, message: str) -> None:
+        _store_error(self.db, fid, message)
+        self.result.outcomes.append(SubmitOutcome(fid, number, False, error=message))
+        log.info("fulfilment %s not submitted: %s", number, message)
+        self._tick()
+
+
+def _chunks(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def submit_pending(
+    db: Database,
+    client: StarshipitClient,
+    *,
+    only_failed: bool = False,
+    ids: Sequence[int] | None = None,
+    batch_size: int = IMPORT_MAX,
+    progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> SubmitResult:
+    """Submit every pending fulfilment not yet submitted (or only the failed ones, or `ids`): one outcome per
+    fulfilment. `progress(done, total)` may raise Cancelled: the run then stops after the current request,
+    keeping everything stored so far (result.cancelled). Keys refused or Starshipit unreachable stop the run
+    (result.stopped); the fulfilments not attempted stay as they were."""
+    batch_size = max(1, min(IMPORT_MAX, batch_size))
+    with db.read() as s:
+        queue = to_submit(s, only_failed=only_failed, ids=ids)
+    run = _Run(db, client, len(queue), progress, checkpoint)
+    sent_before = client.requests_sent
+    try:
+        if progress is not None:
+            progress(0, len(queue))
+        for chunk in _chunks(queue, batch_size):
+            _submit_chunk(run, chunk)
+            if run.cancel_seen:
+                raise Cancelled()
+    except Cancelled:
+        run.result.cancelled = True
+    except (KeyProblem, StarshipitUnavailable) as exc:
+        run.result.stopped = str(exc)
+    finally:
+        run.result.requests = client.requests_sent - sent_before
+    return run.result
+
+
+def _submit_chunk(run: _Run, chunk: Sequence[int]) -> None:
+    requests: dict[int, OrderRequest] = {}
+    invalid: list[tuple[int, str, str]] = []
+    with run.db.read() as s:
+        rows = s.scalars(select(F).where(F.id.in_(list(chunk))).order_by(F.id)).all()
+        for f in rows:
+            if f.starshipit_order_id is not None or f.status != "pending":
+                continue  # submitted meanwhile (another run, another desk)
+            try:
+                requests[f.id] = build_request(s, f)
+            except InvalidShipment as exc:
+                invalid.append((f.id, f.fulfillment_number, str(exc)))
+    for fid, number, message in invalid:
+        run.failed(fid, number, message)
+    # 1. Look each one up by order_number: an order already there is stored, never created again.
+    to_create: dict[int, OrderRequest] = {}
+    for fid, request in requests.items():
+        run.before_request()
+        found = _lookup(run, fid, request)
+        if found is None:
+            to_create[fid] = request
+    # 2. Create the rest (one import for the batch), resolving every unconfirmed create by looking again.
+    for round_ in range(1, UNKNOWN_ROUNDS + 1):
+        if not to_create:
+            return
+        run.before_request()
+        try:
+            unresolved = _create(run, to_create)
+        except OutcomeUnknown as exc:
+            log.warning("create of %d orders not confirmed (%s): looking them up", len(to_create), exc.reason)
+            unresolved = dict(to_create)
+            reason = exc.reason
+        else:
+            reason = None
+        if not unresolved:
+            return
+        if reason is None:  # answered, but these were neither created nor refused by name: check them
+            reason = "Starshipit did not confirm it"
+        still: dict[int, OrderRequest] = {}
+        for fid, request in unresolved.items():
+            run.before_request()
+            if _lookup(run, fid, request) is None:
+                still[fid] = request
+        to_create = still
+        if round_ == UNKNOWN_ROUNDS:
+            for fid, request in to_create.items():
+                run.failed(fid, request.order_number, f"Starshipit did not confirm the order ({reason}); it "
+                                                      "will be looked up before it is sent again")
+
+
+def _lookup(run: _Run, fid: int, request: OrderRequest) -> StarshipitOrder | None:
+    found = run.client.get_order(order_number=request.order_number)
+    if found is not None:
+        run.stored(fid, request.order_number, found.order_id, already_there=True)
+    return found
+
+
+def _create(run: _Run, orders: dict[int, OrderRequest]) -> dict[int, OrderRequest]:
+    """Create `orders`; store what was created, record what was refused; return the ones left unresolved.
+    Raises OutcomeUnknown when the request may have been carried out without our hearing it."""
+    if len(orders) == 1:
+        (fid, request), = orders.items()
+        try:
+            created = run.client.create_order(request)
+        except StarshipitRejected as exc:
+            run.failed(fid, request.order_number, str(exc))
+            return {}
+        run.stored(fid, request.order_number, created.order_id, already_there=False)
+        return {}
+    try:
+        result = run.client.import_orders(list(orders.values()))
+    except StarshipitRejected as exc:
+        # The whole batch refused: send each on its own, so that each gets its own answer.
+        log.info("import of %d orders refused (%s): sending them one by one", len(orders), exc)
+        left: dict[int, OrderRequest] = {}
+        for fid, request in orders.items():
+            run.before_request()
+            try:
+                left.update(_create(run, {fid: request}))
+            except OutcomeUnknown:
+                left[fid] = request
+        return left
+    unresolved: dict[int, OrderRequest] = {}
+    for fid, request in orders.items():
+        order_id = result.created.get(request.order_number)
+        if order_id is not None:
+            run.stored(fid, request.order_number, order_id, already_there=False)
+            continue
+        named = [e for e in result.errors if request.order_number in e]
+        if named:
+            run.failed(fid, request.order_number, "Starshipit refused it: " + "; ".join(named))
+        else:
+            unresolved[fid] = request
+    return unresolved
+
+
+# --- update and view ------------------------------------------------------------------------------
+
+
+def update_from_fulfillment(db: Database, client: StarshipitClient, key: str | int) -> StarshipitOrder:
+    """PUT /api/orders with the order id, the destination and the items as the fulfilment has them now."""
+    with db.read() as s:
+        f = find_fulfillment(s, key)
+        if f.starshipit_order_id is None:
+            raise NotSubmitted(f.fulfillment_number)
+        request = build_request(s, f, order_id=f.starshipit_order_id)
+        fid = f.id
+    try:
+        order = client.update_order(request)
+    except StarshipitError as exc:
+        if not isinstance(exc, (KeyProblem, StarshipitUnavailable)):
+            _record_error_always(db, fid, f"Update failed: {exc}")
+        raise
+    _record_error_always(db, fid, None)
+    return order
+
+
+def _record_error_always(db: Database, fid: int, message: str | None) -> None:
+    with db.transaction() as s:
+        f = s.get(F, fid, with_for_update=True)
+        if f is not None and f.last_error != message:
+            f.last_error = message[:ERROR_MAX] if message else None
+
+
+@dataclass(frozen=True)
+class OrderView:
+    fulfillment_id: int
+    fulfillment_number: str
+    sales_order_number: str
+    customer_name: str
+    order: StarshipitOrder
+
+
+def view_order(db: Database, client: StarshipitClient, key: str | int) -> OrderView:
+    """GET /api/orders?order_id=: status, carrier, tracking, items, packages. What it says about carrier and
+    tracking is kept on the fulfilment (and a shipped order marks it shipped)."""
+    with db.read() as s:
+        f = find_fulfillment(s, key)
+        if f.starshipit_order_id is None:
+            raise NotSubmitted(f.fulfillment_number)
+        order_row = s.get(m.SalesOrder, f.sales_order_id)
+        assert order_row is not None
+        customer = s.get(m.Customer, order_row.customer_id)
+        fid, number, order_id = f.id, f.fulfillment_number, f.starshipit_order_id
+        so_number, name = order_row.order_number, customer.name if customer else ""
+    order = client.get_order(order_id=order_id)
+    if order is None:
+        raise OrderGone(number, order_id)
+    with db.transaction() as s:
+        f = s.get(F, fid, with_for_update=True)
+        if f is not None:
+            tracking, carrier = order.tracking_number, order.carrier_display
+            if tracking and f.tracking_number != tracking:
+                f.tracking_number = tracking[:100]
+            if carrier and f.carrier != carrier:
+                f.carrier = carrier[:100]
+            if (order.status or "").lower() in SHIPPED_STATUSES and f.status == "submitted":
+                f.status = "shipped"
+    return OrderView(fid, number, so_number, name, order)
