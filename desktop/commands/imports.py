@@ -87,16 +87,13 @@ def cmd_import(args: argparse.Namespace) -> int:
                         return EXIT_ERROR
                     print("Dry run: nothing was written.", file=out)
                     return EXIT_OK
-            result = imp_plan.Preview(source=source, mapping=mapping, options=options, kept_all=False)
-            with db.transaction() as session:
-                committer = imp_commit.Committer(session, source, mapping)
-                for chunk in imp_plan.plan_chunks(session, source, mapping, options):
-                    committer.write(chunk)
-                    imp_plan.collect(result, chunk)
-                done = committer.finish(result.summary)
+            result, done = imp_commit.import_file(db, source, mapping, options)
             _report(result, out, quiet=args.quiet)
             if args.errors:
                 _save_errors(write_error_rows, result, args.errors)
+            if done is None:
+                print("Nothing to import: no row creates or changes a customer. Nothing was written.", file=out)
+                return EXIT_OK
             print(f"Imported as batch {done.batch_id}: {done.created:,} created, {done.updated:,} updated, "
                   f"{done.addresses_added:,} addresses added, {done.skipped:,} rows skipped. "
                   f"Undo with: customer-desk imports undo {done.batch_id}", file=out)

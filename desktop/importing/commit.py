@@ -341,6 +341,36 @@ def commit_preview(session: Session, preview: Preview, progress: Callable[[int, 
     return committer.finish(preview.summary)
 
 
+class _NothingToImport(Exception):
+    pass
+
+
+def import_file(
+    db: Any, source: Source, mapping: Mapping[int, str], options: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Preview, CommitResult | None]:
+    """Plan and write the file in one transaction, chunk by chunk (streaming: a million rows never sit in
+    memory together). Returns the preview of what was done (rows with issues only) and the result, which
+    is None when no row creates or changes anything (then nothing is written, not even a batch).
+    `progress(rows_done, 0)` may raise Cancelled: the transaction rolls back."""
+    from desktop.importing.plan import Options, collect, plan_chunks
+
+    result = Preview(source=source, mapping=dict(mapping), options=options or Options(), kept_all=False)
+    done: CommitResult | None = None
+    try:
+        with db.transaction() as session:
+            committer = Committer(session, source, mapping)
+            for chunk in plan_chunks(session, source, mapping, result.options, progress):
+                committer.write(chunk)
+                collect(result, chunk)
+            if not result.committable:
+                raise _NothingToImport()  # rolls back the empty batch
+            done = committer.finish(result.summary)
+    except _NothingToImport:
+        pass
+    return result, done
+
+
 # --- batches and undo ------------------------------------------------------------------------------
 
 
@@ -366,14 +396,15 @@ class BatchView:
 def list_batches(session: Session, limit: int = 200) -> list[BatchView]:
     b = m.ImportBatch
     rows = session.execute(
-        select(b.id, b.file_name, b.committed_at, b.undone_at, b.counts).order_by(b.id.desc()).limit(limit)
+        select(b.id, b.file_name, b.committed_at, b.undone_at, b.counts, b.os_user)
+        .order_by(b.id.desc()).limit(limit)
     )
     result = []
-    for bid, name, committed, undone, counts in rows:
+    for bid, name, committed, undone, counts, user in rows:
         counts = counts or {}
         result.append(BatchView(bid, name, committed, undone, int(counts.get("created", 0)),
                                 int(counts.get("updated", 0)), int(counts.get("rows", 0)),
-                                int(counts.get("errors", 0))))
+                                int(counts.get("errors", 0)), user))
     return result
 
 

@@ -95,17 +95,27 @@ Mapping_ = dict[int, str]
 
 
 def auto_mapping(header: Sequence[str], saved: Mapping[str, str] | None = None) -> dict[int, str]:
-    """Map each column by a mapping the clerk saved before (header key -> field), else by alias. A field
-    is given by one column only: the first that names it."""
+    """Map each column by a mapping the clerk saved before (header key -> field, '' = not imported), else
+    by name. A field is given by one column only: a column named exactly like the field ('Phone') wins
+    over an alias ('Default Address Phone'), then the first column that names it."""
+    exact = {header_key(f): f for f in FIELDS} | {header_key(label): f for f, label in FIELDS.items()}
     mapping: dict[int, str] = {}
     taken: set[str] = set()
-    for index, title in enumerate(header):
-        key = header_key(title)
-        field = saved[key] if saved and key in saved else ALIASES.get(key)
-        if field in FIELDS and field not in taken:
-            mapping[index] = field
-            taken.add(field)
-    return mapping
+    keys = [header_key(title) for title in header]
+    for exact_pass in (True, False):
+        for index, key in enumerate(keys):
+            if index in mapping:
+                continue
+            if saved and key in saved:
+                field = saved[key] if exact_pass else None
+            elif exact_pass:
+                field = exact.get(key)
+            else:
+                field = ALIASES.get(key)
+            if field in FIELDS and field not in taken:
+                mapping[index] = field
+                taken.add(field)
+    return dict(sorted(mapping.items()))
 
 
 def saved_form(header: Sequence[str], mapping: Mapping[int, str]) -> dict[str, str]:

@@ -121,13 +121,17 @@ def detect_encoding(sample: bytes, complete: bool) -> tuple[str, str | None]:
         return "utf-16-le", None
     if len(sample) >= 4 and sample[0::2].count(0) > len(sample) // 4 and sample[1::2].count(0) == 0:
         return "utf-16-be", None
-    if b"\x00" in sample:
+    if _looks_binary(sample):
         raise BinaryFile()
     try:
         sample.decode("utf-8") if complete else codecs.getincrementaldecoder("utf-8")().decode(sample)
         return "utf-8", None
     except UnicodeDecodeError:
         pass
+    return guess_legacy(sample)
+
+
+def guess_legacy(sample: bytes) -> tuple[str, str | None]:
     from charset_normalizer import from_bytes
 
     best = from_bytes(sample, cp_isolation=["cp1252", "latin_1", "mac_roman", "cp850", "utf_8"]).best()
@@ -143,6 +147,36 @@ def detect_encoding(sample: bytes, complete: bool) -> tuple[str, str | None]:
 
 class BinaryFile(Exception):
     pass
+
+
+_CONTROL_BYTES = bytes([*range(0, 9), 11, *range(14, 27), *range(28, 32), 127])
+
+
+def _looks_binary(sample: bytes) -> bool:
+    """Images, archives and programs are full of control bytes; a text file with one stray NUL is not
+    binary (its row gets an error instead)."""
+    if not sample:
+        return False
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return controls > len(sample) // 20
+
+
+def _check_utf8(path: Path, encoding: str, note: str | None) -> tuple[str, str | None]:
+    """A file that starts as UTF-8 may not be UTF-8 further on (one accented name in row 90,000): read it
+    all once, so that it is never refused or garbled halfway through an import."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as f:
+        offset = 0
+        for block in iter(lambda: f.read(1 << 20), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                start = max(0, offset + exc.start - 4096)
+                f.seek(start)
+                legacy, _ = guess_legacy(f.read(8192))
+                return legacy, f"not UTF-8 (from byte {offset + exc.start:,}): read as {legacy}"
+            offset += len(block)
+    return encoding, note
 
 
 def sniff_delimiter(text: str) -> str:
@@ -173,6 +207,8 @@ def _open_csv(path: Path, size: int, sample: bytes, encoding: str | None, delimi
     if encoding is None:
         try:
             encoding, note = detect_encoding(sample, complete=len(sample) >= size)
+            if encoding == "utf-8" and size > len(sample):
+                encoding, note = _check_utf8(path, encoding, note)
         except BinaryFile:
             raise UnreadableFile(
                 f"{path.name} is not a text or Excel file (it holds binary data), so it has no customers to read."
@@ -287,11 +323,13 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
 
     from openpyxl import load_workbook
 
+    stream = path.open("rb")  # a file object: openpyxl would refuse a workbook misnamed .csv by name
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
-            workbook = load_workbook(path, read_only=True, data_only=True)
+            workbook = load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
+        stream.close()
         raise UnreadableFile(f"{path.name} is a damaged workbook and cannot be read ({type(exc).__name__}).") from None
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
@@ -304,6 +342,7 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
             yield values
     finally:
         workbook.close()
+        stream.close()
 
 
 def _xlsx_records(path: Path) -> Iterator[Record]:
