@@ -50,6 +50,7 @@ from desktop.store.engine import Database
 log = logging.getLogger("desktop.services.shipping")
 
 Progress = Callable[[int, int], None]
+# on_outcome(outcome): each fulfilment's outcome as soon as it is known (the CLI prints it).
 # checkpoint(event, fulfillment_id): "created" once Starshipit confirmed an order (before its id is
 # stored), "stored" once it is. Tests raise from it to kill a run at the worst moment.
 Checkpoint = Callable[[str, int], None]
@@ -258,7 +259,8 @@ class _Run:
     """One submit run: the progress, the outcomes, and Cancel honoured between requests only."""
 
     def __init__(self, db: Database, client: StarshipitClient, total: int, progress: Progress | None,
-                 checkpoint: Checkpoint | None):
+                 checkpoint: Checkpoint | None, on_outcome: Callable[[SubmitOutcome], None] | None = None):
+        self.on_outcome = on_outcome
         self.db = db
         self.client = client
         self.progress = progress
@@ -282,11 +284,16 @@ class _Run:
             except Cancelled:
                 self.cancel_seen = True  # honoured before the next request, never halfway through storing
 
+    def _add(self, outcome: SubmitOutcome) -> None:
+        self.result.outcomes.append(outcome)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+
     def stored(self, fid: int, number: str, order_id: int, *, already_there: bool) -> None:
         if self.checkpoint is not None:
             self.checkpoint("created", fid)
         _store_order_id(self.db, fid, order_id)
-        self.result.outcomes.append(SubmitOutcome(fid, number, True, order_id, already_there))
+        self._add(SubmitOutcome(fid, number, True, order_id, already_there))
         log.info("fulfilment %s -> Starshipit order %s%s", number, order_id,
                  " (already there)" if already_there else "")
         if self.checkpoint is not None:
@@ -295,7 +302,7 @@ class _Run:
 
     def failed(self, fid: int, number: str, message: str) -> None:
         _store_error(self.db, fid, message)
-        self.result.outcomes.append(SubmitOutcome(fid, number, False, error=message))
+        self._add(SubmitOutcome(fid, number, False, error=message))
         log.info("fulfilment %s not submitted: %s", number, message)
         self._tick()
 
@@ -314,6 +321,7 @@ def submit_pending(
     batch_size: int = IMPORT_MAX,
     progress: Progress | None = None,
     checkpoint: Checkpoint | None = None,
+    on_outcome: Callable[[SubmitOutcome], None] | None = None,
 ) -> SubmitResult:
     """Submit every pending fulfilment not yet submitted (or only the failed ones, or `ids`): one outcome per
     fulfilment. `progress(done, total)` may raise Cancelled: the run then stops after the current request,
@@ -322,7 +330,7 @@ def submit_pending(
     batch_size = max(1, min(IMPORT_MAX, batch_size))
     with db.read() as s:
         queue = to_submit(s, only_failed=only_failed, ids=ids)
-    run = _Run(db, client, len(queue), progress, checkpoint)
+    run = _Run(db, client, len(queue), progress, checkpoint, on_outcome)
     sent_before = client.requests_sent
     try:
         if progress is not None:

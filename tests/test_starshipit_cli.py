@@ -1,0 +1,174 @@
+"""`customer-desk starshipit submit|view|update` against the fake Starshipit, and where the keys come from
+(environment, or the keyring: an in-memory back-end here, set with keyring.set_keyring)."""
+
+from __future__ import annotations
+
+import json
+
+import keyring
+import keyring.backend
+import pytest
+
+from desktop.cli import main
+from desktop.starshipit import credentials
+from desktop.starshipit.errors import NotConfigured
+from desktop.store import models as m
+from tests import factories as fx
+from tests.fake_starshipit import API_KEY, SUBSCRIPTION_KEY, FakeStarshipit
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.entries.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError(username)
+
+
+@pytest.fixture
+def memory_keyring():
+    before = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    yield ring
+    keyring.set_keyring(before)
+
+
+@pytest.fixture
+def fake():
+    server = FakeStarshipit().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def env(monkeypatch, fake, memory_keyring):
+    monkeypatch.setenv("STARSHIPIT_API_KEY", API_KEY)
+    monkeypatch.setenv("STARSHIPIT_SUBSCRIPTION_KEY", SUBSCRIPTION_KEY)
+    monkeypatch.setenv("STARSHIPIT_RATE", "200")
+    monkeypatch.delenv("STARSHIPIT_BASE_URL", raising=False)
+    return fake
+
+
+def url(db) -> str:
+    return db.url.render_as_string(hide_password=False)
+
+
+def make(db, n: int, **ship) -> list[m.SalesOrderFulfillment]:
+    with db.transaction() as s:
+        return [fx.shippable_fulfillment(s, **ship) for _ in range(n)]
+
+
+def test_submit_prints_a_line_per_order_and_a_summary(db, env, capsys):
+    made = make(db, 2)
+    assert main(["--database", url(db), "starshipit", "submit", "--base-url", env.url]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{made[0].fulfillment_number}: submitted (Starshipit order 5000")
+    assert out[1].startswith(f"{made[1].fulfillment_number}: submitted")
+    assert out[2] == "2 of 2 submitted."
+    assert main(["--database", url(db), "starshipit", "submit", "--base-url", env.url]) == 0
+    assert capsys.readouterr().out.strip() == "Nothing to submit: no pending fulfilments."
+    assert len(env.created_numbers) == 2
+
+
+def test_submit_exits_1_and_lists_the_failures(db, env, capsys):
+    good, bad = make(db, 1)[0], make(db, 1, ship_zip=None)[0]
+    assert main(["--database", url(db), "starshipit", "submit", "--base-url", env.url]) == 1
+    out = capsys.readouterr().out
+    assert f"{good.fulfillment_number}: submitted" in out
+    assert "1 of 2 submitted, 1 failed." in out
+    assert f"Failed (1):\n  {bad.fulfillment_number} (id {bad.id}): Fulfilment {bad.fulfillment_number} cannot be " \
+           "sent to Starshipit: the shipping address has no post code." in out
+
+
+def test_submit_json(db, env, capsys):
+    make(db, 3)
+    assert main(["--database", url(db), "starshipit", "submit", "--base-url", env.url, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total"] == 3 and data["submitted"] == 3 and data["failed"] == 0
+    assert [o["ok"] for o in data["outcomes"]] == [True] * 3
+
+
+def test_view_and_update(db, env, capsys):
+    (f,) = make(db, 1)
+    assert main(["--database", url(db), "starshipit", "view", str(f.id), "--base-url", env.url]) == 1
+    assert "has not been submitted to Starshipit yet" in capsys.readouterr().err
+    main(["--database", url(db), "starshipit", "submit", "--base-url", env.url])
+    capsys.readouterr()
+    order_id = env.by_number[f.fulfillment_number]
+    env.ship(order_id, tracking_number="NZ777")
+    assert main(["--database", url(db), "starshipit", "view", f.fulfillment_number, "--base-url", env.url]) == 0
+    out = capsys.readouterr().out
+    assert f"Starshipit order {order_id} ({f.fulfillment_number})" in out
+    assert "Status:   Shipped" in out and "Tracking: NZ777  https://tracking.example.test/NZ777" in out
+    assert "Items (1):" in out and "Packages (1):" in out
+    assert main(["--database", url(db), "starshipit", "view", str(f.id), "--base-url", env.url, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["tracking_number"] == "NZ777" and data["carrier"] == "NZ Post" and len(data["packages"]) == 1
+    assert main(["--database", url(db), "starshipit", "update", str(f.id), "--base-url", env.url]) == 0
+    assert f"Updated Starshipit order {order_id}" in capsys.readouterr().out
+    assert len(env.requests_to("PUT", "/api/orders")) == 1
+
+
+def test_unknown_fulfilment_and_missing_keys_are_one_line(db, env, capsys, monkeypatch):
+    assert main(["--database", url(db), "starshipit", "view", "F-NOPE", "--base-url", env.url]) == 1
+    assert capsys.readouterr().err.strip() == "customer-desk: Fulfilment F-NOPE does not exist (it may have been " \
+                                              "deleted)."
+    monkeypatch.delenv("STARSHIPIT_API_KEY")
+    assert main(["--database", url(db), "starshipit", "submit", "--base-url", env.url]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("customer-desk: Starshipit keys are not set") and err.count("\n") == 1
+
+
+def test_wrong_keys_stop_with_one_line(db, env, capsys, monkeypatch):
+    make(db, 1)
+    monkeypatch.setenv("STARSHIPIT_API_KEY", "wrong")
+    assert main(["--database", url(db), "starshipit", "submit", "--base-url", env.url]) == 1
+    captured = capsys.readouterr()
+    assert "customer-desk: stopped: Starshipit refused the keys (HTTP 401)" in captured.err
+    assert "wrong" not in captured.err and API_KEY not in captured.err + captured.out
+
+
+def test_keys_from_the_keyring(db, env, capsys, monkeypatch, memory_keyring):
+    monkeypatch.delenv("STARSHIPIT_API_KEY")
+    monkeypatch.delenv("STARSHIPIT_SUBSCRIPTION_KEY")
+    credentials.save_keys(API_KEY, SUBSCRIPTION_KEY)
+    assert memory_keyring.entries[(credentials.KEYRING_SERVICE, "api-key")] == API_KEY
+    make(db, 1)
+    assert main(["--database", url(db), "starshipit", "submit", "--base-url", env.url]) == 0
+    keys = credentials.load_keys({})
+    assert keys is not None and keys.source == "keyring" and API_KEY not in repr(keys)
+    credentials.clear_keys()
+    assert credentials.load_keys({}) is None
+    with pytest.raises(NotConfigured):
+        credentials.require_keys({})
+
+
+def test_no_keyring_backend_is_explained():
+    from keyring.backends import fail
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        assert credentials.keyring_problem() == "no keyring back-end was found"
+        with pytest.raises(credentials.KeyringUnavailable, match="no keyring to keep the Starshipit keys"):
+            credentials.save_keys("a", "b")
+        assert credentials.load_keys({}) is None
+    finally:
+        keyring.set_keyring(before)
+
+
+def test_bad_rate_setting(db, env, capsys, monkeypatch):
+    monkeypatch.setenv("STARSHIPIT_RATE", "fast")
+    assert main(["--database", url(db), "starshipit", "submit"]) == 1
+    assert "STARSHIPIT_RATE='fast' is not a number" in capsys.readouterr().err
