@@ -252,8 +252,6 @@ class Planner:
             full = " ".join(p for p in (raw.get("first_name"), raw.get("last_name")) if p)
             if full:
                 raw["name"] = full
-            elif raw.get("company"):
-                raw["name"] = raw["company"]
         data = {f: raw[f] for f in TEXT_FIELDS if f in raw}
         try:
             plan.values = clean_customer(data, creating=False)
@@ -318,6 +316,8 @@ class Planner:
                 self._compare(p, current)
                 self.seen_ids[current["id"]] = p.row
             else:
+                if not p.values.get("name") and p.values.get("company"):
+                    p.values["name"] = p.values["company"]  # a business without a contact name
                 if not p.values.get("name"):
                     self._error(p, "name", "is required for a new customer")
                     continue
@@ -378,7 +378,10 @@ class Planner:
             before = current[f"a_{f}"] if f in LOCATION_FIELDS else current.get(f)
             if f in LOCATION_FIELDS and p.address_id is None:
                 before = None
-            if before != value:
+            if f == "email" and before and before.lower() == value.lower():
+                p.values[f] = before  # emails compare without case: keep the stored spelling
+                continue
+            if before != value and not (f == "email" and before and before.lower() == value.lower()):
                 changes[f] = (before, value)
         p.changes = changes
         if any(f in LOCATION_FIELDS for f in changes):

@@ -1,0 +1,365 @@
+"""Import behaviour on a real store (SQLite and PostgreSQL): updates and their before → after, financial
+alerts, duplicates against the store, export → import round trip, undo, strict and dry runs on the command
+line (the database file unchanged byte for byte), error rows saved and re-imported, cancel, conflicts."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from desktop.cli import main
+from desktop.importing import plan as imp_plan
+from desktop.importing.commit import ImportConflict, UndoRefused, commit_preview, import_file, list_batches, undo_batch
+from desktop.importing.errors_csv import write_error_rows
+from desktop.importing.mapping import auto_mapping
+from desktop.importing.reading import open_source
+from desktop.services import customers as cs
+from desktop.services.customer_list import CustomerQuery
+from desktop.services.errors import Cancelled
+from desktop.services.export import export_customers
+from desktop.store import models as m
+from desktop.store.engine import Database, open_database
+from tests import factories as f
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream).writerows(rows)
+    return path
+
+
+def do_import(db: Database, path: Path, **options):  # type: ignore[no-untyped-def]
+    source = open_source(path)
+    return import_file(db, source, auto_mapping(source.header), imp_plan.Options(**options))
+
+
+def preview_of(db: Database, path: Path, **options) -> imp_plan.Preview:  # type: ignore[no-untyped-def]
+    source = open_source(path)
+    with db.read() as s:
+        return imp_plan.preview(s, source, auto_mapping(source.header), imp_plan.Options(**options), keep_rows=True)
+
+
+def customer_count(db: Database) -> int:
+    with db.read() as s:
+        return s.scalar(select(func.count(m.Customer.id)))
+
+
+def snapshot(db: Database, *, ignore: tuple[str, ...] = ()) -> list[dict]:
+    """Every customer and address as stored (ids, versions and all, but the `ignore`d columns)."""
+    with db.read() as s:
+        customers = s.execute(select(m.Customer.__table__).order_by(m.Customer.id)).mappings().all()
+        addresses = s.execute(select(m.Address.__table__).order_by(m.Address.id)).mappings().all()
+    return [{k: v for k, v in r.items() if k not in ignore} for r in [*customers, *addresses]]
+
+
+@pytest.fixture
+def aroha(db: Database) -> cs.CustomerDetail:
+    return f.create(db, {"name": "Aroha Kowhai", "email": "aroha@kowhai.example", "company": "Kowhai Traders",
+                         "address1": "12 Kauri Street", "city": "Auckland", "zip": "1010", "country_code": "NZ"})
+
+
+def test_update_shows_each_changed_field_and_unchanged_rows_stay(db: Database, aroha, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "update.csv", [
+        ["Email", "Company", "Phone", "City"],
+        ["AROHA@kowhai.example", "Kowhai Traders Ltd", "+64 9 555 0101", "Auckland"],
+    ])
+    preview = preview_of(db, path)
+    assert preview.summary.update == 1 and preview.summary.create == 0
+    row = preview.rows[0]
+    assert row.status is imp_plan.Status.UPDATE and row.customer_id == aroha.id
+    assert row.changes == {"company": ("Kowhai Traders", "Kowhai Traders Ltd"), "phone": (None, "+64 9 555 0101")}
+    _, done = do_import(db, path)
+    assert done is not None and done.updated == 1
+    after = f.get(db, aroha.id)
+    assert (after.company, after.phone, after.version) == ("Kowhai Traders Ltd", "+64 9 555 0101", aroha.version + 1)
+    again = preview_of(db, path)
+    assert again.summary.unchanged == 1 and again.summary.update == 0
+
+
+def test_match_by_id_changes_the_address_in_place(db: Database, aroha, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "by_id.csv", [["id", "name", "address1", "zip"],
+                                              [str(aroha.id), "Aroha Kowhai", "14 Kauri St", "1011"]])
+    preview = preview_of(db, path)
+    assert preview.rows[0].changes == {"address1": ("12 Kauri Street", "14 Kauri St"), "zip": ("1010", "1011")}
+    do_import(db, path)
+    shipping = f.get(db, aroha.id).default_shipping_address
+    assert shipping is not None and (shipping.address1, shipping.zip, shipping.city) == ("14 Kauri St", "1011", "Auckland")
+
+
+def test_financial_alerts(db: Database, aroha, tmp_path: Path) -> None:
+    with db.transaction() as s:
+        gold = f.pricing_tier(s, "Gold")
+        f.sales_order(s, aroha.id, lines=[("2", "10.00")])
+        s.flush()
+        gold_id = gold.id
+    path = write_csv(tmp_path / "alerts.csv", [
+        ["Email", "Pricing Tier", "Store", "Sales Rep", "Name"],
+        ["aroha@kowhai.example", "gold", "Nowhere Store", "", ""],
+        ["new@customer.example", "", "", "Nobody Rep", "Nova Customer"],
+    ])
+    preview = preview_of(db, path)
+    alerts = [(i.row, i.column, i.message) for i in preview.issues if i.kind == "financial alert"]
+    assert (2, "Pricing Tier", "changes the pricing tier of an existing customer") in alerts
+    assert (2, "Store", "unknown store 'Nowhere Store': left unset") in alerts
+    assert (3, "Sales Rep", "unknown sales rep 'Nobody Rep': left unset") in alerts
+    assert (2, "", "changes a customer with unpaid orders") in alerts
+    assert preview.summary.alerts == len(alerts)
+    do_import(db, path)
+    assert f.get(db, aroha.id).product_pricing_tier_id == gold_id
+
+
+def test_possible_duplicate_of_a_stored_customer_is_not_created_unless_allowed(db: Database, aroha, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "dupe.csv", [["Name", "Address1", "Zip"], ["Aroha Kowhai", "12 Kauri St.", "1010"]])
+    preview = preview_of(db, path)
+    assert preview.summary.duplicates == 1 and preview.summary.create == 0
+    assert preview.rows[0].candidates[0][0] == aroha.id
+    _, done = do_import(db, path)
+    assert done is None and customer_count(db) == 1
+    _, done = do_import(db, path, allow_duplicates=True)
+    assert done is not None and done.created == 1 and customer_count(db) == 2
+
+
+def test_export_then_import_round_trip(db: Database, tmp_path: Path) -> None:
+    with db.transaction() as s:
+        rep = f.sales_rep(s, "Mere Tuhoe")
+        s.flush()
+        rep_id = rep.id
+    rows = [
+        {"name": "=Formula Person", "company": "+Plus Co", "email": "formula@person.example", "phone": "+64 9 555 0101",
+         "address1": "-1 Minus Street", "city": "Auckland", "zip": "1010", "country_code": "NZ",
+         "default_sales_rep_id": rep_id},
+        {"name": "Zoë Müller", "email": "zoe@muller.example", "address1": "3 Königstraße", "zip": "80331",
+         "country_code": "DE"},
+        {"name": "Plain Name"},
+    ]
+    for data in rows:
+        f.create(db, data, allow_duplicate=True)
+    first = tmp_path / "first.csv"
+    with db.read() as s:
+        export_customers(s, CustomerQuery(sort="id"), first)
+    before = snapshot(db)
+    preview = preview_of(db, first)
+    assert preview.summary.unchanged == 3 and preview.summary.update == 0 and not preview.summary.errors
+    do_import(db, first)
+    assert snapshot(db) == before  # a re-import of one's own export changes nothing
+
+    fresh_path = tmp_path / "fresh.sqlite3"
+    fresh = open_database(f"sqlite:///{fresh_path}")
+    try:
+        with fresh.transaction() as s:
+            f.sales_rep(s, "Mere Tuhoe")
+        _, done = do_import(fresh, first)
+        assert done is not None and done.created == 3
+        second = tmp_path / "second.csv"
+        with fresh.read() as s:
+            export_customers(s, CustomerQuery(sort="id"), second)
+    finally:
+        fresh.dispose()
+
+    def content(path: Path) -> list[list[str]]:
+        with path.open(encoding="utf-8", newline="") as stream:
+            table = list(csv.reader(stream))
+        keep = [i for i, h in enumerate(table[0]) if h not in ("id", "created_at")]
+        return [[r[i] for i in keep] for r in table]
+
+    assert content(second) == content(first)
+
+
+def test_undo_reverts_creates_and_updates(db: Database, aroha, tmp_path: Path) -> None:
+    before = snapshot(db)
+    path = write_csv(tmp_path / "mixed.csv", [
+        ["Name", "Email", "Company", "Address1", "Zip"],
+        ["Aroha Kowhai", "aroha@kowhai.example", "Kowhai Holdings", "", ""],
+        ["Tama Ruru", "tama@ruru.example", "", "5 Rimu Road", "6011"],
+        ["Tama Ruru", "tama@ruru.example", "", "7 Rimu Road", "6011"],
+    ])
+    _, done = do_import(db, path)
+    assert done is not None and (done.created, done.updated) == (1, 1)
+    with db.read() as s:
+        batches = list_batches(s)
+    assert [(b.id, b.created, b.updated, b.state) for b in batches] == [(done.batch_id, 1, 1, "committed")]
+    with db.transaction() as s:
+        result = undo_batch(s, done.batch_id)
+    assert (result.deleted, result.restored) == (1, 1)
+    # Same rows and values; only Aroha's version and time moved on (import, then undo).
+    moving = ("version", "updated_at")
+    assert snapshot(db, ignore=moving) == [{k: v for k, v in r.items() if k not in moving} for r in before]
+    assert f.get(db, aroha.id).company == "Kowhai Traders"
+    with db.transaction() as s, pytest.raises(UndoRefused, match="already undone"):
+        undo_batch(s, done.batch_id)
+
+
+def test_undo_refused_when_a_customer_changed_since(db: Database, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "new.csv", [["Name", "Email"], ["Hemi Kaka", "hemi@kaka.example"],
+                                            ["Rangi Kea", "rangi@kea.example"]])
+    _, done = do_import(db, path)
+    assert done is not None
+    with db.read() as s:
+        hemi = s.scalar(select(m.Customer.id).where(m.Customer.name == "Hemi Kaka"))
+    with db.transaction() as s:
+        cs.update_customer(s, hemi, {"company": "Kaka Ltd"})
+    with db.transaction() as s, pytest.raises(UndoRefused) as refused:
+        undo_batch(s, done.batch_id)
+    assert f"Hemi Kaka (id {hemi})" in str(refused.value) and "Rangi" not in str(refused.value)
+    assert customer_count(db) == 2
+
+
+def test_commit_refuses_when_a_customer_changed_since_the_preview(db: Database, aroha, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "stale.csv", [["Email", "Company"], ["aroha@kowhai.example", "From the file"]])
+    preview = preview_of(db, path)
+    with db.transaction() as s:
+        cs.update_customer(s, aroha.id, {"company": "Edited by a colleague"})
+    with pytest.raises(ImportConflict, match=f"Customer {aroha.id} was changed since the preview"):
+        with db.transaction() as s:
+            commit_preview(s, preview)
+    assert f.get(db, aroha.id).company == "Edited by a colleague"
+    with db.read() as s:
+        assert s.scalar(select(func.count(m.ImportBatch.id))) == 0
+
+
+def test_cancel_during_commit_rolls_everything_back(db: Database, aroha, tmp_path: Path) -> None:
+    rows = [["Name", "Email", "Address1", "Zip"]] + [
+        [f"Person {i}", f"person{i}@example.example", f"{i} Long Road", "1010"] for i in range(12_000)
+    ]
+    path = write_csv(tmp_path / "big.csv", rows)
+    before = snapshot(db)
+    calls = []
+
+    def progress(done: int, _total: int) -> None:
+        calls.append(done)
+        if done >= 10_000:
+            raise Cancelled()
+
+    source = open_source(path)
+    with pytest.raises(Cancelled):
+        import_file(db, source, auto_mapping(source.header), progress=progress)
+    assert calls and calls[-1] >= 10_000  # it had written two chunks before the cancel
+    assert snapshot(db) == before
+    with db.read() as s:
+        assert s.scalar(select(func.count(m.ImportBatch.id))) == 0
+        assert s.scalar(select(func.count(m.ChangeLog.id)).where(m.ChangeLog.action == "import")) == 0
+
+
+def test_error_rows_saved_fixed_and_imported_again(db: Database, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "some_bad.csv", [
+        ["Name", "Email", "Notes"],
+        ["Good One", "good@one.example", "=1+1"],
+        ["Bad Email", "bad@@one.example", "=2+2"],
+        ["", "nameless@one.example", ""],
+    ])
+    preview = preview_of(db, path)
+    out = tmp_path / "errors.csv"
+    assert write_error_rows(preview, out) == 2
+    with out.open(encoding="utf-8-sig", newline="") as stream:
+        table = list(csv.reader(stream))
+    assert table[0] == ["Name", "Email", "Notes", "error"]
+    assert table[1][:3] == ["Bad Email", "bad@@one.example", "'=2+2"]
+    assert table[1][3].startswith("Email: is not a valid email address")
+    assert table[2][3] == "Name: is required for a new customer"
+    fixed = [["Name", "Email", "Notes"], ["Bad Email", "bad@one.example", table[1][2]],
+             ["Named Now", "nameless@one.example", ""]]
+    _, done = do_import(db, write_csv(tmp_path / "fixed.csv", fixed))
+    assert done is not None and done.created == 2
+    with db.read() as s:
+        notes = s.scalar(select(m.Customer.notes).where(m.Customer.name == "Bad Email"))
+    assert notes == "=2+2"  # the guard quote of the saved file is gone again
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> tuple[str, Path]:
+    path = tmp_path / "store.sqlite3"
+    url = f"sqlite:///{path}"
+    assert main(["--database", url, "demo", "--customers", "20", "--seed", "3"]) == 0
+    return url, path
+
+
+def test_cli_dry_run_and_strict_refusal_leave_the_file_byte_for_byte(sqlite_store, tmp_path: Path, capsys) -> None:
+    url, store_path = sqlite_store
+    bad = write_csv(tmp_path / "bad.csv", [["Name", "Email"], ["Good One", "good@one.example"], ["Bad", "x@@y"]])
+    digest = file_digest(store_path)
+    assert main(["--database", url, "import", str(bad), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "To create:            1" in out and "row 3, Email: is not a valid email address" in out
+    assert "Dry run: nothing was written." in out
+    assert main(["--database", url, "import", str(bad), "--strict"]) == 1
+    assert "Refused (--strict): 1 rows have errors" in capsys.readouterr().out
+    assert main(["--database", url, "import", str(bad), "--strict", "--dry-run"]) == 1
+    assert file_digest(store_path) == digest
+    errors = tmp_path / "out" / "errors.csv"
+    errors.parent.mkdir()
+    assert main(["--database", url, "import", str(bad), "--errors", str(errors)]) == 0
+    out = capsys.readouterr().out
+    assert "Imported as batch" in out and "1 created" in out and errors.exists()
+    assert file_digest(store_path) != digest
+
+
+def test_cli_unreadable_file_exits_2_with_one_line(sqlite_store, tmp_path: Path, capsys) -> None:
+    url, store_path = sqlite_store
+    digest = file_digest(store_path)
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert main(["--database", url, "import", str(empty)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["customer-desk: empty.csv is empty: there are no customers to import."]
+    assert main(["--database", url, "import", str(tmp_path / "missing.csv")]) == 2
+    assert "missing.csv does not exist" in capsys.readouterr().err
+    assert file_digest(store_path) == digest
+
+
+def test_cli_imports_list_and_undo(sqlite_store, tmp_path: Path, capsys) -> None:
+    url, _ = sqlite_store
+    path = write_csv(tmp_path / "two.csv", [["Name", "Email"], ["Hemi Kaka", "hemi@kaka.example"],
+                                            ["Rangi Kea", "rangi@kea.example"]])
+    assert main(["--database", url, "import", str(path), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["--database", url, "imports", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "two.csv" in listing and "committed" in listing
+    batch_id = int(listing.splitlines()[1].split()[0])
+    assert main(["--database", url, "imports", "undo", str(batch_id)]) == 0
+    assert "2 customers deleted" in capsys.readouterr().out
+    assert main(["--database", url, "imports", "undo", str(batch_id)]) == 1
+    assert "already undone" in capsys.readouterr().err
+    assert main(["--database", url, "imports", "undo", "999999"]) == 1
+
+
+def test_same_email_across_chunks_is_one_customer(db: Database, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(imp_plan, "CHUNK_ROWS", 2)
+    path = write_csv(tmp_path / "spread.csv", [
+        ["Name", "Email", "Address1", "Zip"],
+        ["Kiri Pukeko", "kiri@pukeko.example", "7 Harbour View", "3110"],
+        ["Other One", "other@one.example", "", ""],
+        ["Third One", "third@one.example", "", ""],
+        ["Kiri Pukeko", "Kiri@pukeko.example", "88 Beach Road", "3116"],
+        ["Kiri Pukeko", "kiri@pukeko.example", "7 Harbour View", "3110"],
+    ])
+    preview, done = do_import(db, path)
+    assert done is not None and done.created == 3 and preview.summary.same_as == 2
+    with db.read() as s:
+        kiri = s.scalar(select(m.Customer.id).where(m.Customer.email == "kiri@pukeko.example"))
+        addresses = s.scalars(select(m.Address.address1).where(m.Address.customer_id == kiri).order_by(m.Address.id)).all()
+    assert addresses == ["7 Harbour View", "88 Beach Road"]
+
+
+def test_money_values_are_untouched_by_imports(db: Database, aroha, tmp_path: Path) -> None:
+    """An import only changes customers and addresses: orders and credits keep every cent."""
+    with db.transaction() as s:
+        f.sales_credit(s, aroha.id)
+    with db.read() as s:
+        before = s.execute(select(m.SalesCredit.id, m.SalesCredit.total)).all()
+    path = write_csv(tmp_path / "co.csv", [["Email", "Company"], ["aroha@kowhai.example", "New Name Ltd"]])
+    preview = preview_of(db, path)
+    assert any("open sales credits" in i.message for i in preview.issues)
+    do_import(db, path)
+    with db.read() as s:
+        assert s.execute(select(m.SalesCredit.id, m.SalesCredit.total)).all() == before
+    assert all(isinstance(t, Decimal) for _i, t in before)
