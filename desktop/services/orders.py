@@ -433,3 +433,36 @@ def order_summary(session: Session, order_id: int) -> OrderAmounts:
     if order_id not in found:
         raise NotFound("sales order", order_id)
     return found[order_id]
+
+
+@dataclass(frozen=True)
+class OrderChoice:
+    """An order as a chooser shows it."""
+
+    id: int
+    order_number: str
+    order_date: dt.date
+    currency_code: str
+    status: str
+
+
+def orders_to_fulfil(session: Session, customer_id: int) -> list[OrderChoice]:
+    """The customer's orders (not draft or cancelled) with a line not yet wholly fulfilled, oldest first."""
+    fulfilled = (select(func.coalesce(func.sum(m.SalesOrderFulfillmentLine.quantity), 0))
+                 .where(m.SalesOrderFulfillmentLine.sales_order_line_id == m.SalesOrderLine.id)
+                 .correlate(m.SalesOrderLine).scalar_subquery())
+    open_line = (select(m.SalesOrderLine.id).where(m.SalesOrderLine.sales_order_id == m.SalesOrder.id,
+                                                   m.SalesOrderLine.quantity > fulfilled)
+                 .correlate(m.SalesOrder).exists())
+    o = m.SalesOrder
+    rows = session.execute(
+        select(o.id, o.order_number, o.order_date, o.currency_code, o.status)
+        .where(o.customer_id == customer_id, o.status.not_in(m.UNPAID_EXCLUDED_STATUSES), open_line)
+        .order_by(o.order_date, o.id))
+    return [OrderChoice(*r) for r in rows]
+
+
+def last_currency(session: Session, customer_id: int) -> str | None:
+    """The currency of the customer's latest order or credit (the natural default for the next one)."""
+    return session.scalar(select(m.SalesOrder.currency_code).where(m.SalesOrder.customer_id == customer_id)
+                          .order_by(m.SalesOrder.order_date.desc(), m.SalesOrder.id.desc()).limit(1))

@@ -341,6 +341,8 @@ class MainWindow(QMainWindow):
 
     def _build_sections(self) -> None:
         """The sections beside Customers, in DESIGN's order; each feature adds its own line."""
+        from desktop.ui.money_tabs import install_money
+        install_money(self)  # Sales credits section; Unpaid orders and Open credits tabs; Money menu
         from desktop.ui.nominal_codes_section import NominalCodesSection
         self.add_section("Nominal codes", NominalCodesSection(self.db))
 

@@ -1,0 +1,424 @@
+"""Money screens with pytest-qt: the allocation dialog (typing amounts, live checks, oldest-first fill,
+Allocate enabled only when every rule holds, the write on the worker, a conflict), the customer tabs with
+totals, the Sales credits section, the entry dialogs, and qtmodeltester on every model."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QLineEdit
+
+from desktop.services import customers as cs
+from desktop.services import money
+from desktop.services import orders as os_
+from desktop.store.engine import Database
+from desktop.ui import messages
+from desktop.ui.allocation_dialog import AllocationDialog
+from desktop.ui.main_window import MainWindow
+from desktop.ui.money_models import (
+    AllocationColumn,
+    AllocationModel,
+    AllOpenCreditsModel,
+    MoneyRole,
+    OpenCreditsModel,
+    UnpaidOrdersModel,
+)
+from desktop.ui.order_entry import CreditDialog, FulfilmentDialog, OrderDialog, PaymentDialog
+from desktop.ui.settings import Settings
+from desktop.ui.workers import Workers
+from tests import factories as f
+from tests.test_money import new_credit, new_customer, new_order, outstanding, remaining
+
+D = Decimal
+both = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def books(store: Database) -> dict[str, Any]:
+    """Aroha: four unpaid orders (40, 25.50, 60, 10 NZD; one AUD), a 100.00 credit and a 7.25 credit."""
+    cid = new_customer(store)
+    orders = [new_order(store, cid, [("1", amount)], day=day)
+              for day, amount in ((1, "40.00"), (2, "25.50"), (3, "60.00"), (4, "10.00"))]
+    aud = new_order(store, cid, [("1", "99.00")], currency="AUD", day=5)
+    credit = new_credit(store, cid, "100.00", day=1)
+    small = new_credit(store, cid, "7.25", day=2)
+    return {"customer": cid, "orders": orders, "aud": aud, "credit": credit, "small": small}
+
+
+@pytest.fixture
+def workers() -> Iterator[Workers]:
+    pool = Workers()
+    yield pool
+    pool.wait(10_000)
+
+
+@pytest.fixture
+def errors_shown(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
+    shown: list[BaseException] = []
+    monkeypatch.setattr(messages, "show_error", lambda _parent, exc: shown.append(exc))
+    return shown
+
+
+def open_dialog(qtbot: Any, db: Database, workers: Workers, customer: int, credit: int | None) -> AllocationDialog:
+    dialog = AllocationDialog(db, workers, customer, credit)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def type_amount(qtbot: Any, dialog: AllocationDialog, row: int, text: str) -> None:
+    """Type into the Allocate cell as a clerk does: go to the cell, start editing, type."""
+    index = dialog.model.index(row, AllocationColumn.AMOUNT)
+    dialog.view.setFocus()
+    dialog.view.setCurrentIndex(index)
+    dialog.view.edit(index)
+    editor = dialog.view.indexWidget(index) or QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit)
+    editor.selectAll()
+    if text:
+        QTest.keyClicks(editor, text)
+    else:
+        QTest.keyClick(editor, Qt.Key.Key_Backspace)
+
+
+def check_text(dialog: AllocationDialog, row: int) -> str:
+    return str(dialog.model.index(row, AllocationColumn.CHECK).data())
+
+
+# --- models -------------------------------------------------------------------------------------
+
+
+def test_every_model_passes_qtmodeltester(qtmodeltester: Any, store: Database, books: dict[str, Any]):
+    with store.read() as s:
+        unpaid = money.unpaid_orders(s, books["customer"]).orders
+        credits = money.open_credits(s, books["customer"]).credits
+    m1 = UnpaidOrdersModel()
+    m1.set_rows(unpaid)
+    qtmodeltester.check(m1)
+    m2 = OpenCreditsModel()
+    m2.set_rows(credits)
+    qtmodeltester.check(m2)
+    m3 = AllOpenCreditsModel(store)
+    m3.PAGE = 1  # type: ignore[misc]
+    m3.reload()
+    qtmodeltester.check(m3)
+    while m3.canFetchMore(QModelIndex()):
+        m3.fetchMore(QModelIndex())
+    assert m3.rowCount() == 2 and m3.complete
+    m4 = AllocationModel()
+    m4.set_orders(credits[0], [o for o in unpaid if o.currency_code == "NZD"])
+    m4.set_amount(0, "10")
+    m4.set_amount(1, "0.001")
+    qtmodeltester.check(m4)
+    assert m1.data(m1.index(0, 6), MoneyRole.Amount) == D("40.00")
+
+
+def test_allocation_model_running_total_and_sum_rule(store: Database, books: dict[str, Any]):
+    with store.read() as s:
+        orders = [o for o in money.unpaid_orders(s, books["customer"]).orders if o.currency_code == "NZD"]
+        credit = money.credit_amounts(s, books["credit"])
+    model = AllocationModel()
+    model.set_orders(credit, orders)
+    model.set_amount(0, "0.1")
+    model.set_amount(1, "0.2")
+    assert model.total == D("0.30") and model.check().ok
+    model.set_amount(0, "40")
+    model.set_amount(2, "60")
+    assert model.total == D("100.20")
+    assert not model.check().ok
+    assert model.check().problems[0].rule == money.Rule.OVER_REMAINING
+    assert "credit runs out here" in model.message(2) and "0.20" in model.message(2)
+    assert model.message(0) == "Pays the order in full"
+    model.set_amount(1, "")
+    assert model.total == D("100.00") and model.check().ok and model.message(2) == "Pays the order in full"
+
+
+# --- the allocation dialog ----------------------------------------------------------------------
+
+
+def test_typing_amounts_checks_live_and_enables_allocate(qtbot: Any, store: Database, books: dict[str, Any],
+                                                         workers: Workers):
+    dialog = open_dialog(qtbot, store, workers, books["customer"], books["credit"])
+    assert dialog.model.rowCount() == 4  # the AUD order is not offered for an NZD credit
+    assert "1 in other currencies" in dialog.orders_label.text()
+    assert not dialog.allocate_button.isEnabled()
+    assert dialog.remaining_label.text() == "Remaining after: NZD 100.00"
+
+    type_amount(qtbot, dialog, 0, "12.5")
+    assert dialog.remaining_label.text() == "Remaining after: NZD 87.50"
+    assert check_text(dialog, 0) == "Leaves 27.50 outstanding"
+    assert dialog.allocate_button.isEnabled()
+
+    type_amount(qtbot, dialog, 1, "0.001")
+    assert "More than two decimals" in check_text(dialog, 1)
+    assert dialog.model.index(1, AllocationColumn.AMOUNT).data(Qt.ItemDataRole.BackgroundRole) is not None
+    assert not dialog.allocate_button.isEnabled()
+    assert "1 amount needs correcting" in dialog.status.text()
+
+    type_amount(qtbot, dialog, 1, "-3")
+    assert "Must be more than 0" in check_text(dialog, 1)
+    type_amount(qtbot, dialog, 1, "0")
+    assert "Must be more than 0" in check_text(dialog, 1)
+    type_amount(qtbot, dialog, 1, "25.51")
+    assert check_text(dialog, 1) == "0.01 more than the 25.50 outstanding"
+    assert "more than the 25.50 outstanding on order" in str(
+        dialog.model.index(1, AllocationColumn.AMOUNT).data(Qt.ItemDataRole.ToolTipRole))
+    assert not dialog.allocate_button.isEnabled()
+
+    type_amount(qtbot, dialog, 1, "25.50")
+    assert check_text(dialog, 1) == "Pays the order in full"
+    type_amount(qtbot, dialog, 2, "60")
+    assert dialog.remaining_label.text() == "Remaining after: NZD 2.00"
+    type_amount(qtbot, dialog, 3, "10")
+    assert dialog.remaining_label.text() == "Remaining after: NZD -8.00"
+    assert "credit runs out here" in check_text(dialog, 3)
+    assert "more than the 100.00 remaining" in dialog.status.text()
+    assert not dialog.allocate_button.isEnabled()
+    type_amount(qtbot, dialog, 3, "2")
+    assert dialog.remaining_label.text() == "Remaining after: NZD 0.00"
+    assert dialog.allocate_button.isEnabled()
+
+
+def test_oldest_first_fill_and_clear(qtbot: Any, store: Database, books: dict[str, Any], workers: Workers):
+    dialog = open_dialog(qtbot, store, workers, books["customer"], books["credit"])
+    qtbot.mouseClick(dialog.fill_button, Qt.MouseButton.LeftButton)
+    amounts = [dialog.model.index(r, AllocationColumn.AMOUNT).data() for r in range(4)]
+    assert amounts == ["40.00", "25.50", "34.50", ""]
+    assert dialog.remaining_label.text() == "Remaining after: NZD 0.00"
+    assert dialog.allocate_button.isEnabled()
+    qtbot.mouseClick(dialog.clear_button, Qt.MouseButton.LeftButton)
+    assert dialog.model.total == 0 and not dialog.allocate_button.isEnabled()
+    dialog.credit_combo.setCurrentIndex(dialog.credit_combo.findData(books["small"]))
+    assert dialog.fill_button.shortcut().toString() == "Alt+O"  # the mnemonic of "Allocate &oldest first"
+    dialog.fill_button.animateClick()
+    qtbot.waitUntil(lambda: bool(dialog.model.typed()))
+    assert dialog.model.typed() == {books["orders"][0]: "7.25"}
+
+
+@both
+def test_allocate_commits_on_the_write_worker(qtbot: Any, store: Database, books: dict[str, Any],
+                                              workers: Workers):
+    dialog = open_dialog(qtbot, store, workers, books["customer"], books["credit"])
+    type_amount(qtbot, dialog, 0, "40")
+    type_amount(qtbot, dialog, 1, "0.1")
+    with qtbot.waitSignal(dialog.allocated, timeout=10_000) as blocker:
+        qtbot.mouseClick(dialog.allocate_button, Qt.MouseButton.LeftButton)
+    result = blocker.args[0]
+    assert result.total == D("40.10") and result.remaining == D("59.90")
+    assert dialog.result() == AllocationDialog.DialogCode.Accepted
+    assert outstanding(store, books["orders"][0]) == D("0.00")
+    assert outstanding(store, books["orders"][1]) == D("25.40")
+    assert remaining(store, books["credit"]) == D("59.90")
+
+
+def test_conflict_reloads_keeps_the_figures_and_explains(qtbot: Any, store: Database, books: dict[str, Any],
+                                                         workers: Workers):
+    dialog = open_dialog(qtbot, store, workers, books["customer"], books["credit"])
+    type_amount(qtbot, dialog, 2, "60")
+    with store.transaction() as s:  # another clerk allocates 50 of the credit meanwhile
+        money.allocate_credit(s, books["credit"], {"sales_orders": [{"id": books["orders"][0], "amount": "40"},
+                                                                    {"id": books["orders"][3], "amount": "10"}]})
+    with qtbot.waitSignal(dialog.model.modelReset, timeout=10_000):  # the refusal reloads the amounts
+        qtbot.mouseClick(dialog.allocate_button, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()
+    assert "Someone else allocated" in dialog.banner.text()
+    assert dialog.model.rowCount() == 2  # the two orders paid meanwhile are no longer unpaid
+    assert dialog.model.typed() == {books["orders"][2]: "60"}
+    assert "credit runs out here" in check_text(dialog, 1)  # only 50.00 remains now
+    assert not dialog.allocate_button.isEnabled()
+    type_amount(qtbot, dialog, 1, "50")
+    with qtbot.waitSignal(dialog.allocated, timeout=10_000):
+        qtbot.mouseClick(dialog.allocate_button, Qt.MouseButton.LeftButton)
+    assert remaining(store, books["credit"]) == D("0.00")
+
+
+def test_dialog_without_open_credit(qtbot: Any, store: Database, workers: Workers):
+    cid = new_customer(store)
+    new_order(store, cid)
+    dialog = open_dialog(qtbot, store, workers, cid, None)
+    assert "no open sales credit" in dialog.credit_info.text()
+    assert not dialog.fill_button.isEnabled() and not dialog.allocate_button.isEnabled()
+    assert dialog.model.rowCount() == 0
+
+
+# --- the workspace ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def window(qtbot: Any, store: Database) -> Iterator[MainWindow]:
+    w = MainWindow(store, Settings({}))
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.workers.wait(10_000)
+
+
+def test_tabs_in_design_order_with_totals(qtbot: Any, store: Database, books: dict[str, Any], window: MainWindow):
+    pane = window.detail
+    titles = [pane.tabText(i).replace("&", "") for i in range(pane.count())]
+    assert titles.index("Addresses") + 1 == titles.index("Unpaid orders")
+    assert titles.index("Unpaid orders") + 1 == titles.index("Open credits")
+    assert titles.index("Open credits") < titles.index("History")
+    assert [window.nav.item(i).text() for i in range(window.nav.count())][:2] == ["Customers", "Sales credits"]
+
+    window.show_customer(books["customer"])
+    tab = window.money.unpaid_tab
+    pane.setCurrentWidget(tab)
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 5)
+    assert "NZD: outstanding 135.50, of total 135.50" in tab.totals.text()
+    assert "AUD: outstanding 99.00" in tab.totals.text()
+    qtmodeltester_rows = [tab.model.index(r, 0).data() for r in range(tab.model.rowCount())]
+    assert len(set(qtmodeltester_rows)) == 5
+    credits_tab = window.money.credits_tab
+    pane.setCurrentWidget(credits_tab)
+    qtbot.waitUntil(lambda: credits_tab.model.rowCount() == 2)
+    assert "NZD: remaining 107.25, of total 107.25, allocated 0.00" == credits_tab.totals.text()
+
+
+def test_tabs_read_only_when_shown(qtbot: Any, store: Database, books: dict[str, Any], window: MainWindow):
+    tab = window.money.unpaid_tab
+    window.detail.setCurrentIndex(0)
+    window.show_customer(books["customer"])
+    assert tab.model.rowCount() == 0  # not shown: not read
+    window.detail.setCurrentWidget(tab)
+    assert tab.model.rowCount() == 5
+
+
+def test_allocate_from_the_credits_tab_refreshes_everything(qtbot: Any, store: Database, books: dict[str, Any],
+                                                            window: MainWindow, monkeypatch: pytest.MonkeyPatch):
+    def exec_(dialog: AllocationDialog) -> int:
+        dialog.show()
+        dialog.fill_oldest_first()
+        with qtbot.waitSignal(dialog.allocated, timeout=10_000):
+            dialog.allocate()
+        return dialog.result()
+
+    monkeypatch.setattr(AllocationDialog, "exec", exec_)
+    window.show_customer(books["customer"])
+    window.detail.setCurrentWidget(window.money.credits_tab)
+    window.money.credits_tab.view.selectRow(0)
+    QTest.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert "Allocated 100.00 of credit" in window.statusBar().currentMessage()
+    assert window.money.credits_tab.model.rowCount() == 1
+    window.detail.setCurrentWidget(window.money.unpaid_tab)
+    assert "NZD: outstanding 35.50" in window.money.unpaid_tab.totals.text()
+
+
+def test_sales_credits_section_lists_and_allocates(qtbot: Any, store: Database, books: dict[str, Any],
+                                                   window: MainWindow, monkeypatch: pytest.MonkeyPatch):
+    other = new_customer(store, "Tane Mahuta")
+    new_credit(store, other, "3.00", day=9)
+    opened: list[tuple[int, int]] = []
+    monkeypatch.setattr(AllocationDialog, "exec", lambda d: opened.append((d.customer_id, d.credit.id)) or 0)
+    section = window.show_section("Sales credits")
+    assert section.model.rowCount() == 3
+    assert section.model.index(0, 2).data() == "Tane Mahuta"  # newest first
+    section.view.setFocus()
+    section.view.selectRow(1)
+    QTest.keyClick(section.view, Qt.Key.Key_Return)
+    assert opened == [(books["customer"], books["small"])]
+    section.view.selectRow(0)
+    QTest.keyClick(section.view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert window.nav.currentRow() == 0 and window.current_id() == other
+
+
+def test_new_order_is_refused_for_archived_customers(qtbot: Any, store: Database, window: MainWindow):
+    cid = new_customer(store)
+    with store.transaction() as s:
+        cs.archive_customer(s, cid)
+    window.show_customer(cid)
+    assert not window.money.actions["order"].isEnabled()
+    assert window.money.actions["credit"].isEnabled()
+
+
+# --- entry dialogs ------------------------------------------------------------------------------
+
+
+def test_order_dialog_lines_total_and_save(qtbot: Any, store: Database):
+    cid = new_customer(store)
+    dialog = OrderDialog(store, cid, "Aroha Kowhai")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.save_button.isEnabled() and "at least one line" in dialog.check_label.text()
+    dialog.set_line(0, "KETE", "Harakeke kete", "3", "0.10")
+    dialog.set_line(1, "", "Delivery", "1", "0.20")
+    assert dialog.lines.rowCount() == 3  # a new empty line waits at the end
+    assert dialog.total_label.text() == "Total NZD 0.50"
+    dialog.set_line(1, "", "Delivery", "1", "0.205")
+    assert not dialog.save_button.isEnabled() and "in cents" in dialog.check_label.text()
+    dialog.set_line(1, "", "Delivery", "1", "0.20")
+    dialog.save()
+    assert dialog.result_.total == D("0.50") and dialog.result_.order_number.startswith("SO-")
+    assert outstanding(store, dialog.result_.id) == D("0.50")
+
+
+def test_order_dialog_shows_the_refusal_for_an_archived_customer(qtbot: Any, store: Database):
+    cid = new_customer(store)
+    with store.transaction() as s:
+        cs.archive_customer(s, cid)
+    dialog = OrderDialog(store, cid, "Aroha Kowhai")
+    qtbot.addWidget(dialog)
+    dialog.set_line(0, "KETE", "", "1", "5")
+    dialog.save()
+    assert "archived" in dialog.banner.text() and dialog.result_ is None
+
+
+def test_payment_dialog_refuses_over_payment_live(qtbot: Any, store: Database, books: dict[str, Any]):
+    dialog = PaymentDialog(store, books["customer"], books["orders"][1])
+    qtbot.addWidget(dialog)
+    assert dialog.amount.text() == "25.50" and dialog.save_button.isEnabled()
+    dialog.amount.setText("25.51")
+    assert not dialog.save_button.isEnabled() and "more than the 25.50 outstanding" in dialog.check_label.text()
+    dialog.amount.setText("0.001")
+    assert not dialog.save_button.isEnabled()
+    dialog.amount.setText("5.5")
+    dialog.save()
+    assert dialog.result_.outstanding == D("20.00")
+
+
+def test_credit_dialog(qtbot: Any, store: Database, books: dict[str, Any]):
+    dialog = CreditDialog(store, books["customer"], "Aroha Kowhai")
+    qtbot.addWidget(dialog)
+    assert not dialog.save_button.isEnabled()
+    dialog.total.setText("-4")
+    assert "more than 0" in dialog.check_label.text()
+    dialog.total.setText("12.34")
+    dialog.save()
+    assert dialog.result_.total == D("12.34") and remaining(store, dialog.result_.id) == D("12.34")
+
+
+def test_fulfilment_dialog(qtbot: Any, store: Database):
+    cid = new_customer(store)
+    order = new_order(store, cid, [("3", "1.00"), ("2", "4.00")])
+    dialog = FulfilmentDialog(store, cid, order)
+    qtbot.addWidget(dialog)
+    assert dialog.quantities() == {line.id: q for line, q in zip(dialog.line_rows, ("3", "2"))}
+    dialog.set_quantity(0, "4")
+    assert not dialog.save_button.isEnabled() and "more than the 3 still to fulfil" in dialog.check_label.text()
+    dialog.set_quantity(0, "1")
+    dialog.set_quantity(1, "0")
+    dialog.save()
+    assert list(dialog.result_.lines.values()) == [D("1.000")]
+    with store.read() as s:
+        assert [line.unfulfilled for line in os_.fulfilment_lines(s, order)] == [D("2"), D("2")]
+
+
+def test_bulk_orders_for_the_dialog(qtbot: Any, store: Database, workers: Workers):
+    cid = new_customer(store)
+    with store.transaction() as s:
+        f.bulk_orders(s, cid, 300, first_date=dt.date(2023, 1, 1))
+    credit = new_credit(store, cid, "1000.00")
+    dialog = open_dialog(qtbot, store, workers, cid, credit)
+    assert dialog.model.rowCount() == 300
+    dialog.fill_oldest_first()
+    assert dialog.model.total == D("1000.00") and dialog.allocate_button.isEnabled()
+    assert dialog.model.typed()[dialog.model.order(99).id] == "10.00"  # type: ignore[union-attr]
+    assert dialog.model.order(100).id not in dialog.model.typed()  # type: ignore[union-attr]
