@@ -59,6 +59,7 @@ log = logging.getLogger("desktop.ui.nominal_codes")
 Index = QModelIndex | QPersistentModelIndex
 MUTED_STYLE = "color: palette(placeholder-text);"
 NOT_SET = "(not set)"
+LISTED = 10  # codes named in a confirmation; more are summed up
 
 
 def plural(n: int, noun: str = "nominal code") -> str:
@@ -515,7 +516,6 @@ class NominalCodesSection(QWidget):
 
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
         self.model.modelReset.connect(self._selection_changed)
-        self._loaded = False
         self._selection_changed()
 
     # --- actions and keys ------------------------------------------------------------------------
@@ -530,14 +530,14 @@ class NominalCodesSection(QWidget):
             a.setShortcutContext(Qt.ShortcutContext.WidgetShortcut if on is not None
                                  else Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shown = " or ".join(QKeySequence(k).toString(QKeySequence.SequenceFormat.NativeText) for k in keys)
-            a.setToolTip(f"{tip} ({shown})" if shown else tip)
+            a.setToolTip(f"{tip} ({shown})" if shown and not tip.endswith(")") else tip)
             a.triggered.connect(slot)
             (on or self).addAction(a)
             return a
 
         t = self.table
         return {
-            "new": action("&New nominal code…", self.new_code, ["Ins"], "Create a nominal code"),
+            "new": action("&New nominal code…", self.new_code, ["Ins"], "Create a nominal code (Ins or Ctrl+N)"),
             "edit": action("&Edit…", self.edit_code, ["Return", "Enter", "F2"], "Edit the selected code", on=t),
             "delete": action("&Delete…", self.delete_codes, ["Del"], "Delete the selected codes", on=t),
             "check": action("Check dele&table", self.check_deletable, ["Ctrl+Shift+D"],
@@ -609,7 +609,6 @@ class NominalCodesSection(QWidget):
         self.mappings.set_data(settings, rows, keep_edits=keep_mapping_edits)
         self._tab_order()
         self.select_ids(selected)
-        self._loaded = True
         self._selection_changed()
         return True
 
@@ -710,7 +709,8 @@ class NominalCodesSection(QWidget):
             messages.show_error(self, NotFound("nominal code", gone[0].code))
             self.reload()
             return
-        scope = rows[0].label if len(rows) == 1 else f"{plural(len(rows))} ({', '.join(r.code for r in rows)})"
+        listed = ", ".join(r.code for r in rows[:LISTED]) + (", …" if len(rows) > LISTED else "")
+        scope = rows[0].label if len(rows) == 1 else f"{plural(len(rows))} ({listed})"
         if not messages.ask(self, "Delete nominal codes", f"Delete {scope}?\n\nDeleting cannot be undone.",
                             "Delete"):
             return
