@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QPushButton, QWidget
 from sqlalchemy import select
 
 from desktop.services import nominal_codes as svc
@@ -220,6 +220,21 @@ def test_the_window_has_the_section_and_it_lists_the_codes_with_usage(qtbot, mak
     focus(qtbot, page.table)
     qtbot.keyClick(page.table, Qt.Key.Key_Tab)
     assert page.mappings.combos["sales"].hasFocus()  # Tab: from the codes on to the mapping settings
+
+
+def mnemonic(text: str) -> str | None:
+    at = text.replace("&&", "").find("&")
+    return text.replace("&&", "")[at + 1].lower() if at >= 0 else None
+
+
+def test_the_section_buttons_alt_keys_leave_the_menu_bar_alone(qtbot, make_window, ledger) -> None:
+    window = make_window()
+    page = window.show_section("Nominal codes")
+    menus = {mnemonic(a.text()) for a in window.menuBar().actions()} - {None}
+    buttons = [b.text() for b in page.findChildren(QPushButton) if b.isVisible()]
+    mine = [mnemonic(t) for t in buttons if mnemonic(t)]
+    assert len(mine) == len(set(mine)), buttons
+    assert not menus & set(mine), (menus, buttons)
 
 
 def test_check_deletable_on_the_selection_says_why(qtbot, section) -> None:

@@ -346,7 +346,7 @@ class MappingPanel(QGroupBox):
         self.combos: dict[str, QComboBox] = {}
         self.loaded: dict[str, MappingSetting] = {}
         buttons = QHBoxLayout()
-        self.save_button = QPushButton("&Save mappings")
+        self.save_button = QPushButton("Save ma&ppings")
         self.save_button.setToolTip("Write the changed mapping settings")
         self.save_button.clicked.connect(self.saveRequested)
         self.undo_button = QPushButton("&Undo changes")
@@ -479,8 +479,8 @@ class NominalCodesSection(QWidget):
         self.actions_by_name = self._build_actions()
         buttons = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
-        # Mnemonics clear of the menu bar's (File, Customer, View, Help).
-        for key, text in (("new", "&New…"), ("edit", "&Edit…"), ("delete", "&Delete…"),
+        # Mnemonics clear of the menu bar's (File, Customer, View, Money, Settings, Help).
+        for key, text in (("new", "Ne&w…"), ("edit", "&Edit…"), ("delete", "&Delete…"),
                           ("check", "Check dele&table"), ("refresh", "&Refresh")):
             action = self.actions_by_name[key]
             button = QPushButton(text)
