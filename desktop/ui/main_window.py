@@ -345,6 +345,8 @@ class MainWindow(QMainWindow):
         install_money(self)  # Sales credits section; Unpaid orders and Open credits tabs; Money menu
         from desktop.ui.nominal_codes_section import NominalCodesSection
         self.add_section("Nominal codes", NominalCodesSection(self.db))
+        from desktop.ui.shipping import install_shipping
+        install_shipping(self)  # Shipping queue section; Shipping tab; Settings → Starshipit
 
     def show_section(self, title: str) -> QWidget:
         self.nav.setCurrentRow(list(self.sections).index(title))

@@ -34,9 +34,13 @@ TABLE_HEADER = Option[QByteArray]("customers/header", QByteArray, QByteArray(),
 LAST_FILTER = Option[dict]("customers/filter", dict, {}, "last filter bar values (search, archived, …)")
 STARSHIPIT_BASE_URL = Option[str]("starshipit/base_url", str, "https://api.starshipit.com",
                                   "Starshipit API base URL")
+# The keys are never here: they live in the operating system's keyring (desktop/starshipit/credentials.py).
+STARSHIPIT_RATE = Option[float]("starshipit/rate", float, 2.0,
+                                "Starshipit requests per second (2 on a developer subscription, 20 on production)")
+SHIPPING_QUEUE_STATE = Option[str]("shipping/state", str, "all", "shipping queue: which fulfilments are listed")
 
 ALL_OPTIONS = (DATABASE_URL, WINDOW_GEOMETRY, WINDOW_STATE, SPLITTER_STATE, TABLE_HEADER, LAST_FILTER,
-               STARSHIPIT_BASE_URL)
+               STARSHIPIT_BASE_URL, STARSHIPIT_RATE, SHIPPING_QUEUE_STATE)
 
 
 class Settings:

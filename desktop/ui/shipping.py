@@ -1,0 +1,592 @@
+"""Shipping in the workspace: the *Shipping queue* section (pending / failed / submitted / shipped
+fulfilments, "Submit all pending", "Retry failed"), the *Shipping* tab of a customer, and the Starshipit order
+view. Every Starshipit call runs on a pool thread (desktop/ui/workers.py): the window stays usable, progress
+reads "12 of 40", and Cancel stops after the current request (what was stored stays stored)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.services import shipping
+from desktop.services.customers import CustomerDetail
+from desktop.services.errors import Cancelled, DomainError
+from desktop.services.shipping import OrderView, QueueRow, SubmitResult
+from desktop.starshipit.client import StarshipitClient
+from desktop.starshipit.credentials import load_keys
+from desktop.starshipit.errors import NotConfigured
+from desktop.store.engine import Database
+from desktop.ui import messages
+from desktop.ui import settings as opt
+from desktop.ui.workers import Job, Workers
+
+if TYPE_CHECKING:
+    from desktop.ui.main_window import MainWindow
+
+log = logging.getLogger("desktop.ui.shipping")
+
+Index = QModelIndex | QPersistentModelIndex
+STATE_TITLES = {"pending": "Pending", "failed": "Failed", "submitted": "Submitted", "shipped": "Shipped"}
+STATE_COLOURS = {"failed": QColor("#b71c1c"), "shipped": QColor("#1b5e20")}
+FILTERS = (("All", "all"), ("Pending", "pending"), ("Failed", "failed"), ("Submitted", "submitted"),
+           ("Shipped", "shipped"))
+
+
+def make_client(settings: opt.Settings, cancel: threading.Event | None = None) -> StarshipitClient:
+    """A client with the keys from the keyring (or the environment) and the base URL and rate of the settings;
+    raises NotConfigured when no keys are set."""
+    keys = load_keys()
+    if keys is None:
+        raise NotConfigured()
+    return StarshipitClient(keys.api_key, keys.subscription_key, settings.get(opt.STARSHIPIT_BASE_URL),
+                            rate=float(settings.get(opt.STARSHIPIT_RATE) or 2.0), cancel=cancel)
+
+
+def _when(value: Any) -> str:
+    from desktop.ui.detail_pane import local_time
+
+    return f"{local_time(value):%Y-%m-%d %H:%M}" if value else ""
+
+
+class QueueModel(QAbstractTableModel):
+    """Fulfilments and where they stand with Starshipit (read-only)."""
+
+    COLUMNS = ("State", "Fulfilment", "Sales order", "Customer", "Starshipit order", "Submitted", "Carrier",
+               "Tracking", "Last error")
+
+    def __init__(self, parent: QWidget | None = None, *, with_customer: bool = True):
+        super().__init__(parent)
+        self._rows: list[QueueRow] = []
+        self.columns = [c for c in self.COLUMNS if with_customer or c != "Customer"]
+
+    def set_rows(self, rows: list[QueueRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row(self, n: int) -> QueueRow | None:
+        return self._rows[n] if 0 <= n < len(self._rows) else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
+                and 0 <= section < len(self.columns)):
+            return self.columns[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows) or not 0 <= index.column() < len(self.columns):
+            return None
+        r = self._rows[index.row()]
+        column = self.columns[index.column()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            value = {
+                "State": STATE_TITLES.get(r.state, r.state), "Fulfilment": r.fulfillment_number,
+                "Sales order": r.order_number, "Customer": r.customer_name,
+                "Starshipit order": str(r.starshipit_order_id or ""), "Submitted": _when(r.submitted_at),
+                "Carrier": r.carrier or "", "Tracking": r.tracking_number or "",
+                "Last error": (r.last_error or "").replace("\n", " "),
+            }[column]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return r.last_error if column in ("Last error", "State") and r.last_error else None
+            return value
+        if role == Qt.ItemDataRole.ForegroundRole and column in ("State", "Last error"):
+            return STATE_COLOURS.get(r.state)
+        if role == Qt.ItemDataRole.UserRole:
+            return r.fulfillment_id
+        return None
+
+
+def _table(model: QAbstractTableModel) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.verticalHeader().hide()
+    header = view.horizontalHeader()
+    header.setHighlightSections(False)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return view
+
+
+class ShippingActions(QWidget):
+    """What the queue and the customer tab share: the client, the one submit run, view and update jobs."""
+
+    runStarted = Signal(int)  # total
+    runProgress = Signal(int, int)
+    runEnded = Signal(object)  # SubmitResult, or None when it failed outright
+    changed = Signal()  # fulfilments changed in the store (a run stored ids, a view stored tracking)
+
+    def __init__(self, db: Database, settings: opt.Settings, workers: Workers, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.db = db
+        self.settings = settings
+        self.workers = workers
+        self.run_job: Job | None = None
+        self._cancel = threading.Event()
+        self.last_result: SubmitResult | None = None
+        self.last_view: OrderView | None = None
+        self.order_dialog: StarshipitOrderDialog | None = None
+        self.hide()
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.cancel_run)
+
+    @property
+    def running(self) -> bool:
+        return self.run_job is not None and self.run_job.running
+
+    def _client(self, cancel: threading.Event | None = None) -> StarshipitClient | None:
+        try:
+            return make_client(self.settings, cancel)
+        except NotConfigured as exc:
+            if messages.ask(self.window(), "Starshipit keys", str(exc), "Open Starshipit settings…",
+                            default_ok=True):
+                open_settings(self.window(), self.settings, self.workers)
+            return None
+
+    def submit(self, *, only_failed: bool = False) -> Job | None:
+        """Submit every pending fulfilment (or only the failed ones) on a pool thread."""
+        if self.running:
+            return None
+        self._cancel = threading.Event()
+        client = self._client(self._cancel)
+        if client is None:
+            return None
+        db = self.db
+
+        def work(progress: Callable[[int, int], None]) -> SubmitResult:
+            return shipping.submit_pending(db, client, only_failed=only_failed, progress=progress)
+
+        job = Job(work, self)
+        job.progress.connect(self.runProgress)
+        job.finished.connect(self._run_finished)
+        job.failed.connect(self._run_failed)
+        job.ended.connect(client.close)
+        self.run_job = job
+        self.workers.start(job)
+        self.runStarted.emit(0)
+        return job
+
+    def cancel_run(self) -> None:
+        """Stop after the current request (waits between requests end at once)."""
+        if self.run_job is not None:
+            self.run_job.cancel()
+        self._cancel.set()
+
+    def _run_finished(self, result: SubmitResult) -> None:
+        self.last_result = result
+        self.runEnded.emit(result)
+        self.changed.emit()
+        if result.stopped:
+            messages.show_error(self.window(), _Stopped(result.stopped))
+
+    def _run_failed(self, exc: BaseException) -> None:
+        self.last_result = None
+        self.runEnded.emit(None)
+        self.changed.emit()
+        if not isinstance(exc, Cancelled):
+            messages.show_error(self.window(), exc)
+
+    def _background(self, fn: Callable[[StarshipitClient], Any], done: Callable[[Any], None]) -> Job | None:
+        client = self._client()
+        if client is None:
+            return None
+        job = Job(lambda _progress: fn(client), self)
+        job.finished.connect(done)
+        job.failed.connect(lambda exc: messages.show_error(self.window(), exc))
+        job.ended.connect(client.close)
+        self.workers.start(job)
+        return job
+
+    def view(self, fulfillment_id: int) -> Job | None:
+        """Fetch the Starshipit order in the background, then show it."""
+        db = self.db
+
+        def shown(view: OrderView) -> None:
+            self.last_view = view
+            self.changed.emit()
+            if self.order_dialog is not None:
+                self.order_dialog.deleteLater()
+            self.order_dialog = StarshipitOrderDialog(view, self.window())
+            self.order_dialog.open()
+
+        return self._background(lambda c: shipping.view_order(db, c, fulfillment_id), shown)
+
+    def update(self, fulfillment_id: int, on_done: Callable[[str], None] | None = None) -> Job | None:
+        db = self.db
+
+        def done(order: Any) -> None:
+            self.changed.emit()
+            if on_done is not None:
+                on_done(f"Starshipit order {order.order_id} updated from the fulfilment.")
+
+        return self._background(lambda c: shipping.update_from_fulfillment(db, c, fulfillment_id), done)
+
+
+class _Stopped(DomainError):
+    """The run stopped early (keys refused, Starshipit unreachable): the reason is the clerk's sentence."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"Submitting stopped: {reason} What was submitted before stays submitted.")
+
+
+class ShippingQueueSection(QWidget):
+    """The *Shipping queue* navigation section."""
+
+    def __init__(self, db: Database, settings: opt.Settings, actions: ShippingActions,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.db = db
+        self.settings = settings
+        self.actions = actions
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        top = QHBoxLayout()
+        self.filter = QComboBox()
+        self.filter.setAccessibleName("Show")
+        for title, value in FILTERS:
+            self.filter.addItem(title, value)
+        self.filter.setCurrentIndex(max(0, self.filter.findData(settings.get(opt.SHIPPING_QUEUE_STATE))))
+        self.filter.currentIndexChanged.connect(lambda _i: self._filter_changed())
+        self.counts = QLabel()
+        self.submit_button = QPushButton("&Submit all pending")
+        self.submit_button.setToolTip("Send every pending fulfilment to Starshipit (each exactly once)")
+        self.retry_button = QPushButton("Retry &failed")
+        self.retry_button.setToolTip("Send the fulfilments that failed again")
+        self.view_button = QPushButton("&View order…")
+        self.update_button = QPushButton("&Update order")
+        self.update_button.setToolTip("Send the fulfilment's destination and items to its Starshipit order")
+        for b in (self.submit_button, self.retry_button, self.view_button, self.update_button):
+            b.setAutoDefault(False)
+        top.addWidget(QLabel("&Show:", buddy=self.filter))
+        top.addWidget(self.filter)
+        top.addWidget(self.counts, 1)
+        top.addWidget(self.view_button)
+        top.addWidget(self.update_button)
+        top.addWidget(self.retry_button)
+        top.addWidget(self.submit_button)
+        layout.addLayout(top)
+
+        self.model = QueueModel(self)
+        self.table = _table(self.model)
+        self.table.setAccessibleName("Shipping queue")
+        self.table.doubleClicked.connect(lambda _i: self.view_selected())
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        for text, slot, key in (("View Starshipit order…", self.view_selected, "Return"),
+                                ("Update Starshipit order", self.update_selected, None)):
+            action = QAction(text, self.table)
+            action.triggered.connect(slot)
+            if key:
+                action.setShortcuts([QKeySequence(key), QKeySequence("Enter")])
+                action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            self.table.addAction(action)
+        layout.addWidget(self.table, 1)
+
+        bottom = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v of %m")
+        self.progress.setTextVisible(True)
+        self.progress_label = QLabel()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setAutoDefault(False)
+        self.cancel_button.setToolTip("Stop after the current request; what was sent stays sent")
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        bottom.addWidget(self.progress_label)
+        bottom.addWidget(self.progress, 1)
+        bottom.addWidget(self.cancel_button)
+        bottom.addWidget(self.result_label, 2)
+        layout.addLayout(bottom)
+        for w in (self.progress, self.progress_label, self.cancel_button):
+            w.hide()
+
+        self.submit_button.clicked.connect(lambda: self.actions.submit())
+        self.retry_button.clicked.connect(lambda: self.actions.submit(only_failed=True))
+        self.view_button.clicked.connect(self.view_selected)
+        self.update_button.clicked.connect(self.update_selected)
+        self.cancel_button.clicked.connect(self._cancel)
+        actions.runStarted.connect(self._run_started)
+        actions.runProgress.connect(self._run_progress)
+        actions.runEnded.connect(self._run_ended)
+        actions.changed.connect(self.reload)
+        self.reload()
+
+    def activated(self) -> None:
+        """Shown: read the queue again (fulfilments may have been made meanwhile)."""
+        self.reload()
+
+    def _filter_changed(self) -> None:
+        self.settings.set(opt.SHIPPING_QUEUE_STATE, self.filter.currentData())
+        self.reload()
+
+    def reload(self) -> None:
+        selected = self.selected_id()
+        with self.db.read() as s:
+            rows = shipping.list_queue(s, state=self.filter.currentData())
+            counts = shipping.queue_counts(s)
+        self.model.set_rows(rows)
+        self.counts.setText("   ".join(f"{STATE_TITLES[k]}: {n:,}" for k, n in counts.items()))
+        self._counts = counts
+        if selected is not None:
+            for n, r in enumerate(rows):
+                if r.fulfillment_id == selected:
+                    self.table.selectRow(n)
+                    break
+        self._update_buttons()
+
+    def selected_id(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        row = self.model.row(rows[0].row()) if rows else None
+        return row.fulfillment_id if row else None
+
+    def selected_row(self) -> QueueRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row(rows[0].row()) if rows else None
+
+    def _update_buttons(self) -> None:
+        running = self.actions.running
+        counts = getattr(self, "_counts", {})
+        row = self.selected_row()
+        self.submit_button.setEnabled(not running and counts.get("pending", 0) + counts.get("failed", 0) > 0)
+        self.retry_button.setEnabled(not running and counts.get("failed", 0) > 0)
+        self.view_button.setEnabled(row is not None and row.starshipit_order_id is not None)
+        self.update_button.setEnabled(row is not None and row.starshipit_order_id is not None)
+
+    def view_selected(self) -> None:
+        row = self.selected_row()
+        if row is not None and row.starshipit_order_id is not None:
+            self.actions.view(row.fulfillment_id)
+
+    def update_selected(self) -> None:
+        row = self.selected_row()
+        if row is not None and row.starshipit_order_id is not None:
+            self.actions.update(row.fulfillment_id, self.result_label.setText)
+
+    def _cancel(self) -> None:
+        self.actions.cancel_run()
+        self.cancel_button.setEnabled(False)
+        self.progress_label.setText("Cancelling after the current request…")
+
+    def _run_started(self, _total: int) -> None:
+        self.result_label.clear()
+        self.progress.setRange(0, 0)
+        self.progress_label.setText("Submitting to Starshipit…")
+        self.cancel_button.setEnabled(True)
+        for w in (self.progress, self.progress_label, self.cancel_button):
+            w.show()
+        self._update_buttons()
+
+    def _run_progress(self, done: int, total: int) -> None:
+        if self.actions.run_job is not None and self.actions.run_job.cancel_requested:
+            return
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(min(done, max(total, 1)))
+        self.progress_label.setText(f"Submitting {done:,} of {total:,}…")
+
+    def _run_ended(self, result: SubmitResult | None) -> None:
+        for w in (self.progress, self.progress_label, self.cancel_button):
+            w.hide()
+        if result is not None:
+            text = result.summary()
+            if result.total == 0:
+                text = "Nothing to submit."
+            elif result.failed:
+                text += " — the failed ones show their reason; fix them, then Retry failed."
+            self.result_label.setText(text)
+        self.reload()
+
+    def progress_text(self) -> str:
+        return self.progress.text() if self.progress.isVisible() else ""
+
+
+class CustomerShippingTab(QWidget):
+    """The customer's fulfilments and their Starshipit state (the *Shipping* tab of the detail pane)."""
+
+    def __init__(self, db: Database, actions: ShippingActions, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.db = db
+        self.actions = actions
+        self.customer: CustomerDetail | None = None
+        layout = QVBoxLayout(self)
+        self.model = QueueModel(self, with_customer=False)
+        self.table = _table(self.model)
+        self.table.setAccessibleName("Fulfilments")
+        self.table.doubleClicked.connect(lambda _i: self.view_selected())
+        layout.addWidget(self.table, 1)
+        row = QHBoxLayout()
+        self.empty = QLabel("No fulfilments.")
+        self.empty.setStyleSheet("color: palette(placeholder-text);")
+        self.view_button = QPushButton("&View Starshipit order…")
+        self.view_button.setAutoDefault(False)
+        self.view_button.clicked.connect(self.view_selected)
+        row.addWidget(self.empty, 1)
+        row.addWidget(self.view_button)
+        layout.addLayout(row)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update())
+        actions.changed.connect(self.reload)
+
+    def show_customer(self, customer: CustomerDetail | None) -> None:
+        self.customer = customer
+        self.reload()
+
+    def reload(self) -> None:
+        rows: list[QueueRow] = []
+        if self.customer is not None:
+            with self.db.read() as s:
+                rows = shipping.list_queue(s, customer_id=self.customer.id)
+        self.model.set_rows(rows)
+        self.empty.setVisible(not rows)
+        self._update()
+
+    def _selected(self) -> QueueRow | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.row(rows[0].row()) if rows else None
+
+    def _update(self) -> None:
+        row = self._selected()
+        self.view_button.setEnabled(row is not None and row.starshipit_order_id is not None)
+
+    def view_selected(self) -> None:
+        row = self._selected()
+        if row is not None and row.starshipit_order_id is not None:
+            self.actions.view(row.fulfillment_id)
+
+
+class StarshipitOrderDialog(QDialog):
+    """One Starshipit order: status, carrier, tracking (number and link), items and packages."""
+
+    def __init__(self, view: OrderView, parent: QWidget | None = None):
+        super().__init__(parent)
+        o = view.order
+        self.setWindowTitle(f"Starshipit order {o.order_id} — {view.fulfillment_number}")
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.fields: dict[str, QLabel] = {}
+        url = o.tracking_url
+        tracking = o.tracking_number or "—"
+        if url:
+            tracking = f'<a href="{_escape(url)}">{_escape(tracking)}</a>'
+        for key, title, value in (
+            ("order", "Starshipit order", f"{o.order_id} ({o.order_number or ''})"),
+            ("fulfilment", "Fulfilment", f"{view.fulfillment_number}, sales order {view.sales_order_number}"),
+            ("customer", "Customer", view.customer_name),
+            ("status", "Status", o.status or "—"),
+            ("carrier", "Carrier", o.carrier_display or "—"),
+            ("tracking", "Tracking", tracking),
+            ("ship_to", "Ship to", o.destination.one_line() if o.destination else "—"),
+        ):
+            label = QLabel(value if key == "tracking" else _escape(value))
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+            label.setOpenExternalLinks(True)
+            label.setWordWrap(True)
+            self.fields[key] = label
+            form.addRow(f"{title}:", label)
+        layout.addLayout(form)
+        layout.addWidget(QLabel(f"<b>Items ({len(o.items)})</b>"))
+        self.items = self._grid(("Qty", "SKU", "Description", "Value", "Weight"), [
+            (str(i.quantity.normalize()), i.sku or "", i.description or "",
+             "" if i.value is None else f"{i.value:.2f}", "" if i.weight is None else f"{i.weight.normalize()} kg")
+            for i in o.items])
+        layout.addWidget(self.items)
+        layout.addWidget(QLabel(f"<b>Packages ({len(o.packages)})</b>"))
+        self.packages = self._grid(("Package", "Tracking", "Service", "Status", "Weight"), [
+            (p.name or "", p.tracking_number or "", p.carrier_service_name or "", p.delivery_status or "",
+             "" if p.weight is None else f"{p.weight.normalize()} kg") for p in o.packages])
+        layout.addWidget(self.packages)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(640, 480)
+
+    @staticmethod
+    def _grid(titles: tuple[str, ...], rows: list[tuple[str, ...]]) -> QTableWidget:
+        table = QTableWidget(len(rows), len(titles))
+        table.setHorizontalHeaderLabels(list(titles))
+        table.verticalHeader().hide()
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        table.horizontalHeader().setStretchLastSection(True)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                table.setItem(r, c, QTableWidgetItem(value))
+        table.setMaximumHeight(40 + 28 * max(2, min(len(rows), 6)))
+        return table
+
+    def text(self, key: str) -> str:
+        return self.fields[key].text()
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def open_settings(parent: QWidget | None, settings: opt.Settings, workers: Workers) -> None:
+    from desktop.ui.starshipit_settings import StarshipitSettingsDialog
+
+    dialog = StarshipitSettingsDialog(settings, workers, parent)
+    try:
+        dialog.exec()
+    finally:
+        dialog.deleteLater()
+
+
+def install_shipping(window: MainWindow) -> ShippingActions:
+    """The Shipping queue section, the customer's Shipping tab (before History) and Settings → Starshipit."""
+    actions = ShippingActions(window.db, window.settings, window.workers, window)
+    window.shipping = actions  # type: ignore[attr-defined]
+    window.shipping_section = ShippingQueueSection(window.db, window.settings, actions)  # type: ignore[attr-defined]
+    window.add_section("Shipping queue", window.shipping_section)  # type: ignore[attr-defined]
+    window.shipping_tab = CustomerShippingTab(window.db, actions)  # type: ignore[attr-defined]
+    window.detail.add_customer_tab(window.shipping_tab, "S&hipping")  # type: ignore[attr-defined]
+    bar = window.menuBar()
+    menu = next((a.menu() for a in bar.actions() if a.text().replace("&", "") == "Settings" and a.menu()), None)
+    if menu is None:
+        menu = QMenu("&Settings", window)
+        help_action = next((x for x in bar.actions() if x.text().replace("&", "") == "Help"), None)
+        bar.insertMenu(help_action, menu) if help_action is not None else bar.addMenu(menu)
+    action = QAction("&Starshipit…", window)
+    action.setStatusTip("Starshipit keys (kept in the keyring), base URL and request rate")
+    action.triggered.connect(lambda: open_settings(window, window.settings, window.workers))
+    menu.addAction(action)
+    window.actions_by_name["starshipit_settings"] = action
+    return actions

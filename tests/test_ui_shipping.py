@@ -1,0 +1,278 @@
+"""Shipping in the workspace against the fake Starshipit: the queue section, Submit all pending on a pool
+thread (progress "n of m", Cancel after the current request, the window responsive meanwhile), Retry
+failed, the order view, the customer's Shipping tab, and Settings → Starshipit with the keys in the keyring
+(an in-memory back-end here). Background work is awaited with qtbot signals, never a sleep."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import keyring
+import pytest
+from PySide6.QtCore import QTimer
+
+from desktop.starshipit import credentials
+from desktop.store import models as m
+from desktop.store.engine import Database
+from desktop.ui import messages
+from desktop.ui.main_window import MainWindow
+from desktop.ui.settings import SHIPPING_QUEUE_STATE, STARSHIPIT_BASE_URL, STARSHIPIT_RATE, Settings
+from desktop.ui.shipping import CustomerShippingTab, ShippingActions, ShippingQueueSection, StarshipitOrderDialog
+from desktop.ui.starshipit_settings import StarshipitSettingsDialog
+from desktop.ui.workers import Workers
+from tests import factories as fx
+from tests.fake_starshipit import API_KEY, SUBSCRIPTION_KEY, FakeStarshipit
+from tests.test_starshipit_cli import MemoryKeyring
+
+both = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def fake():
+    server = FakeStarshipit().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ring():
+    before = keyring.get_keyring()
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    yield memory
+    keyring.set_keyring(before)
+
+
+@pytest.fixture
+def keys(monkeypatch, ring):
+    monkeypatch.setenv("STARSHIPIT_API_KEY", API_KEY)
+    monkeypatch.setenv("STARSHIPIT_SUBSCRIPTION_KEY", SUBSCRIPTION_KEY)
+
+
+@pytest.fixture
+def workers():
+    w = Workers()
+    yield w
+    w.wait(20_000)
+
+
+def settings_for(fake: FakeStarshipit, rate: float = 50.0) -> Settings:
+    return Settings({STARSHIPIT_BASE_URL.key: fake.url, STARSHIPIT_RATE.key: rate})
+
+
+@pytest.fixture
+def section(qtbot, store: Database, fake, keys, workers):
+    def make(rate: float = 50.0) -> ShippingQueueSection:
+        settings = settings_for(fake, rate)
+        actions = ShippingActions(store, settings, workers)
+        widget = ShippingQueueSection(store, settings, actions)
+        qtbot.addWidget(actions)
+        qtbot.addWidget(widget)
+        widget.resize(1100, 500)
+        widget.show()
+        return widget
+    return make
+
+
+def make(db: Database, n: int, **ship) -> list[int]:
+    with db.transaction() as s:
+        method = fx.shipping_method(s, "Courier")
+        return [fx.shippable_fulfillment(s, method=method, **ship).id for _ in range(n)]
+
+
+def states(db: Database) -> Counter[str]:
+    with db.read() as s:
+        return Counter(s.scalars(m.SalesOrderFulfillment.__table__.select().with_only_columns(
+            m.SalesOrderFulfillment.status)))
+
+
+def test_the_queue_lists_every_state_with_the_last_error(section, store, qtmodeltester):
+    make(store, 2)
+    make(store, 1, ship_zip=None)
+    with store.transaction() as s:
+        fx.shippable_fulfillment(s, status="shipped")
+    widget = section()
+    qtmodeltester.check(widget.model)
+    assert widget.model.rowCount() == 4
+    assert "Pending: 3" in widget.counts.text() and "Shipped: 1" in widget.counts.text()
+    assert widget.submit_button.isEnabled() and not widget.retry_button.isEnabled()
+
+
+@both
+def test_submit_all_pending_runs_in_the_background_with_progress(qtbot, section, store, fake):
+    make(store, 8)
+    widget = section(rate=20.0)
+    seen: list[str] = []
+    ticks: list[float] = []
+    timer = QTimer(interval=10)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    widget.actions.runProgress.connect(lambda d, t: seen.append(widget.progress_text()))
+    timer.start()
+    started = time.monotonic()
+    with qtbot.waitSignal(widget.actions.runEnded, timeout=30_000) as ended:
+        widget.submit_button.click()
+        assert widget.cancel_button.isVisible() and not widget.submit_button.isEnabled()
+    timer.stop()
+    elapsed = time.monotonic() - started
+    result = ended.args[0]
+    assert result.all_submitted and result.total == 8
+    assert "8 of 8" in seen[-1] and any(t.endswith("of 8") and not t.startswith("8") for t in seen)
+    assert widget.result_label.text() == "8 of 8 submitted"
+    assert states(store) == Counter({"submitted": 8})
+    assert not widget.progress.isVisible() and not widget.submit_button.isEnabled()
+    # 9 requests at 20/s take at least 0.4 s; the GUI thread kept turning its event loop all the while
+    # (a 10 ms timer never waited half a second).
+    assert elapsed >= 0.35 and len(ticks) >= elapsed / 0.1
+    assert max(b - a for a, b in zip(ticks, ticks[1:])) < 0.5
+
+
+def test_cancel_stops_after_the_current_request(qtbot, section, store, fake):
+    make(store, 12)
+    widget = section(rate=8.0)
+    with qtbot.waitSignal(widget.actions.runEnded, timeout=30_000) as ended:
+        widget.submit_button.click()
+        qtbot.waitUntil(lambda: len(fake.requests) >= 3, timeout=10_000)
+        widget.cancel_button.click()
+        sent_at_cancel = len(fake.requests)
+        assert widget.progress_label.text() == "Cancelling after the current request…"
+    result = ended.args[0]
+    assert result.cancelled and "(cancelled)" in widget.result_label.text()
+    assert len(fake.requests) <= sent_at_cancel + 1
+    # The lookups that found nothing created nothing; no order is half-done.
+    assert fake.created_numbers == [] and states(store) == Counter({"pending": 12})
+    assert widget.submit_button.isEnabled()
+
+
+def test_failures_show_their_reason_and_can_be_retried(qtbot, section, store, fake):
+    (bad,) = make(store, 1, ship_zip=None)
+    make(store, 1)
+    widget = section()
+    with qtbot.waitSignal(widget.actions.runEnded, timeout=20_000):
+        widget.submit_button.click()
+    assert "1 of 2 submitted, 1 failed" in widget.result_label.text()
+    widget.filter.setCurrentIndex(widget.filter.findData("failed"))
+    assert widget.model.rowCount() == 1
+    assert widget.model.index(0, 0).data() == "Failed"
+    assert "has no post code" in widget.model.index(0, widget.model.columns.index("Last error")).data()
+    assert widget.retry_button.isEnabled()
+    with store.transaction() as s:
+        s.get(m.SalesOrder, s.get(m.SalesOrderFulfillment, bad).sales_order_id).ship_zip = "1011"
+    with qtbot.waitSignal(widget.actions.runEnded, timeout=20_000) as ended:
+        widget.retry_button.click()
+    assert ended.args[0].all_submitted and ended.args[0].total == 1
+    assert widget.model.rowCount() == 0 and not widget.retry_button.isEnabled()
+    assert widget.settings.get(SHIPPING_QUEUE_STATE) == "failed"
+
+
+def test_missing_keys_offer_the_settings(qtbot, store, fake, workers, monkeypatch, ring):
+    monkeypatch.delenv("STARSHIPIT_API_KEY", raising=False)
+    asked: list[str] = []
+    monkeypatch.setattr(messages, "ask", lambda parent, title, text, ok, **kw: asked.append(text) or False)
+    actions = ShippingActions(store, settings_for(fake), workers)
+    qtbot.addWidget(actions)
+    assert actions.submit() is None
+    assert "Starshipit keys are not set" in asked[0] and fake.requests == []
+
+
+def test_the_order_view_dialog(qtbot, section, store, fake, tmp_path):
+    (fid,) = make(store, 1)
+    widget = section()
+    with qtbot.waitSignal(widget.actions.runEnded, timeout=20_000):
+        widget.submit_button.click()
+    number = widget.model.row(0).fulfillment_number
+    fake.ship(fake.by_number[number], tracking_number="NZ4242")
+    widget.table.selectRow(0)
+    assert widget.view_button.isEnabled()
+    widget.view_button.click()
+    qtbot.waitUntil(lambda: widget.actions.order_dialog is not None, timeout=10_000)
+    dialog: StarshipitOrderDialog = widget.actions.order_dialog
+    assert dialog.text("status") == "Shipped" and dialog.text("carrier") == "NZ Post"
+    assert 'href="https://tracking.example.test/NZ4242"' in dialog.text("tracking")
+    assert dialog.items.rowCount() == 1 and dialog.packages.rowCount() == 1
+    assert dialog.items.item(0, 0).text() == "2"
+    dialog.grab().save(str(tmp_path / "order.png"))
+    qtbot.waitUntil(lambda: widget.model.row(0).state == "shipped", timeout=5_000)
+    assert widget.model.row(0).tracking_number == "NZ4242"
+    dialog.close()
+
+
+def test_update_from_the_queue(qtbot, section, store, fake):
+    make(store, 1)
+    widget = section()
+    with qtbot.waitSignal(widget.actions.runEnded, timeout=20_000):
+        widget.submit_button.click()
+    widget.table.selectRow(0)
+    widget.update_button.click()
+    qtbot.waitUntil(lambda: "updated from the fulfilment" in widget.result_label.text(), timeout=10_000)
+    assert len(fake.requests_to("PUT", "/api/orders")) == 1
+
+
+def test_the_window_has_the_section_the_tab_and_the_menu(qtbot, store, fake, keys, workers):
+    with store.transaction() as s:
+        customer = fx.customer(s, "Aroha Kowhai")
+        fx.shippable_fulfillment(s, customer.id)
+        fx.shippable_fulfillment(s, customer.id)
+        cid = customer.id
+    window = MainWindow(store, settings_for(fake), workers)
+    qtbot.addWidget(window)
+    assert list(window.sections).index("Shipping queue") == list(window.sections).index("Nominal codes") + 1
+    tabs = [window.detail.tabText(i) for i in range(window.detail.count())]
+    assert tabs.index("S&hipping") == tabs.index("Hi&story") - 1
+    assert window.actions_by_name["starshipit_settings"].text() == "&Starshipit…"
+    window.detail.show_customer(cid)
+    tab: CustomerShippingTab = window.shipping_tab
+    assert window.detail.isTabEnabled(window.detail.indexOf(tab)) and tab.model.rowCount() == 2
+    assert not tab.empty.isVisible() and not tab.view_button.isEnabled()
+    section = window.show_section("Shipping queue")
+    assert section.model.rowCount() == 2
+    with qtbot.waitSignal(window.shipping.runEnded, timeout=20_000):
+        section.submit_button.click()
+    assert {tab.model.row(i).state for i in range(2)} == {"submitted"}
+    tab.table.selectRow(0)
+    assert tab.view_button.isEnabled()
+    window.close()
+
+
+def test_settings_keep_the_keys_in_the_keyring_only(qtbot, fake, ring, workers, monkeypatch, caplog):
+    monkeypatch.delenv("STARSHIPIT_API_KEY", raising=False)
+    store: dict = {}
+    settings = Settings(store)
+    dialog = StarshipitSettingsDialog(settings, workers)
+    qtbot.addWidget(dialog)
+    assert dialog.banner.text() == ""
+    dialog.api_key.setText(API_KEY)
+    dialog.subscription_key.setText(SUBSCRIPTION_KEY)
+    dialog.base_url.setText(fake.url)
+    dialog.rate.setValue(20)
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: dialog.result_label.text().startswith("Connected"), timeout=10_000)
+    dialog.subscription_key.setText("wrong")
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: "refused the keys" in dialog.result_label.text(), timeout=10_000)
+    dialog.subscription_key.setText(SUBSCRIPTION_KEY)
+    dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert credentials.load_keys({}).api_key == API_KEY
+    assert store == {STARSHIPIT_BASE_URL.key: fake.url, STARSHIPIT_RATE.key: 20.0}
+    assert API_KEY not in caplog.text and SUBSCRIPTION_KEY not in caplog.text
+    # Opened again: the keys are not shown, only that they are saved; saving without typing keeps them.
+    again = StarshipitSettingsDialog(settings, workers)
+    qtbot.addWidget(again)
+    assert again.api_key.text() == "" and "saved in the keyring" in again.api_key.placeholderText()
+    again.buttons.button(again.buttons.StandardButton.Save).click()
+    assert credentials.load_keys({}).subscription_key == SUBSCRIPTION_KEY
+
+
+def test_settings_without_a_keyring_say_so(qtbot, workers):
+    from keyring.backends import fail
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        dialog = StarshipitSettingsDialog(Settings({}), workers)
+        qtbot.addWidget(dialog)
+        assert "no keyring to keep the Starshipit keys" in dialog.banner.text()
+        assert not dialog.api_key.isEnabled() and not dialog.subscription_key.isEnabled()
+    finally:
+        keyring.set_keyring(before)
