@@ -276,3 +276,24 @@ def test_settings_without_a_keyring_say_so(qtbot, workers):
         assert not dialog.api_key.isEnabled() and not dialog.subscription_key.isEnabled()
     finally:
         keyring.set_keyring(before)
+
+
+def mnemonic(text: str) -> str | None:
+    at = text.replace("&&", "").find("&")
+    return text.replace("&&", "")[at + 1].lower() if at >= 0 else None
+
+
+def test_alt_keys_leave_the_menu_bar_and_the_tabs_alone(qtbot, store, fake, keys, workers):
+    from PySide6.QtWidgets import QLabel, QPushButton
+
+    window = MainWindow(store, settings_for(fake), workers)
+    qtbot.addWidget(window)
+    menus = {mnemonic(a.text()) for a in window.menuBar().actions()} - {None}
+    page = window.show_section("Shipping queue")
+    texts = [w.text() for w in page.findChildren(QPushButton)] + [w.text() for w in page.findChildren(QLabel)]
+    mine = [k for k in map(mnemonic, texts) if k]
+    assert len(mine) == len(set(mine)) and not menus & set(mine), (menus, texts)
+    tabs = {mnemonic(window.detail.tabText(i)) for i in range(window.detail.count())}
+    button = mnemonic(window.shipping_tab.view_button.text())
+    assert button not in menus | tabs
+    window.close()
