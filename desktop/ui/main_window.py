@@ -7,7 +7,16 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -247,6 +256,7 @@ class MainWindow(QMainWindow):
         self.bulk_result_dialog: BulkResultDialog | None = None
         self.about_box: QMessageBox | None = None
         self.last_bulk_result: BulkResult | None = None
+        self.import_dialog: QDialog | None = None  # the import preview open now (desktop/ui/import_dialog.py)
         self._kept: list[int] = []
         self._kept_query: CustomerQuery | None = None
         self.setWindowTitle(f"Customer Desk — {db.location}")
@@ -311,6 +321,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.nav)
         row.addWidget(self.pages, 1)
         self.setCentralWidget(outer)
+        self.setAcceptDrops(True)  # a CSV or workbook dropped anywhere on the window opens the import preview
 
         self.status = QLabel()
         self.statusBar().addPermanentWidget(self.status)
@@ -347,6 +358,8 @@ class MainWindow(QMainWindow):
         self.add_section("Nominal codes", NominalCodesSection(self.db))
         from desktop.ui.shipping import install_shipping
         install_shipping(self)  # Shipping queue section; Shipping tab; Settings → Starshipit
+        from desktop.ui.import_history import ImportHistorySection
+        self.add_section("Import history", ImportHistorySection(self.db, self.workers, on_undone=self.refresh))
 
     def show_section(self, title: str) -> QWidget:
         self.nav.setCurrentRow(list(self.sections).index(title))
@@ -400,6 +413,8 @@ class MainWindow(QMainWindow):
             "find": self._action("&Search", self.focus_search, k.Find, "Search customers (Ctrl+F)"),
             "find_match": self._action("Find &match…", self.find_match, "Ctrl+M",
                                        "Find customers by name, zip and address"),
+            "import": self._action("&Import customers…", lambda: self.import_customers(), "Ctrl+I",
+                                   "Import customers from a CSV or Excel file (or drop the file on the window)"),
             "reset_columns": self._action("Reset &columns", self.reset_columns,
                                           tip="Show every column at its initial width and place"),
             "quit": self._action("&Quit", self.close, k.Quit),
@@ -408,6 +423,7 @@ class MainWindow(QMainWindow):
         a = self.actions_by_name
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addActions([a["new"], a["find_match"]])
+        file_menu.addAction(a["import"])
         file_menu.addSeparator()
         file_menu.addAction(a["quit"])
         customer_menu = self.menuBar().addMenu("&Customer")
@@ -429,7 +445,7 @@ class MainWindow(QMainWindow):
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for name, text in (("new", "New"), ("edit", "Edit"), ("", ""), ("archive", "Archive"),
                            ("unarchive", "Unarchive"), ("delete", "Delete"), ("", ""), ("find_match", "Find match"),
-                           ("refresh", "Refresh")):
+                           ("import", "Import"), ("refresh", "Refresh")):
             if not name:
                 self.toolbar.addSeparator()
                 continue
@@ -738,6 +754,42 @@ class MainWindow(QMainWindow):
                 self.show_customer(dialog.chosen_customer_id)
         finally:
             dialog.deleteLater()
+
+    # --- import (desktop/ui/import_dialog.py) ----------------------------------------------------
+
+    def import_customers(self, path: str | None = None) -> None:
+        """File → Import… (Ctrl+I) asks for the file; a dropped file comes with its path."""
+        from desktop.ui.import_dialog import open_import
+
+        open_import(self, path)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        from desktop.ui.import_dialog import importable_paths
+
+        if importable_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        from desktop.ui.import_dialog import importable_paths
+
+        if importable_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        from desktop.ui.import_dialog import importable_paths
+
+        paths = importable_paths(event.mimeData())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        if len(paths) > 1:
+            self.statusBar().showMessage(f"One file at a time: importing {paths[0].name}.", 10_000)
+        self.import_customers(str(paths[0]))
 
     def show_customer(self, customer_id: int) -> bool:
         """Select `customer_id` in the table and show it; when the filter hides it, clear the filter

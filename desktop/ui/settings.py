@@ -39,8 +39,12 @@ STARSHIPIT_RATE = Option[float]("starshipit/rate", float, 2.0,
                                 "Starshipit requests per second (2 on a developer subscription, 20 on production)")
 SHIPPING_QUEUE_STATE = Option[str]("shipping/state", str, "all", "shipping queue: which fulfilments are listed")
 
+IMPORT_MAPPING = Option[dict]("import/mapping", dict, {},
+                              "import column mapping the clerk chose: header key -> field ('' = not imported)")
+IMPORT_FOLDER = Option[str]("import/folder", str, "", "folder of the last file chosen for import")
+
 ALL_OPTIONS = (DATABASE_URL, WINDOW_GEOMETRY, WINDOW_STATE, SPLITTER_STATE, TABLE_HEADER, LAST_FILTER,
-               STARSHIPIT_BASE_URL, STARSHIPIT_RATE, SHIPPING_QUEUE_STATE)
+               STARSHIPIT_BASE_URL, STARSHIPIT_RATE, SHIPPING_QUEUE_STATE, IMPORT_MAPPING, IMPORT_FOLDER)
 
 
 class Settings:

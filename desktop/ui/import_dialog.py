@@ -1,0 +1,1218 @@
+"""The import preview dialog (DESIGN §2 items 12–13, §3): a CSV or workbook dropped on the main window (or
+chosen with File → Import…, Ctrl+I) is read and previewed off the GUI thread; the clerk checks the encoding,
+delimiter and column mapping, the summary, every row (filtered by status), the errors and the financial
+alerts, then imports it in one transaction on the write worker, with progress and Cancel (a rollback).
+
+The engine is `desktop.importing` (no Qt). The rows table is a model over the preview's `RowPlan`s that
+formats each cell when it is painted: a 200,000-row file is one list, not 800,000 items. The column mapping
+the clerk chooses is kept in the settings (header key -> field) and applied to the next file with the same
+headers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QAbstractTableModel,
+    QEvent,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListView,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QTabBar,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sqlalchemy import select
+
+from desktop.importing import commit as imp_commit
+from desktop.importing import plan as imp_plan
+from desktop.importing.errors_csv import write_error_rows
+from desktop.importing.mapping import FIELDS, auto_mapping, saved_form
+from desktop.importing.plan import Kind, Options, Preview, RowPlan, Status
+from desktop.importing.reading import DELIMITER_NAMES, DELIMITERS, ENCODINGS, Source, UnreadableFile, open_source
+from desktop.services.errors import Cancelled, DomainError
+from desktop.store.engine import Database
+from desktop.ui import messages
+from desktop.ui import settings as opt
+from desktop.ui.workers import Job, Workers
+
+log = logging.getLogger("desktop.ui.import")
+
+Index = QModelIndex | QPersistentModelIndex
+IMPORTABLE_SUFFIXES = (".csv", ".xlsx", ".txt")
+FILE_FILTER = "Customer files (*.csv *.xlsx *.txt);;CSV files (*.csv *.txt);;Excel workbooks (*.xlsx)"
+COMMIT_CHUNK_ROWS = 2000  # rows written between two progress reports (and two chances to cancel)
+SHOWN_VALUE = 60  # characters of one value shown in the rows table (the tooltip shows more)
+TOOLTIP_VALUE = 300
+MUTED_STYLE = "color: palette(placeholder-text);"
+
+ENCODING_LABELS = {
+    "utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16 (Excel Unicode text)",
+    "utf-16-le": "UTF-16 little-endian", "utf-16-be": "UTF-16 big-endian", "cp1252": "Windows-1252 (Western)",
+    "iso8859-1": "Latin-1 (ISO 8859-1)", "mac-roman": "Mac Roman", "cp850": "DOS Latin (cp850)",
+}
+DELIMITER_LABELS = {",": "Comma (,)", ";": "Semicolon (;)", "\t": "Tab", "|": "Pipe (|)"}
+STATUS_LABELS = {
+    Status.CREATE: "Create", Status.UPDATE: "Update", Status.UNCHANGED: "Unchanged",
+    Status.SAME_AS: "Same customer", Status.DUPLICATE: "Possible duplicate", Status.ERROR: "Error",
+}
+# Row filters: key -> tab title. "alert" is any row with a financial alert, whatever its status.
+FILTERS: tuple[tuple[str, str], ...] = (
+    ("all", "All"), ("create", "Create"), ("update", "Update"), ("unchanged", "Unchanged"),
+    ("same", "Same customer"), ("duplicate", "Duplicates"), ("error", "Errors"), ("alert", "Alerts"),
+)
+FILTER_STATUS = {"create": Status.CREATE, "update": Status.UPDATE, "unchanged": Status.UNCHANGED,
+                 "same": Status.SAME_AS, "duplicate": Status.DUPLICATE, "error": Status.ERROR}
+# (background, text) of rows that need the clerk's eye; the text colour is set too so that a dark theme
+# still reads dark text on the light background.
+ERROR_COLOURS = (QColor("#fde7e9"), QColor("#5a0a0f"))
+ALERT_COLOURS = (QColor("#fff4ce"), QColor("#3b2f00"))
+DUPLICATE_COLOURS = (QColor("#eef1f5"), QColor("#26323f"))
+STATUS_TEXT = {Status.CREATE: QColor("#0b6a0b"), Status.UPDATE: QColor("#0b4f8a"), Status.ERROR: QColor("#a4262c"),
+               Status.DUPLICATE: QColor("#7a4d00"), Status.SAME_AS: QColor("#555555"),
+               Status.UNCHANGED: QColor("#666666")}
+SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
+    ("rows", "Rows read"), ("create", "To create"), ("update", "To update"), ("unchanged", "Unchanged"),
+    ("same_as", "Same customer as an earlier row"), ("duplicates", "Possible duplicates"),
+    ("errors", "With errors"), ("alerts", "Financial alerts"),
+)
+REFERENCE_COLUMNS = {column: model for model, column, _what in imp_plan.REFERENCES.values()}
+REFERENCE_LABELS = {"default_sales_rep_id": "Sales rep", "product_pricing_tier_id": "Pricing tier",
+                    "store_id": "Store", "warehouse_id": "Warehouse"}
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    return f"{n:,} {noun if n == 1 else nouns or noun + 's'}"
+
+
+def _field_label(name: str) -> str:
+    return REFERENCE_LABELS.get(name) or messages.field_label(name)
+
+
+def _short(value: Any, limit: int) -> str:
+    text = "" if value is None else str(value)
+    text = " ".join(text.split())  # a multi-line note reads on one line
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- dropped files ---------------------------------------------------------------------------------
+
+
+def importable_paths(mime: QMimeData | None) -> list[Path]:
+    """The local .csv/.xlsx/.txt files among what is dragged (anything else: none)."""
+    if mime is None or not mime.hasUrls():
+        return []
+    paths = []
+    for url in mime.urls():
+        if url.isLocalFile():
+            path = Path(url.toLocalFile())
+            if path.suffix.lower() in IMPORTABLE_SUFFIXES:
+                paths.append(path)
+    return paths
+
+
+def choose_import_file(parent: QWidget, folder: str) -> str | None:
+    """File → Import…: the file to import, or None (looked up at call time: tests replace it)."""
+    path, _filter = QFileDialog.getOpenFileName(parent, "Import customers", folder, FILE_FILTER)
+    return path or None
+
+
+def choose_save_path(parent: QWidget, suggested: str) -> str | None:
+    """Save error rows…: where to, or None."""
+    path, _filter = QFileDialog.getSaveFileName(parent, "Save error rows", suggested, "CSV files (*.csv)")
+    return path or None
+
+
+def open_import(window: Any, path: str | Path | None = None) -> ImportDialog | None:
+    """Open the import preview for `path` (asked for when None) over the main window `window`."""
+    settings: opt.Settings = window.settings
+    current: ImportDialog | None = getattr(window, "import_dialog", None)
+    if current is not None and current.committing:
+        window.statusBar().showMessage("An import is still being written; wait for it to finish.", 8_000)
+        current.raise_()
+        return current
+    if path is None:
+        folder = settings.get(opt.IMPORT_FOLDER) or str(Path.home())
+        chosen = choose_import_file(window, folder)
+        if chosen is None:
+            return None
+        path = chosen
+    path = Path(path)
+    settings.set(opt.IMPORT_FOLDER, str(path.parent))
+    if current is not None:
+        current.close()
+        if not current.busy:
+            current.deleteLater()
+    dialog = ImportDialog(window.db, path, settings=settings, workers=window.workers, parent=window)
+    dialog.committed.connect(lambda result: _after_commit(window, result))
+    window.import_dialog = dialog
+    dialog.open()
+    return dialog
+
+
+def _after_commit(window: Any, result: imp_commit.CommitResult) -> None:
+    window.refresh()
+    history = window.sections.get("Import history")
+    if history is not None and hasattr(history, "reload"):
+        history.reload()
+    window.statusBar().showMessage(result_text(result), 20_000)
+
+
+def result_text(result: imp_commit.CommitResult) -> str:
+    return (f"Imported: {result.created:,} created, {result.updated:,} updated, "
+            f"{plural(result.addresses_added, 'address', 'addresses')} added, {plural(result.skipped, 'row')} "
+            f"skipped. Undo is in Import history (batch {result.batch_id}).")
+
+
+# --- the rows table --------------------------------------------------------------------------------
+
+
+class RowRole(IntEnum):
+    Plan = Qt.ItemDataRole.UserRole + 1  # the RowPlan
+    Status = Qt.ItemDataRole.UserRole + 2  # its Status
+    HasAlert = Qt.ItemDataRole.UserRole + 3
+
+
+ROW_COLUMNS = ("Row", "Status", "Customer", "What changes, or the problem")
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+
+class ImportRowsModel(QAbstractTableModel):
+    """The preview's rows, filtered by status; each cell is formatted when asked for, nothing is cached."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._rows: list[RowPlan] = []
+        self._shown: list[int] | None = None  # indexes into _rows (None: every row)
+        self._alerts: list[int] = []  # rows with a financial alert
+        self._filter = "all"
+        self._fields: dict[str, int] = {}  # field -> the file column giving it (for rows that failed)
+        self.names: dict[str, dict[int, str]] = {}  # reference column -> id -> name
+
+    # --- content ---------------------------------------------------------------------------------
+
+    def set_preview(self, preview: Preview | None, names: dict[str, dict[int, str]] | None = None) -> None:
+        self.beginResetModel()
+        self._rows = list(preview.rows) if preview is not None else []
+        self._fields = {f: i for i, f in preview.mapping.items()} if preview is not None else {}
+        self.names = names or {}
+        self._alerts = [i for i, p in enumerate(self._rows) if any(x.kind is Kind.ALERT for x in p.issues)]
+        self._shown = self._select(self._filter)
+        self.endResetModel()
+
+    def set_filter(self, key: str) -> None:
+        if key == self._filter:
+            return
+        self.beginResetModel()
+        self._filter = key
+        self._shown = self._select(key)
+        self.endResetModel()
+
+    @property
+    def filter(self) -> str:
+        return self._filter
+
+    def _select(self, key: str) -> list[int] | None:
+        if key == "all":
+            return None
+        if key == "alert":
+            return self._alerts
+        status = FILTER_STATUS[key]
+        return [i for i, p in enumerate(self._rows) if p.status is status]
+
+    def count(self, key: str) -> int:
+        """Rows the filter `key` shows."""
+        if key == "all":
+            return len(self._rows)
+        if key == "alert":
+            return len(self._alerts)
+        status = FILTER_STATUS[key]
+        return sum(1 for p in self._rows if p.status is status)
+
+    def plan(self, row: int) -> RowPlan:
+        return self._rows[row if self._shown is None else self._shown[row]]
+
+    def row_of(self, file_row: int) -> int | None:
+        """The table row showing the file's row `file_row`, under the current filter."""
+        for n in range(self.rowCount()):
+            if self.plan(n).row == file_row:
+                return n
+        return None
+
+    # --- Qt --------------------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        if parent.isValid():
+            return 0
+        return len(self._rows) if self._shown is None else len(self._shown)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(ROW_COLUMNS)
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(ROW_COLUMNS):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return ROW_COLUMNS[section]
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                return int(_RIGHT if section == 0 else _LEFT)
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < self.rowCount():
+            return None
+        p = self.plan(index.row())
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return str(p.row)
+            if column == 1:
+                return STATUS_LABELS[p.status]
+            if column == 2:
+                return self.who(p)
+            return "  ·  ".join(self.details(p, SHOWN_VALUE))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == 3:
+                return "\n".join(self.details(p, TOOLTIP_VALUE))
+            if column == 2:
+                return self.who(p)
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(_RIGHT if column == 0 else _LEFT)
+        if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
+            colours = self._colours(p)
+            if colours is not None:
+                if role == Qt.ItemDataRole.BackgroundRole:
+                    return QBrush(colours[0])
+                return QBrush(STATUS_TEXT[p.status] if column == 1 else colours[1])
+            if role == Qt.ItemDataRole.ForegroundRole and column == 1:
+                return QBrush(STATUS_TEXT[p.status])
+            return None
+        if role == Qt.ItemDataRole.FontRole and column == 1 and p.status is Status.ERROR:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == RowRole.Plan:
+            return p
+        if role == RowRole.Status:
+            return p.status
+        if role == RowRole.HasAlert:
+            return any(i.kind is Kind.ALERT for i in p.issues)
+        return None
+
+    # --- formatting ------------------------------------------------------------------------------
+
+    def _colours(self, p: RowPlan) -> tuple[QColor, QColor] | None:
+        if p.status is Status.ERROR:
+            return ERROR_COLOURS
+        if any(i.kind is Kind.ALERT for i in p.issues):
+            return ALERT_COLOURS
+        if p.status is Status.DUPLICATE:
+            return DUPLICATE_COLOURS
+        return None
+
+    def _cell(self, p: RowPlan, f: str) -> str:
+        index = self._fields.get(f)
+        if p.record is None or index is None or index >= len(p.record.values):
+            return ""
+        return p.record.values[index].strip()
+
+    def who(self, p: RowPlan) -> str:
+        name = p.values.get("name")
+        if not name:  # a row that failed validation: what the file says
+            name = (self._cell(p, "name")
+                    or " ".join(x for x in (self._cell(p, "first_name"), self._cell(p, "last_name")) if x)
+                    or self._cell(p, "company") or self._cell(p, "email"))
+        name = _short(name, SHOWN_VALUE) or "(no name)"
+        if p.customer_id is not None and p.status in (Status.UPDATE, Status.UNCHANGED):
+            return f"{name} (id {p.customer_id})"
+        return name
+
+    def value(self, f: str, value: Any, limit: int) -> str:
+        if value is None or value == "":
+            return "(empty)"
+        if f in REFERENCE_COLUMNS:
+            return _short(self.names.get(f, {}).get(value, f"id {value}"), limit)
+        return _short(value, limit)
+
+    def details(self, p: RowPlan, limit: int) -> list[str]:
+        """The row's problems first (errors, alerts, warnings), then what it changes or creates."""
+        parts: list[str] = []
+        order = {Kind.ERROR: 0, Kind.ALERT: 1, Kind.WARNING: 2}
+        for issue in sorted(p.issues, key=lambda i: order[i.kind]):
+            text = f"{issue.column}: {issue.message}" if issue.column else issue.message
+            text = text[0].upper() + text[1:] if text else text
+            parts.append(f"Financial alert: {text}" if issue.kind is Kind.ALERT else text)
+        if p.status is Status.UPDATE:
+            parts.extend(f"{_field_label(f)}: {self.value(f, before, limit)} → {self.value(f, after, limit)}"
+                         for f, (before, after) in p.changes.items())
+        elif p.status is Status.UNCHANGED and not parts:
+            parts.append("No changes")
+        elif p.status is Status.CREATE:
+            v = p.values
+            place = ", ".join(_short(x, limit) for x in (v.get("address1"), v.get("city"), v.get("zip"),
+                                                          v.get("country_code") or v.get("country")) if x)
+            new = [x for x in (_short(v.get("email"), limit), place) if x]
+            parts.append("New customer" + (": " + " · ".join(new) if new else ""))
+        return parts
+
+
+class AlertsModel(QAbstractListModel):
+    """The financial alerts of a preview, one line each: 'Row 12 · Pricing tier: changes …'."""
+
+    FileRowRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._alerts: list[tuple[int, str]] = []
+
+    def set_preview(self, preview: Preview | None) -> None:
+        self.beginResetModel()
+        self._alerts = []
+        for p in preview.rows if preview is not None else []:
+            for issue in p.issues:
+                if issue.kind is Kind.ALERT:
+                    text = f"{issue.column}: {issue.message}" if issue.column else issue.message
+                    self._alerts.append((p.row, f"Row {p.row}  ·  {text}"))
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._alerts)
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._alerts):
+            return None
+        row, text = self._alerts[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return text
+        if role == self.FileRowRole:
+            return row
+        return None
+
+    def texts(self) -> list[str]:
+        return [t for _r, t in self._alerts]
+
+
+# --- the column mapping ----------------------------------------------------------------------------
+
+
+class _ComboGuard(QObject):
+    """For the combo boxes of a scrolled list: the wheel changes one only when it has the focus (otherwise
+    the wheel scrolls the list), and a combo box that gets the focus is scrolled into view."""
+
+    def __init__(self, area: QScrollArea):
+        super().__init__(area)
+        self.area = area
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if not isinstance(watched, QWidget):
+            return False
+        if event.type() == QEvent.Type.Wheel and not watched.hasFocus():
+            event.ignore()
+            return True
+        if event.type() == QEvent.Type.FocusIn:
+            self.area.ensureWidgetVisible(watched)
+        return False
+
+
+NOT_IMPORTED = "(not imported)"
+
+
+class MappingEditor(QScrollArea):
+    """File column → customer field, one combo box per column; a field is given by one column only."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to its combo boxes
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.header: list[str] = []
+        self.combos: list[QComboBox] = []
+        self.examples: list[QLabel] = []
+        self._guard = _ComboGuard(self)
+        self._inner = QWidget()
+        self._grid = QGridLayout(self._inner)
+        self._grid.setContentsMargins(2, 2, 8, 2)
+        self._grid.setHorizontalSpacing(12)
+        self._grid.setVerticalSpacing(4)
+        self.setWidget(self._inner)
+
+    def set_columns(self, header: Sequence[str], mapping: dict[int, str], sample: Sequence[str] = ()) -> None:
+        """Show `header` with `mapping`; rebuilt only when the header is a new one."""
+        if list(header) != self.header:
+            self._rebuild(list(header))
+        for i, combo in enumerate(self.combos):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(max(combo.findData(mapping.get(i, "")), 0))
+            combo.blockSignals(False)
+        self.set_sample(sample)
+
+    def set_sample(self, sample: Sequence[str]) -> None:
+        for i, label in enumerate(self.examples):
+            text = sample[i].strip() if i < len(sample) else ""
+            label.setText(_short(text, 28))
+            label.setToolTip(_short(text, TOOLTIP_VALUE) if len(text) > 28 else "")
+
+    def _rebuild(self, header: list[str]) -> None:
+        while self._grid.count():
+            item = self._grid.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.header = header
+        self.combos, self.examples = [], []
+        for column, title in enumerate(("File column", "First row", "Imported as")):
+            label = QLabel(f"<b>{title}</b>")
+            self._grid.addWidget(label, 0, column)
+            label.show()
+        for i, title in enumerate(header):
+            name = QLabel(_short(title, 40) or f"(column {i + 1}, no title)")
+            name.setToolTip(title)
+            example = QLabel()
+            example.setStyleSheet(MUTED_STYLE)
+            combo = QComboBox()
+            combo.setAccessibleName(f"Import column {title or i + 1} as")
+            combo.addItem(NOT_IMPORTED, "")
+            for key, label in FIELDS.items():
+                combo.addItem(label, key)
+            combo.setMinimumContentsLength(14)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            combo.installEventFilter(self._guard)
+            combo.currentIndexChanged.connect(lambda _i, c=i: self._picked(c))
+            name.setBuddy(combo)
+            for column, widget in enumerate((name, example, combo)):
+                self._grid.addWidget(widget, i + 1, column)
+                widget.show()  # at once (a layout would show it on the next turn of the event loop)
+            self.combos.append(combo)
+            self.examples.append(example)
+        self._grid.setColumnStretch(0, 3)
+        self._grid.setColumnStretch(1, 2)
+        self._grid.setColumnStretch(2, 0)
+        self._grid.setRowStretch(len(header) + 1, 1)
+
+    def _picked(self, column: int) -> None:
+        chosen = self.combos[column].currentData()
+        if chosen:  # one column per field: the one that gave it before gives nothing now
+            for i, combo in enumerate(self.combos):
+                if i != column and combo.currentData() == chosen:
+                    combo.blockSignals(True)
+                    combo.setCurrentIndex(0)
+                    combo.blockSignals(False)
+        self.changed.emit()
+
+    def mapping(self) -> dict[int, str]:
+        return {i: c.currentData() for i, c in enumerate(self.combos) if c.currentData()}
+
+    def set_field(self, column: int, field: str) -> None:
+        """Map `column` to `field` ('' for nothing) as the clerk would (emits `changed`)."""
+        combo = self.combos[column]
+        combo.setCurrentIndex(combo.findData(field))
+
+    def column_of(self, title: str) -> int:
+        return self.header.index(title)
+
+    def set_editable(self, enabled: bool) -> None:
+        for combo in self.combos:
+            combo.setEnabled(enabled)
+
+
+# --- the dialog ------------------------------------------------------------------------------------
+
+
+@dataclass
+class PreviewOutcome:
+    """What the preview job hands back: the file as read, the mapping used, and the preview (None when
+    the mapping cannot give a name; `problem` says why)."""
+
+    source: Source
+    mapping: dict[int, str]
+    sample: list[str]
+    preview: Preview | None
+    names: dict[str, dict[int, str]] = field(default_factory=dict)
+    problem: Exception | None = None
+
+
+def preview_work(db: Database, path: Path, *, encoding: str | None, delimiter: str | None,
+                 mapping: dict[int, str] | None, header: list[str] | None, saved: dict[str, str],
+                 options: Options) -> Callable[[Callable[[int, int], None]], PreviewOutcome]:
+    """The function run off the GUI thread: read the file, map it (the clerk's mapping when the header is
+    the same as before, else the automatic one with the saved choices) and preview it in a read session."""
+
+    def work(progress: Callable[[int, int], None]) -> PreviewOutcome:
+        source = open_source(path, encoding=encoding, delimiter=delimiter)
+        used = dict(mapping) if mapping is not None and header == source.header else auto_mapping(source.header, saved)
+        first = next(iter(source.records()), None)
+        sample = list(first.values) if first is not None else []
+        with db.read() as session:
+            names = {column: {ref_id: name for ref_id, name in session.execute(_names_query(model))}
+                     for column, model in REFERENCE_COLUMNS.items()}
+            try:
+                preview = imp_plan.preview(session, source, used, options, keep_rows=True, progress=progress)
+            except UnreadableFile as exc:  # the mapping gives no name: the clerk can map one
+                return PreviewOutcome(source, used, sample, None, names, exc)
+        return PreviewOutcome(source, used, sample, preview, names)
+
+    return work
+
+
+def _names_query(model: Any) -> Any:
+    return select(model.id, model.name)
+
+
+class ImportDialog(QDialog):
+    """Preview and import one file. Signals: `previewReady` after each preview (or its failure) is shown,
+    `committed(CommitResult)` after an import, `commitEnded` after an import attempt whatever its end."""
+
+    previewReady = Signal()
+    committed = Signal(object)
+    commitEnded = Signal()
+
+    def __init__(self, db: Database, path: Path, *, settings: opt.Settings, workers: Workers,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.db = db
+        self.path = Path(path)
+        self.settings = settings
+        self.workers = workers
+        self.source: Source | None = None
+        self.mapping: dict[int, str] | None = None
+        self.preview: Preview | None = None
+        self.result: imp_commit.CommitResult | None = None
+        self.preview_job: Job | None = None
+        self.commit_job: Job | None = None
+        self.encoding_choice: str | None = None  # None: detect
+        self.delimiter_choice: str | None = None
+        self.problem: Exception | None = None
+        self._jobs: set[Job] = set()  # running jobs, kept alive until they end
+        self._updating = False
+        self._banner_sticky = False  # the banner's message outlives the next preview
+        self.setWindowTitle(f"Import customers — {self.path.name}")
+        self.setSizeGripEnabled(True)
+        self._build()
+        self._size()
+        self.start_preview()
+
+    # --- layout ----------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setSpacing(8)
+        self.banner = messages.Banner(self)
+        outer.addWidget(self.banner)
+
+        # The file: name, what it is, encoding and delimiter.
+        file_row = QHBoxLayout()
+        self.file_label = QLabel(f"<b>{_escape(self.path.name)}</b>")
+        self.file_label.setToolTip(str(self.path))
+        self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.kind_label = QLabel("Reading…")
+        self.kind_label.setStyleSheet(MUTED_STYLE)
+        file_row.addWidget(QLabel("File:"))
+        file_row.addWidget(self.file_label)
+        file_row.addWidget(self.kind_label)
+        file_row.addStretch(1)
+        self.encoding_combo = QComboBox()
+        self.encoding_combo.setPlaceholderText("Detecting…")
+        self.encoding_combo.setToolTip("The file's text encoding: change it when accents look wrong")
+        for codec in ENCODINGS:
+            name = _codec_name(codec)
+            self.encoding_combo.addItem(ENCODING_LABELS.get(name, codec), name)
+        self.encoding_combo.setCurrentIndex(-1)
+        self.encoding_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.delimiter_combo = QComboBox()
+        self.delimiter_combo.setPlaceholderText("Detecting…")
+        self.delimiter_combo.setToolTip("What separates the values on a line")
+        for delimiter in DELIMITERS:
+            self.delimiter_combo.addItem(DELIMITER_LABELS[delimiter], delimiter)
+        self.delimiter_combo.setCurrentIndex(-1)
+        self.delimiter_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.encoding_label = QLabel("E&ncoding:")
+        self.encoding_label.setBuddy(self.encoding_combo)
+        self.delimiter_label = QLabel("De&limiter:")
+        self.delimiter_label.setBuddy(self.delimiter_combo)
+        file_row.addWidget(self.encoding_label)
+        file_row.addWidget(self.encoding_combo)
+        file_row.addSpacing(12)
+        file_row.addWidget(self.delimiter_label)
+        file_row.addWidget(self.delimiter_combo)
+        outer.addLayout(file_row)
+        self.encoding_combo.currentIndexChanged.connect(self._encoding_changed)
+        self.delimiter_combo.currentIndexChanged.connect(self._delimiter_changed)
+
+        # Columns (left) and summary with the options (right).
+        top = QHBoxLayout()
+        columns_box = QGroupBox("Columns")
+        columns_layout = QVBoxLayout(columns_box)
+        columns_layout.setContentsMargins(8, 6, 4, 6)
+        self.mapping_editor = MappingEditor()
+        self.mapping_editor.changed.connect(self._mapping_changed)
+        columns_layout.addWidget(self.mapping_editor)
+        top.addWidget(columns_box, 3)
+
+        summary_box = QGroupBox("Summary")
+        summary_layout = QVBoxLayout(summary_box)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(16)
+        grid.setVerticalSpacing(3)
+        self.summary_values: dict[str, QLabel] = {}
+        for n, (key, title) in enumerate(SUMMARY_ROWS):
+            value = QLabel("–")
+            value.setAlignment(_RIGHT)
+            value.setMinimumWidth(self.fontMetrics().horizontalAdvance("0,000,000") + 4)
+            grid.addWidget(QLabel(title), n, 0)
+            grid.addWidget(value, n, 1)
+            self.summary_values[key] = value
+        grid.setColumnStretch(0, 1)
+        summary_layout.addLayout(grid)
+        summary_layout.addStretch(1)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        summary_layout.addWidget(line)
+        self.duplicates_box = QCheckBox("Create &possible duplicates anyway")
+        self.duplicates_box.setToolTip("Rows that look like an existing customer (same zip, similar name and "
+                                       "address) are left out unless this is ticked")
+        self.duplicates_box.toggled.connect(lambda _on: self.start_preview())
+        self.strict_box = QCheckBox("&All or nothing")
+        self.strict_box.setToolTip("Import nothing when any row has an error (otherwise rows with errors are "
+                                   "skipped and can be saved to fix)")
+        self.strict_box.toggled.connect(lambda _on: self._update_buttons())
+        summary_layout.addWidget(self.duplicates_box)
+        summary_layout.addWidget(self.strict_box)
+        top.addWidget(summary_box, 2)
+
+        # Rows, filtered by status, and the financial alerts under them.
+        rows_panel = QWidget()
+        rows_layout = QVBoxLayout(rows_panel)
+        rows_layout.setContentsMargins(0, 0, 0, 0)
+        rows_layout.setSpacing(0)
+        filter_row = QHBoxLayout()
+        self.filter_tabs = QTabBar()
+        self.filter_tabs.setDocumentMode(True)
+        self.filter_tabs.setExpanding(False)
+        self.filter_tabs.setDrawBase(False)
+        self.filter_tabs.setAccessibleName("Show rows")
+        self.filter_tabs.setToolTip("Show the rows of one kind (Left/Right to switch)")
+        for key, title in FILTERS:
+            self.filter_tabs.setTabData(self.filter_tabs.addTab(title), key)
+        self.filter_tabs.currentChanged.connect(self._filter_changed)
+        filter_row.addWidget(self.filter_tabs, 1)
+        self.save_errors_button = QPushButton("Save &error rows…")
+        self.save_errors_button.setToolTip("Save the rows with errors as a CSV (their columns plus an error "
+                                           "column) to fix and import again")
+        self.save_errors_button.setAutoDefault(False)
+        self.save_errors_button.clicked.connect(self.save_error_rows)
+        filter_row.addWidget(self.save_errors_button, 0, Qt.AlignmentFlag.AlignBottom)
+        rows_layout.addLayout(filter_row)
+        self.rows_model = ImportRowsModel(self)
+        self.rows_view = QTableView()
+        self.rows_view.setModel(self.rows_model)
+        self.rows_view.setAccessibleName("Rows of the file")
+        self.rows_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.rows_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.rows_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.rows_view.setWordWrap(False)
+        self.rows_view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.rows_view.verticalHeader().hide()
+        vertical = self.rows_view.verticalHeader()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        header = self.rows_view.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(True)
+        digits = self.fontMetrics().horizontalAdvance("0000000")
+        for section, width in enumerate((digits + 12, 130, 230)):
+            header.resizeSection(section, width)
+        rows_layout.addWidget(self.rows_view, 1)
+
+        self.alerts_box = QGroupBox("Financial alerts")
+        alerts_layout = QVBoxLayout(self.alerts_box)
+        alerts_layout.setContentsMargins(8, 4, 8, 8)
+        self.alerts_model = AlertsModel(self)
+        self.alerts_view = QListView()
+        self.alerts_view.setModel(self.alerts_model)
+        self.alerts_view.setAccessibleName("Financial alerts")
+        self.alerts_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.alerts_view.setToolTip("Enter or double-click: show the row")
+        self.alerts_view.activated.connect(self._alert_activated)
+        self.alerts_view.setStyleSheet("QListView { background: #fffaf0; }")
+        alerts_layout.addWidget(self.alerts_view)
+        self.alerts_box.hide()
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        top_widget = QWidget()
+        top_widget.setLayout(top)
+        top.setContentsMargins(0, 0, 0, 0)
+        self.splitter.addWidget(top_widget)
+        self.splitter.addWidget(rows_panel)
+        self.splitter.addWidget(self.alerts_box)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        outer.addWidget(self.splitter, 1)
+
+        # Progress, what Import will do, and the buttons.
+        bottom = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(False)
+        self.progress_label = QLabel()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setAutoDefault(False)
+        self.cancel_button.setToolTip("Stop reading, or stop the import (nothing is written)")
+        self.cancel_button.clicked.connect(self.cancel_job)
+        self.hint = QLabel()  # what Import will do, or why it cannot
+        self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.import_button = QPushButton("&Import")
+        self.import_button.setAutoDefault(False)
+        self.import_button.clicked.connect(self.start_import)
+        self.close_button = QPushButton("Close")
+        self.close_button.setAutoDefault(False)
+        self.close_button.setToolTip("Close without importing (Esc)")
+        self.close_button.clicked.connect(self.reject)
+        bottom.addWidget(self.progress)
+        bottom.addWidget(self.progress_label)
+        bottom.addWidget(self.cancel_button)
+        bottom.addWidget(self.hint, 1)
+        bottom.addWidget(self.import_button)
+        bottom.addWidget(self.close_button)
+        outer.addLayout(bottom)
+
+        self._tab_order()
+
+    def _tab_order(self) -> None:
+        """Tab goes in reading order: the file, each column's field, the options, the rows, the buttons."""
+        chain: list[QWidget] = [self.encoding_combo, self.delimiter_combo, *self.mapping_editor.combos,
+                                self.duplicates_box, self.strict_box, self.filter_tabs, self.save_errors_button,
+                                self.rows_view, self.alerts_view, self.cancel_button, self.import_button,
+                                self.close_button]
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)
+
+    def _size(self) -> None:
+        screen = QGuiApplication.primaryScreen()
+        width, height = 1180, 800
+        if screen is not None:
+            room = screen.availableGeometry()
+            width, height = min(width, int(room.width() * 0.95)), min(height, int(room.height() * 0.92))
+        self.resize(width, height)
+        self.setMinimumSize(760, 520)
+        self.splitter.setSizes([250, 420, 110])
+
+    # --- state -----------------------------------------------------------------------------------
+
+    @property
+    def previewing(self) -> bool:
+        """A preview is being read (until its outcome is shown)."""
+        return self.preview_job is not None
+
+    @property
+    def committing(self) -> bool:
+        """An import is being written (until its end is shown)."""
+        return self.commit_job is not None
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._jobs)
+
+    def can_import(self) -> bool:
+        p = self.preview
+        return (p is not None and self.result is None and not self.previewing and not self.committing
+                and p.committable and not (self.strict_box.isChecked() and p.summary.errors > 0))
+
+    def _set_inputs_enabled(self, enabled: bool) -> None:
+        for widget in (self.encoding_combo, self.delimiter_combo, self.duplicates_box, self.strict_box):
+            widget.setEnabled(enabled)
+        self.mapping_editor.set_editable(enabled)
+        xlsx = self.source is not None and self.source.kind == "xlsx"
+        for widget in (self.encoding_label, self.encoding_combo, self.delimiter_label, self.delimiter_combo):
+            widget.setVisible(not xlsx)
+
+    def _update_buttons(self) -> None:
+        ok = self.can_import()
+        self.import_button.setEnabled(ok)
+        self.import_button.setDefault(ok)  # Enter imports only when there is something to import
+        p = self.preview
+        self.save_errors_button.setEnabled(p is not None and p.summary.errors > 0 and not self.committing)
+        self.cancel_button.setVisible(self.previewing or self.committing)
+        self.progress.setVisible(self.previewing or self.committing)
+        self.hint.setStyleSheet("")
+        if self.result is not None or self.previewing or self.committing:
+            self.hint.setText("")
+        elif p is None:
+            self.hint.setText("")
+        elif self.strict_box.isChecked() and p.summary.errors:
+            self.hint.setStyleSheet("color: #a4262c;")
+            self.hint.setText(f"All or nothing: {plural(p.summary.errors, 'row')} "
+                              f"{'has' if p.summary.errors == 1 else 'have'} errors, so nothing is imported.")
+            self.hint.setToolTip("Save the error rows to fix them and import that file, or untick All or nothing "
+                                 "to import the other rows.")
+        elif not p.committable:
+            self.hint.setText("Nothing to import: no row creates or updates a customer.")
+        else:
+            s = p.summary
+            what = [f"{s.create:,} new"] if s.create else []
+            if s.update:
+                what.append(f"{plural(s.update, 'update')}")
+            if s.same_as:
+                what.append(f"addresses from {plural(s.same_as, 'row')}")
+            skipped = s.errors + s.duplicates
+            text = "Import: " + ", ".join(what)
+            if skipped:
+                text += f"; {plural(skipped, 'row')} skipped"
+            self.hint.setText(text + ".")
+            self.hint.setToolTip("Rows with errors and possible duplicates are not imported" if skipped else "")
+
+    # --- reading and previewing ------------------------------------------------------------------
+
+    def options(self) -> Options:
+        return Options(allow_duplicates=self.duplicates_box.isChecked())
+
+    def start_preview(self) -> None:
+        """Read the file and preview it again (the running preview, if any, is cancelled)."""
+        if self.committing or self.result is not None:
+            return
+        if self.preview_job is not None:
+            self.preview_job.cancel()
+        saved = dict(self.settings.get(opt.IMPORT_MAPPING) or {})
+        work = preview_work(self.db, self.path, encoding=self.encoding_choice, delimiter=self.delimiter_choice,
+                            mapping=self.mapping, header=self.source.header if self.source else None,
+                            saved=saved, options=self.options())
+        job = self._start(work, write=False, finished=self._preview_finished, failed=self._preview_failed)
+        self.preview_job = job
+        self.progress.setRange(0, 0)
+        self.progress_label.setText(f"Reading {self.path.name}…")
+        self.import_button.setEnabled(False)
+        self.import_button.setDefault(False)
+        self._update_buttons()
+
+    def _preview_finished(self, job: Job, outcome: PreviewOutcome) -> None:
+        if job is not self.preview_job:
+            return  # a newer preview replaced this one
+        self.preview_job = None
+        self.source, self.mapping, self.preview = outcome.source, outcome.mapping, outcome.preview
+        self.problem = outcome.problem
+        self._show_source(outcome.source)
+        rebuilt = self.mapping_editor.header != outcome.source.header
+        self.mapping_editor.set_columns(outcome.source.header, outcome.mapping, outcome.sample)
+        if rebuilt:
+            self._tab_order()
+        self._show_preview(outcome.preview, outcome.names)
+        if outcome.problem is not None:
+            self.banner.show_message(messages.explain(outcome.problem)[1] + " Choose the column that holds it "
+                                     "under Imported as.", "error")
+        elif self.banner.text() and not self._banner_sticky:
+            self.banner.hide()
+        self._banner_sticky = False
+        self._idle()
+        self.previewReady.emit()
+
+    def _preview_failed(self, job: Job, exc: Exception) -> None:
+        if job is not self.preview_job:
+            return
+        self.preview_job = None
+        if isinstance(exc, Cancelled):
+            self.progress_label.setText("")
+            self.banner.show_message("Reading was cancelled: change the encoding, delimiter or columns to read "
+                                     "it again.", "info")
+        else:
+            self.problem = exc
+            self.preview = None
+            self._show_preview(None, {})
+            self.banner.show_message(messages.explain(exc)[1], "error")
+            if not isinstance(exc, DomainError):
+                log.error("import preview failed", exc_info=exc)
+        self._idle()
+        self.previewReady.emit()
+
+    def _show_source(self, source: Source) -> None:
+        size = _size_text(source.size)
+        self.kind_label.setText(f"{source.describe()}, {size}" if source.kind == "xlsx" else size)
+        if source.notes:
+            self.kind_label.setText(self.kind_label.text() + f"  ({'; '.join(source.notes)})")
+        self._updating = True
+        try:
+            if source.kind == "csv":
+                self._select(self.encoding_combo, _codec_name(source.encoding or "utf-8"),
+                             detected=self.encoding_choice is None)
+                self._select(self.delimiter_combo, source.delimiter or ",", detected=self.delimiter_choice is None)
+        finally:
+            self._updating = False
+
+    def _select(self, combo: QComboBox, value: str, *, detected: bool) -> None:
+        index = combo.findData(value)
+        if index < 0:
+            label = ENCODING_LABELS.get(value) or DELIMITER_NAMES.get(value) or value
+            combo.addItem(label, value)
+            index = combo.count() - 1
+        for i in range(combo.count()):  # "(detected)" marks what the file was read as when it was detected
+            text = combo.itemText(i).removesuffix(" (detected)")
+            combo.setItemText(i, text + (" (detected)" if detected and i == index else ""))
+        combo.setCurrentIndex(index)
+
+    def _show_preview(self, preview: Preview | None, names: dict[str, dict[int, str]]) -> None:
+        self.rows_model.set_preview(preview, names)
+        self.alerts_model.set_preview(preview)
+        s = preview.summary if preview is not None else None
+        for key, label in self.summary_values.items():
+            value = getattr(s, key) if s is not None else None
+            label.setText("–" if value is None else f"{value:,}")
+            style = ""
+            if value and key == "errors":
+                style = "color: #a4262c; font-weight: bold;"
+            elif value and key == "alerts":
+                style = "color: #7a4d00; font-weight: bold;"
+            label.setStyleSheet(style)
+        for i, (key, title) in enumerate(FILTERS):
+            count = self.rows_model.count(key) if preview is not None else 0
+            self.filter_tabs.setTabText(i, f"{title} {count:,}" if preview is not None else title)
+        alerts = self.alerts_model.rowCount()
+        self.alerts_box.setVisible(alerts > 0)
+        self.alerts_box.setTitle(f"Financial alerts ({alerts:,}): check these before importing")
+        if preview is not None:
+            self.kind_label.setText(f"{self.kind_label.text()}, {plural(preview.summary.rows, 'row')}")
+
+    def _encoding_changed(self, index: int) -> None:
+        if self._updating or index < 0:
+            return
+        self.encoding_choice = self.encoding_combo.itemData(index)
+        self.start_preview()
+
+    def _delimiter_changed(self, index: int) -> None:
+        if self._updating or index < 0:
+            return
+        self.delimiter_choice = self.delimiter_combo.itemData(index)
+        self.start_preview()
+
+    def _mapping_changed(self) -> None:
+        mapping = self.mapping_editor.mapping()
+        header = self.mapping_editor.header
+        saved = dict(self.settings.get(opt.IMPORT_MAPPING) or {})
+        saved.update(saved_form(header, mapping))
+        self.settings.set(opt.IMPORT_MAPPING, saved)
+        self.mapping = mapping
+        self.start_preview()
+
+    def _filter_changed(self, index: int) -> None:
+        if index >= 0:
+            self.rows_model.set_filter(self.filter_tabs.tabData(index))
+
+    def set_filter(self, key: str) -> None:
+        self.filter_tabs.setCurrentIndex([k for k, _t in FILTERS].index(key))
+
+    def _alert_activated(self, index: QModelIndex) -> None:
+        file_row = self.alerts_model.data(index, AlertsModel.FileRowRole)
+        if self.rows_model.filter not in ("all", "alert"):
+            self.set_filter("alert")
+        row = self.rows_model.row_of(file_row)
+        if row is not None:
+            self.rows_view.selectRow(row)
+            self.rows_view.scrollTo(self.rows_model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
+            self.rows_view.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # --- error rows ------------------------------------------------------------------------------
+
+    def save_error_rows(self) -> None:
+        if self.preview is None or not self.preview.summary.errors:
+            return
+        suggested = str(self.path.with_name(f"{self.path.stem}-errors.csv"))
+        target = choose_save_path(self, suggested)
+        if target is None:
+            return
+        try:
+            count = write_error_rows(self.preview, target)
+        except OSError as exc:
+            messages.show_error(self, DomainError(f"Cannot write {target}: {exc.strerror or exc}."))
+            return
+        self.banner.show_message(f"{plural(count, 'row')} with errors saved to {target}. Fix them there and "
+                                 f"import that file.", "info")
+        self._banner_sticky = True
+
+    # --- importing -------------------------------------------------------------------------------
+
+    def start_import(self) -> None:
+        """Import: write the preview in one transaction on the write worker."""
+        if not self.can_import():
+            return
+        preview = self.preview
+        assert preview is not None
+        alerts = self.rows_model.count("alert")
+        if alerts and not messages.ask(
+            self, "Import customers",
+            f"{plural(alerts, 'row')} {'has' if alerts == 1 else 'have'} financial alerts (pricing tier, store or "
+            f"warehouse changes, customers with unpaid orders or open credits, unknown names).\n\nImport anyway?",
+            "Import",
+        ):
+            return
+        db = self.db
+
+        def work(progress: Callable[[int, int], None]) -> imp_commit.CommitResult:
+            with db.transaction() as session:
+                result = imp_commit.commit_preview(session, preview, progress, chunk_rows=COMMIT_CHUNK_ROWS)
+                total = len(preview.rows)
+                progress(total, total)  # a Cancel pressed while the batch was recorded still rolls back
+                return result
+
+        self.banner.hide()
+        self._set_inputs_enabled(False)
+        self.commit_job = self._start(work, write=True, finished=self._commit_finished, failed=self._commit_failed)
+        self.progress.setRange(0, max(len(preview.rows), 1))
+        self.progress.setValue(0)
+        self.progress_label.setText("Importing…")
+        self._update_buttons()
+        self.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _commit_finished(self, job: Job, result: imp_commit.CommitResult) -> None:
+        self.commit_job = None
+        self.result = result
+        self.banner.show_message(result_text(result), "info")
+        self._idle()
+        self._set_inputs_enabled(False)
+        self.import_button.setEnabled(False)
+        self.close_button.setDefault(True)
+        self.close_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        log.info("import %s committed from the dialog: %s", result.batch_id, result)
+        self.committed.emit(result)
+        self.commitEnded.emit()
+
+    def _commit_failed(self, job: Job, exc: Exception) -> None:
+        self.commit_job = None
+        self._idle()
+        self._set_inputs_enabled(True)
+        if isinstance(exc, Cancelled):
+            self.banner.show_message("Import cancelled: nothing was written.", "info")
+        elif isinstance(exc, imp_commit.ImportConflict):
+            messages.show_error(self, exc)
+            self.banner.show_message("Nothing was imported: customers changed since the preview. Previewing "
+                                     "again…", "warning")
+            self._banner_sticky = True
+            self.start_preview()
+        else:
+            messages.show_error(self, exc)
+            self.banner.show_message("Nothing was imported.", "error")
+        self.commitEnded.emit()
+
+    # --- jobs ------------------------------------------------------------------------------------
+
+    def _start(self, work: Callable[[Callable[[int, int], None]], Any], *, write: bool,
+               finished: Callable[[Job, Any], None], failed: Callable[[Job, Exception], None]) -> Job:
+        job = Job(work)
+        self._jobs.add(job)
+        job.progress.connect(lambda done, total, j=job: self._progress(j, done, total))
+        job.finished.connect(lambda result, j=job: finished(j, result))
+        job.failed.connect(lambda exc, j=job: failed(j, exc))
+        job.ended.connect(lambda j=job: self._ended(j))
+        self.workers.start(job, write=write)
+        return job
+
+    def _ended(self, job: Job) -> None:
+        self._jobs.discard(job)
+
+    def _progress(self, job: Job, done: int, total: int) -> None:
+        if job.cancel_requested:
+            return
+        if job is self.commit_job:
+            self.progress.setRange(0, max(total, 1))
+            self.progress.setValue(min(done, max(total, 1)))
+            self.progress_label.setText(f"Importing… {done:,} of {total:,} rows")
+        elif job is self.preview_job:
+            self.progress_label.setText(f"Reading… {done:,} rows")
+
+    def cancel_job(self) -> None:
+        """Cancel: stop the preview, or the import (its transaction rolls back)."""
+        job = self.commit_job or self.preview_job
+        if job is None:
+            return
+        job.cancel()
+        self.progress_label.setText("Cancelling… (nothing is written)" if job is self.commit_job else "Cancelling…")
+
+    def _idle(self) -> None:
+        self.progress_label.setText("")
+        self._set_inputs_enabled(self.result is None)
+        self._update_buttons()
+
+    def reject(self) -> None:
+        """Esc / Close. During an import it cancels the import and stays open to say so."""
+        if self.committing:
+            self.cancel_job()
+            return
+        if self.preview_job is not None:
+            self.preview_job.cancel()
+            self.preview_job = None  # what it still sends is not shown
+        super().reject()
+
+    def done(self, code: int) -> None:
+        super().done(code)
+        if not self.committing:  # a closed dialog does not hold a big file's rows
+            self.preview = None
+            self.rows_model.set_preview(None)
+            self.alerts_model.set_preview(None)
+
+
+def _codec_name(codec: str) -> str:
+    import codecs
+
+    try:
+        return codecs.lookup(codec).name
+    except LookupError:
+        return codec
+
+
+def _size_text(size: int) -> str:
+    if size < 1024:
+        return f"{size:,} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:,.0f} KB"
+    return f"{size / (1024 * 1024):,.1f} MB"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
