@@ -289,3 +289,11 @@ def test_keys_never_reach_the_log(fake, caplog, tmp_path):
         assert secret not in caplog.text and secret not in written
     assert redact_headers({"StarShipIT-Api-Key": API_KEY, "Accept": "x"}) == {"StarShipIT-Api-Key": "***",
                                                                              "Accept": "x"}
+
+
+def test_a_wrong_base_url_is_not_taken_for_a_missing_order(fake):
+    with client_for(fake) as client:
+        client.base_url = fake.url + "/v2"
+        client._http.base_url = fake.url + "/v2"
+        with pytest.raises(StarshipitRejected, match="has no Starshipit orders API; check the base URL"):
+            client.test_connection()

@@ -214,6 +214,8 @@ class StarshipitClient:
             raise ValueError("give exactly one of order_id and order_number")
         params = {"order_id": str(order_id)} if order_id is not None else {"order_number": order_number}
         status, payload = self._call("GET", "/api/orders", params=params)
+        if status == 404 and _no_such_operation(payload):
+            raise StarshipitRejected(404, [f"{self.base_url} has no Starshipit orders API; check the base URL"])
         if status == 404:
             return None
         order = payload.get("order") if isinstance(payload, Mapping) else None
@@ -353,6 +355,13 @@ class StarshipitClient:
                 self.sleep(delay)
             else:
                 log.info("%s %s: %s; waiting %.2f s", method, path, reason, hold)
+
+
+def _no_such_operation(payload: Any) -> bool:
+    """The API gateway's own 404 (`{"statusCode": 404, "message": "Resource not found"}`): the URL is not an
+    operation of the API at all (a wrong base URL), as opposed to an order that does not exist."""
+    return (isinstance(payload, Mapping) and "statusCode" in payload and "success" not in payload
+            and str(payload.get("message", "")).lower().startswith("resource not found"))
 
 
 def _json(response: httpx.Response) -> tuple[Any, bool]:
