@@ -74,10 +74,11 @@ def parse_amount(value: Any, *, allow_zero: bool = False) -> Decimal:
 
 
 def money(value: Any) -> Decimal:
-    """A stored amount as Decimal to the cent (the store returns Decimal; SQLite may hand back 0 for none)."""
-    if value is None:
+    """A stored amount as Decimal to the cent. The store hands back cents (Numeric(14, 2) on PostgreSQL;
+    SQLite's floats are formatted to two places by the column type); a sum over no rows is a bare 0."""
+    if not value:
         return ZERO
-    return Decimal(value).quantize(CENT)
+    return value if type(value) is Decimal else Decimal(value).quantize(CENT)
 
 
 def fmt(amount: Decimal) -> str:
@@ -88,7 +89,7 @@ def fmt(amount: Decimal) -> str:
 # --- reading ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderAmounts:
     """One order with its derived amounts (an unpaid order, or any order the allocation looks at)."""
 
@@ -108,7 +109,7 @@ class OrderAmounts:
         return self.status not in m.UNPAID_EXCLUDED_STATUSES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CreditAmounts:
     id: int
     sales_credit_number: str
@@ -150,12 +151,11 @@ class OpenCredits:
     totals: Totals
 
 
-def _sum_by_currency(rows: Iterable[Any], keys: Sequence[str]) -> Totals:
+def _sum_by_currency(rows: Sequence[Any], keys: Sequence[str]) -> Totals:
     sums: dict[str, dict[str, Decimal]] = {}
-    for row in rows:
-        bucket = sums.setdefault(row.currency_code, {k: ZERO for k in keys})
-        for k in keys:
-            bucket[k] += getattr(row, k)
+    for currency in sorted({row.currency_code for row in rows}):
+        mine = [row for row in rows if row.currency_code == currency]
+        sums[currency] = {k: sum([getattr(row, k) for row in mine], ZERO) for k in keys}
     return Totals(sums)
 
 
@@ -170,20 +170,21 @@ def _order_columns() -> list[Any]:
 def _orders_stmt(*where: Any, unpaid_only: bool) -> Select[Any]:
     """Orders with total, paid and credited computed once each (per-order index lookups on lines,
     payments and allocations), outstanding derived from them; unpaid ones only when asked."""
-    inner = select(*_order_columns()).where(*where).subquery("o")
-    outstanding = type_coerce(func.round(inner.c.total - inner.c.paid - inner.c.credited, 2), m.Money)
-    stmt = select(*inner.c, outstanding.label("outstanding"))
+    # Materialised: each order's three sums are computed once (inlined, every use of a column would
+    # repeat its correlated subquery: in the select list, in the filter, in outstanding).
+    inner = select(*_order_columns()).where(*where).cte("o").prefix_with("MATERIALIZED")
+    # Outstanding is total − paid − credited, in Decimal, by `_order`; SQL works it out only to filter.
+    stmt = select(*inner.c)
     if unpaid_only:
         stmt = stmt.where(func.round(inner.c.total - inner.c.paid - inner.c.credited, 2) > 0)
     return stmt.order_by(inner.c.order_date, inner.c.id)
 
 
 def _order(row: Any) -> OrderAmounts:
-    return OrderAmounts(
-        id=row.id, order_number=row.order_number, customer_id=row.customer_id, status=row.status,
-        order_date=row.order_date, currency_code=row.currency_code, total=money(row.total),
-        paid=money(row.paid), credited=money(row.credited), outstanding=money(row.outstanding),
-    )
+    oid, number, customer_id, status, order_date, currency, total, paid, credited = row
+    total, paid, credited = money(total), money(paid), money(credited)
+    return OrderAmounts(oid, number, customer_id, status, order_date, currency, total, paid, credited,
+                        total - paid - credited)
 
 
 def unpaid_orders_stmt(customer_id: int) -> Select[Any]:
@@ -202,7 +203,7 @@ def _require_customer(session: Session, customer_id: int) -> m.Customer:
 def unpaid_orders(session: Session, customer_id: int) -> UnpaidOrders:
     """The customer's unpaid orders (outstanding > 0, not draft or cancelled), oldest first, with totals."""
     _require_customer(session, customer_id)
-    orders = [_order(r) for r in session.execute(unpaid_orders_stmt(customer_id))]
+    orders = [_order(r) for r in session.connection().execute(unpaid_orders_stmt(customer_id)).all()]
     return UnpaidOrders(customer_id, orders, _sum_by_currency(orders, ("total", "paid", "credited", "outstanding")))
 
 
@@ -210,7 +211,8 @@ def order_amounts(session: Session, order_ids: Iterable[int]) -> dict[int, Order
     ids = sorted(set(order_ids))
     if not ids:
         return {}
-    return {r.id: _order(r) for r in session.execute(_orders_stmt(m.SalesOrder.id.in_(ids), unpaid_only=False))}
+    stmt = _orders_stmt(m.SalesOrder.id.in_(ids), unpaid_only=False)
+    return {r.id: _order(r) for r in session.connection().execute(stmt).all()}
 
 
 def _credit_columns() -> list[Any]:
@@ -226,7 +228,9 @@ def _credits_stmt(*where: Any, open_only: bool, with_customer: bool = False) -> 
     if with_customer:
         base = base.add_columns(m.Customer.name.label("customer_name")).join(
             m.Customer, m.Customer.id == m.SalesCredit.customer_id)
-    inner = base.subquery("c")
+    # A customer's credits: materialised, so each allocated sum is computed once. Every customer's credits
+    # (a keyset page): inlined, so the walk down the date index stops as soon as the page is full.
+    inner = base.subquery("c") if with_customer else base.cte("c").prefix_with("MATERIALIZED")
     remaining = func.round(inner.c.total - inner.c.allocated, 2)
     stmt = select(*inner.c, type_coerce(remaining, m.Money).label("remaining"))
     if open_only:
@@ -252,12 +256,12 @@ def open_credits_stmt(customer_id: int) -> Select[Any]:
 def open_credits(session: Session, customer_id: int) -> OpenCredits:
     """The customer's open credits (remaining > 0), oldest first, with totals."""
     _require_customer(session, customer_id)
-    credits = [_credit(r) for r in session.execute(open_credits_stmt(customer_id))]
+    credits = [_credit(r) for r in session.connection().execute(open_credits_stmt(customer_id)).all()]
     return OpenCredits(customer_id, credits, _sum_by_currency(credits, ("total", "allocated", "remaining")))
 
 
 def credit_amounts(session: Session, credit_id: int) -> CreditAmounts:
-    row = session.execute(_credits_stmt(m.SalesCredit.id == credit_id, open_only=False)).first()
+    row = session.connection().execute(_credits_stmt(m.SalesCredit.id == credit_id, open_only=False)).first()
     if row is None:
         raise NotFound("sales credit", credit_id)
     return _credit(row)
@@ -287,7 +291,7 @@ def all_open_credits(
 ) -> tuple[list[CreditAmounts], CreditCursor | None]:
     """One keyset page of every customer's open credits, newest first, and the cursor of the next page
     (None at the end). The walk follows the (credit_date, id) index and stops once the page is full."""
-    rows = [_credit(r) for r in session.execute(all_open_credits_stmt(after, limit))]
+    rows = [_credit(r) for r in session.connection().execute(all_open_credits_stmt(after, limit))]
     cursor = CreditCursor(rows[-1].credit_date, rows[-1].id) if len(rows) == limit else None
     return rows, cursor
 

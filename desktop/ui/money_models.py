@@ -194,6 +194,7 @@ class AllocationModel(QAbstractTableModel):
         self._text: list[str] = []
         self._problems: list[list[Problem]] = []
         self._valid: dict[int, Decimal] = {}  # row -> valid amount
+        self._typed_rows: set[int] = set()  # rows with something typed (valid or not)
         self._over: set[int] = set()  # rows where the credit has run out
         self.total = Decimal("0.00")
 
@@ -209,6 +210,7 @@ class AllocationModel(QAbstractTableModel):
         self._text = [""] * len(self._orders)
         self._problems = [[] for _ in self._orders]
         self._valid = {}
+        self._typed_rows = set()
         self._over = set()
         if amounts:
             for row, order in enumerate(self._orders):
@@ -227,8 +229,8 @@ class AllocationModel(QAbstractTableModel):
         return next((r for r, o in enumerate(self._orders) if o.id == order_id), None)
 
     def typed(self) -> dict[int, str]:
-        """order id -> the text typed (non-empty only)."""
-        return {self._orders[r].id: t for r, t in enumerate(self._text) if t.strip()}
+        """order id -> the text typed (non-empty only), in row order."""
+        return {self._orders[r].id: self._text[r] for r in sorted(self._typed_rows)}
 
     def requested(self) -> list[Requested]:
         return [Requested(order_id, text) for order_id, text in self.typed().items()]
@@ -263,10 +265,14 @@ class AllocationModel(QAbstractTableModel):
 
     def set_amounts(self, amounts: dict[int, Decimal | str]) -> None:
         """Many rows at once (oldest first, clear): order id -> amount; every other row is emptied."""
+        for row in list(self._typed_rows):  # emptied unless given again
+            self._text[row] = ""
+            self._check_row(row)
         for row, order in enumerate(self._orders):
             value = amounts.get(order.id)
-            self._text[row] = "" if value is None else (f"{value:.2f}" if isinstance(value, Decimal) else value)
-            self._check_row(row)
+            if value is not None:
+                self._text[row] = f"{value:.2f}" if isinstance(value, Decimal) else value
+                self._check_row(row)
         self.total = sum(self._valid.values(), Decimal("0.00"))
         self._over = self._over_rows()
         if self._orders:
@@ -277,6 +283,10 @@ class AllocationModel(QAbstractTableModel):
     def _check_row(self, row: int) -> None:
         self._valid.pop(row, None)
         text = self._text[row].strip()
+        if text:
+            self._typed_rows.add(row)
+        else:
+            self._typed_rows.discard(row)
         if not text or self.credit is None:
             self._problems[row] = []
             return
