@@ -229,6 +229,7 @@ def test_the_window_has_the_section_the_tab_and_the_menu(qtbot, store, fake, key
     with qtbot.waitSignal(window.shipping.runEnded, timeout=20_000):
         section.submit_button.click()
     assert {tab.model.row(i).state for i in range(2)} == {"submitted"}
+    assert window.statusBar().currentMessage() == "Starshipit: 2 of 2 submitted"
     tab.table.selectRow(0)
     assert tab.view_button.isEnabled()
     window.close()

@@ -589,4 +589,7 @@ def install_shipping(window: MainWindow) -> ShippingActions:
     action.triggered.connect(lambda: open_settings(window, window.settings, window.workers))
     menu.addAction(action)
     window.actions_by_name["starshipit_settings"] = action
+    # Wherever the clerk is when a run ends, the status bar says how it went.
+    actions.runEnded.connect(lambda result: window.statusBar().showMessage(
+        f"Starshipit: {result.summary()}" if result is not None else "Starshipit: submitting stopped.", 15_000))
     return actions
