@@ -172,3 +172,38 @@ def test_bad_rate_setting(db, env, capsys, monkeypatch):
     monkeypatch.setenv("STARSHIPIT_RATE", "fast")
     assert main(["--database", url(db), "starshipit", "submit"]) == 1
     assert "STARSHIPIT_RATE='fast' is not a number" in capsys.readouterr().err
+
+
+def test_a_process_killed_while_waiting_for_starshipit_resumes_without_duplicates(db, env, capsys):
+    """SIGKILL at the worst moment: Starshipit has created the batch, the answer (with the ids) has not
+    arrived. Started again, the run finds them by order number and creates nothing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    made = make(db, 5)
+    env.slow_s = 30.0
+    env.fail_next("slow", method="POST", path="/api/orders/import")
+    with subprocess.Popen(
+        [sys.executable, "-m", "desktop", "--database", url(db), "starshipit", "submit", "--base-url", env.url],
+        env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    ) as process:
+        try:
+            deadline = time.monotonic() + 60
+            while len(env.created_numbers) < 5 and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)  # polling another process, not waiting for our own code
+            assert len(env.created_numbers) == 5 and process.poll() is None
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+    with db.read() as s:
+        assert s.query(m.SalesOrderFulfillment).filter(m.SalesOrderFulfillment.starshipit_order_id.isnot(None)).count() == 0
+    assert main(["--database", url(db), "starshipit", "submit", "--base-url", env.url]) == 0
+    out = capsys.readouterr().out
+    assert out.count("already in Starshipit") == 5 and "5 of 5 submitted." in out
+    assert sorted(env.created_numbers) == sorted(f.fulfillment_number for f in made)
+    with db.read() as s:
+        stored = dict(s.query(m.SalesOrderFulfillment.fulfillment_number, m.SalesOrderFulfillment.starshipit_order_id))
+    assert stored == {number: env.by_number[number] for number in stored}
