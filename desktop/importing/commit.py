@@ -70,20 +70,34 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def reserve_ids(conn: Connection, table: Any, count: int) -> list[int]:
-    """`count` fresh ids for `table`: from its sequence on PostgreSQL (safe beside other writers), above
-    max(id) on SQLite (the write transaction holds the database's only write lock)."""
-    if count <= 0:
-        return []
-    if conn.dialect.name == "postgresql":
-        sequence = conn.exec_driver_sql("SELECT pg_get_serial_sequence(%(t)s, 'id')",
-                                        {"t": table.name}).scalar_one()
-        rows = conn.exec_driver_sql(
-            "SELECT nextval(CAST(%(s)s AS regclass)) FROM generate_series(1, %(n)s)", {"s": sequence, "n": count}
-        ).scalars().all()
-        return [int(r) for r in rows]
-    start = bulk.next_id(conn, table)
-    return list(range(start, start + count))
+class IdReserver:
+    """Fresh ids for one table during one import: from its sequence on PostgreSQL, in blocks (safe beside
+    other writers); above max(id) on SQLite, where the write transaction holds the only write lock."""
+
+    def __init__(self, conn: Connection, table: Any, block: int = 5000):
+        self.conn, self.table, self.block = conn, table, block
+        self.free: list[int] = []
+        self.next_sqlite: int | None = None
+
+    def take(self) -> int:
+        if not self.free:
+            self.free = self._reserve(self.block)[::-1]
+        return self.free.pop()
+
+    def _reserve(self, count: int) -> list[int]:
+        if self.conn.dialect.name == "postgresql":
+            sequence = self.conn.exec_driver_sql(
+                "SELECT pg_get_serial_sequence(%(t)s, 'id')", {"t": self.table.name}).scalar_one()
+            rows = self.conn.exec_driver_sql(
+                "SELECT nextval(CAST(%(s)s AS regclass)) FROM generate_series(1, %(n)s)",
+                {"s": sequence, "n": count},
+            ).scalars().all()
+            return [int(r) for r in rows]
+        if self.next_sqlite is None:
+            self.next_sqlite = bulk.next_id(self.conn, self.table)
+        start = self.next_sqlite
+        self.next_sqlite += count
+        return list(range(start, start + count))
 
 
 class Committer:
@@ -93,6 +107,7 @@ class Committer:
         self.session = session
         self.conn = session.connection()
         self.now = m.utcnow()
+        self.stamp = bulk.storage_datetime(self.now)  # the form bulk inserts store without conversion
         self.user = changelog.os_user()
         self.batch = m.ImportBatch(
             file_name=str(source.path.name)[:1000], checksum=file_checksum(source.path),
@@ -108,20 +123,16 @@ class Committer:
                                      "added_addresses": []}
         self.created_ids: list[int] = []
         self.updated_ids: list[int] = []
-        self.next_customer_ids: list[int] = []
-        self.next_address_ids: list[int] = []
+        self.customer_ids = IdReserver(self.conn, m.Customer.__table__)
+        self.address_ids = IdReserver(self.conn, m.Address.__table__)
 
     # --- ids -----------------------------------------------------------------------------------------
 
     def _customer_id(self) -> int:
-        if not self.next_customer_ids:
-            self.next_customer_ids = reserve_ids(self.conn, m.Customer.__table__, 5000)[::-1]
-        return self.next_customer_ids.pop()
+        return self.customer_ids.take()
 
     def _address_id(self) -> int:
-        if not self.next_address_ids:
-            self.next_address_ids = reserve_ids(self.conn, m.Address.__table__, 5000)[::-1]
-        return self.next_address_ids.pop()
+        return self.address_ids.take()
 
     # --- writing -------------------------------------------------------------------------------------
 
@@ -163,7 +174,7 @@ class Committer:
         customers: list[tuple[Any, ...]] = []
         addresses: list[tuple[Any, ...]] = []
         changes: list[tuple[Any, ...]] = []
-        now = self.now
+        stamp = self.stamp
         for p in rows:
             v = p.values
             cid = self._customer_id()
@@ -178,24 +189,24 @@ class Committer:
                     self.created_keys[cid] = {key}
             elif v.get("email"):
                 self.created_keys[cid] = set()
-            customers.append((cid, 1, now, now, *(v.get(f) for f in CUSTOMER_FIELDS),
+            customers.append((cid, 1, stamp, stamp, *(v.get(f) for f in CUSTOMER_FIELDS),
                               *(v.get(f) for f in CUSTOMER_REFS), address_id, address_id))
             after = {f: changelog.json_value(v[f]) for f in (*CUSTOMER_FIELDS, *CUSTOMER_REFS) if v.get(f) is not None}
             if address_id is not None:
                 after.update(default_shipping_address_id=address_id, default_billing_address_id=address_id)
-            changes.append(("customer", cid, "import", {"import_batch": [None, self.batch.id],
-                                                         **{k: [None, val] for k, val in after.items()}},
-                            self.user, now))
+            changes.append(("customer", cid, "import", dumps({"import_batch": [None, self.batch.id],
+                                                               **{k: [None, val] for k, val in after.items()}}),
+                            self.user, stamp))
             self.created_ids.append(cid)
-        bulk.bulk_insert(self.conn, m.Customer.__table__, CUSTOMER_COLUMNS, customers)
-        bulk.bulk_insert(self.conn, m.Address.__table__, ADDRESS_COLUMNS, addresses)
-        bulk.bulk_insert(self.conn, m.ChangeLog.__table__, CHANGE_COLUMNS, changes)
+        bulk.bulk_insert(self.conn, m.Customer.__table__, CUSTOMER_COLUMNS, customers, convert=False)
+        bulk.bulk_insert(self.conn, m.Address.__table__, ADDRESS_COLUMNS, addresses, convert=False)
+        bulk.bulk_insert(self.conn, m.ChangeLog.__table__, CHANGE_COLUMNS, changes, convert=False)
         self.result.created += len(customers)
         self.result.addresses_added += len(addresses)
 
     def _address_tuple(self, address_id: int, customer_id: int, who: Mapping[str, Any],
                        location: Mapping[str, Any], key: str) -> tuple[Any, ...]:
-        return (address_id, customer_id, 1, self.now, self.now, who.get("name"), who.get("company"),
+        return (address_id, customer_id, 1, self.stamp, self.stamp, who.get("name"), who.get("company"),
                 who.get("email"), who.get("phone"), *(location.get(f) for f in LOCATION_FIELDS),
                 zip_key(location.get("zip")), normalize_address_text(location.get("address1")) or None, key)
 
@@ -241,8 +252,8 @@ class Committer:
                     undo["before"]["default_shipping_address_id"] = None
                     logged["default_shipping_address_id"] = [None, address_id]
             self.undo["customers"][str(cid)] = undo
-            changes.append(("customer", cid, "import", {"import_batch": [None, self.batch.id], **logged},
-                            self.user, self.now))
+            changes.append(("customer", cid, "import", dumps({"import_batch": [None, self.batch.id], **logged}),
+                            self.user, self.stamp))
             self.updated_ids.append(cid)
         for fields, params in groups.items():
             values = {f: bindparam(f"b_{f}") for f in fields}
@@ -265,7 +276,7 @@ class Committer:
                 ):
                     self.undo["addresses"][str(address_id)]["version"] = version
         if new_addresses:
-            bulk.bulk_insert(self.conn, m.Address.__table__, ADDRESS_COLUMNS, new_addresses)
+            bulk.bulk_insert(self.conn, m.Address.__table__, ADDRESS_COLUMNS, new_addresses, convert=False)
             stmt = (
                 update(c).where(c.c.id == bindparam("b_id"))
                 .values(default_shipping_address_id=bindparam("b_address"),
@@ -273,7 +284,7 @@ class Committer:
             )
             self.conn.execute(stmt, new_defaults)
             self.result.addresses_added += len(new_addresses)
-        bulk.bulk_insert(self.conn, m.ChangeLog.__table__, CHANGE_COLUMNS, changes)
+        bulk.bulk_insert(self.conn, m.ChangeLog.__table__, CHANGE_COLUMNS, changes, convert=False)
         self.result.updated += len(rows)
 
     def _add_addresses(self, rows: Sequence[RowPlan]) -> None:
@@ -308,9 +319,10 @@ class Committer:
                 new.append(self._address_tuple(address_id, cid, p.values, location, key))
                 self.undo["added_addresses"].append(address_id)
                 changes.append(("address", address_id, "import",
-                                {"import_batch": [None, self.batch.id], "customer_id": [None, cid]}, self.user, self.now))
-        bulk.bulk_insert(self.conn, m.Address.__table__, ADDRESS_COLUMNS, new)
-        bulk.bulk_insert(self.conn, m.ChangeLog.__table__, CHANGE_COLUMNS, changes)
+                                dumps({"import_batch": [None, self.batch.id], "customer_id": [None, cid]}),
+                                self.user, self.stamp))
+        bulk.bulk_insert(self.conn, m.Address.__table__, ADDRESS_COLUMNS, new, convert=False)
+        bulk.bulk_insert(self.conn, m.ChangeLog.__table__, CHANGE_COLUMNS, changes, convert=False)
         self.result.addresses_added += len(new)
 
     def finish(self, summary: Summary) -> CommitResult:

@@ -428,7 +428,7 @@ class Planner:
                 stmt = (
                     select(a.zip_key, a.id, a.address1_key, c.id, c.name, c.company)
                     .join(c, c.id == a.customer_id)
-                    .where(a.zip_key.in_(keys[start:start + 900]))
+                    .where(a.zip_key.in_(keys[start:start + 900]), c.id <= self.horizon)
                 )
                 for key, address_id, address_key, customer_id, name, company in self.conn.execute(stmt):
                     blocks.setdefault(key, {})[address_id] = (address_key or "", customer_id, name, company)

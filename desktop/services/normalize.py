@@ -10,6 +10,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 
 # Long form -> the one short form both sides are rewritten to.
 ABBREVIATIONS: dict[str, str] = {
@@ -49,6 +50,8 @@ _SPACES = re.compile(r"\s+")
 _US_ZIP = re.compile(r"^(\d{5})-?\d{4}$")
 
 
+# Imports normalise hundreds of thousands of addresses whose cities, provinces and countries repeat.
+@lru_cache(maxsize=1 << 16)
 def fold(text: str | None) -> str:
     """Case-folded, accents removed, punctuation turned into spaces, whitespace collapsed."""
     if not text:
@@ -59,6 +62,7 @@ def fold(text: str | None) -> str:
     return _SPACES.sub(" ", words).strip()
 
 
+@lru_cache(maxsize=1 << 14)
 def normalize_address_text(text: str | None) -> str:
     """Fold, then unify common abbreviations (Street/St, Avenue/Ave, Road/Rd, …)."""
     folded = fold(text)

@@ -71,6 +71,34 @@ MULTILINE_FIELDS = frozenset({"notes"})
 EMPTY_ADDRESS = "an address needs at least one of address, city, zip or country"
 
 
+_ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~-"
+_PLAIN_EMAIL = re.compile(
+    rf"([{_ATEXT}]+(?:\.[{_ATEXT}]+)*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\.)+"
+    rf"[A-Za-z](?:[A-Za-z0-9-]{{0,61}}[A-Za-z])?)"
+)
+_SPECIAL_USE = ("arpa", "invalid", "local", "localhost", "onion", "test")
+
+
+def plain_email(value: str) -> str | None:
+    """The normalised form of a plain ASCII address that `email-validator` certainly accepts as it is
+    (dot-atom local part, LDH labels, a letter-ending TLD, no Punycode, no special-use domain), or None
+    to let `email-validator` decide. Same answer, a hundred times faster: an import checks 200,000 of
+    these (a property test compares the two)."""
+    match = _PLAIN_EMAIL.fullmatch(value)
+    if match is None:
+        return None
+    local, domain = match.groups()
+    domain = domain.lower()
+    if len(local) > 64 or len(domain) > 253 or len(local) + 1 + len(domain) > 254:
+        return None
+    labels = domain.split(".")
+    if any(len(label) > 63 or label[2:4] == "--" for label in labels):
+        return None
+    if any(domain == name or domain.endswith("." + name) for name in _SPECIAL_USE):
+        return None
+    return f"{local}@{domain}"
+
+
 class Cleaner:
     """Collects field errors while cleaning a mapping of raw values."""
 
@@ -103,6 +131,9 @@ class Cleaner:
     def email(self, field: str, value: str | None) -> str | None:
         if value is None:
             return None
+        plain = plain_email(value)
+        if plain is not None:
+            return plain
         try:
             result = validate_email(value, check_deliverability=False)
         except EmailNotValidError as exc:

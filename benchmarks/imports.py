@@ -1,0 +1,168 @@
+"""Import benchmark (issue "Import customers"): `python -m benchmarks.imports [--rows N] [--million]`.
+
+Figures, each a whole process (interpreter start, imports and all) on a fresh SQLite store:
+- floor: pandas parses the CSV, then raw `sqlite3.executemany` writes customers and addresses into the
+  same schema (its indexes and search triggers included) in one transaction;
+- commit: `customer-desk import FILE` (detect, map, validate every row with the form's rules, match,
+  write, record the batch); target <= 2.5x the floor;
+- preview: `customer-desk import FILE --dry-run` (the same work, writing nothing); target <= commit;
+- with --million: a 1,000,000-row commit, its time and peak memory (goal: under 1 GB).
+
+The CSV files are fictional customers, generated once into bench-data/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench-data"
+HEADER = ["Name", "Company", "Email", "Phone", "Address1", "City", "Province", "Zip", "Country Code"]
+FIRST = ["Aroha", "Tama", "Mere", "Hemi", "Kiri", "Rangi", "Anahera", "Wiremu", "Ngaio", "Rewi", "Zoë", "João",
+         "Renée", "Björn", "Inés", "Ruth", "Amir", "Lena", "Sam", "Pat"]
+LAST = ["Kowhai", "Ruru", "Tui", "Kaka", "Pukeko", "Kea", "Weka", "Hoiho", "Marsh", "Alley", "Müller", "Peña",
+        "Lefèvre", "Ågren", "Lowe", "Haddad", "Park", "Tate", "Quinn", "Rowe"]
+STREETS = ["Kauri Street", "Rimu Road", "Nikau Lane", "Totara Avenue", "Harbour View", "Beach Road", "Queen St",
+           "Cashel St", "Bealey Ave", "Albatross Way"]
+CITIES = [("Auckland", "AUK"), ("Wellington", "WGN"), ("Christchurch", "CAN"), ("Hamilton", "WKO"),
+          ("Dunedin", "OTA"), ("Tauranga", "BOP"), ("Napier", "HKB"), ("Nelson", "NSN")]
+
+
+def make_csv(path: Path, rows: int, seed: int = 7) -> Path:
+    if path.exists():
+        return path
+    rng = random.Random(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    with tmp.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(HEADER)
+        for i in range(rows):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            city, province = rng.choice(CITIES)
+            writer.writerow([
+                f"{first} {last}", f"{last} Trading {i % 997}" if i % 3 else "",
+                f"{first.lower()}.{last.lower()}.{i}@example.example".encode("ascii", "ignore").decode(),
+                f"+64 9 {rng.randrange(200, 999)} {rng.randrange(1000, 9999)}" if i % 2 else "",
+                f"{rng.randrange(1, 400)} {rng.choice(STREETS)}", city, province,
+                f"{rng.randrange(1000, 9999)}", "NZ",
+            ])
+    tmp.replace(path)
+    return path
+
+
+FLOOR = r'''
+import sqlite3, sys, time
+import pandas as pd
+csv_path, store = sys.argv[1], sys.argv[2]
+df = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+now = "2026-01-01 00:00:00.000000"
+n = len(df)
+cols = df.to_dict("list")
+customers = [(i + 1, 1, now, now, cols["Name"][i], cols["Company"][i] or None, cols["Email"][i] or None,
+              cols["Phone"][i] or None, i + 1, i + 1) for i in range(n)]
+addresses = [(i + 1, i + 1, 1, now, now, cols["Name"][i], cols["Address1"][i], cols["City"][i],
+              cols["Province"][i], cols["Zip"][i], cols["Country Code"][i], cols["Zip"][i],
+              cols["Address1"][i].lower(), cols["Zip"][i]) for i in range(n)]
+conn = sqlite3.connect(store)
+conn.execute("PRAGMA foreign_keys = ON")
+with conn:
+    conn.executemany(
+        "INSERT INTO customers (id, version, created_at, updated_at, name, company, email, phone, "
+        "default_shipping_address_id, default_billing_address_id) VALUES (?,?,?,?,?,?,?,?,?,?)", customers)
+    conn.executemany(
+        "INSERT INTO addresses (id, customer_id, version, created_at, updated_at, name, address1, city, province, "
+        "zip, country_code, zip_key, address1_key, dedup_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", addresses)
+conn.close()
+'''
+
+
+def empty_store(folder: Path) -> Path:
+    """An empty store migrated to the current schema (copied for each run)."""
+    template = folder / "template.sqlite3"
+    if not template.exists():
+        subprocess.run([sys.executable, "-c", f"from desktop.store.engine import open_database; "
+                        f"open_database('sqlite:///{template}').dispose()"], check=True, cwd=ROOT)
+    return template
+
+
+def fresh(template: Path, folder: Path, name: str) -> Path:
+    target = folder / name
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copy(template, target)
+    return target
+
+
+def timed(args: list[str]) -> tuple[float, int]:
+    """(seconds, peak RSS in MB) of a whole child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.stderr:
+        proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {err}")
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def customer_desk(store: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "desktop", "--database", f"sqlite:///{store}", *args]
+
+
+def best(runs: int, make_args) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    results = [timed(make_args()) for _ in range(runs)]
+    return min(results)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.imports")
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=2, help="best of N for each 200k figure")
+    parser.add_argument("--million", action="store_true", help="also import 1,000,000 rows (slow)")
+    args = parser.parse_args(argv)
+    csv_path = make_csv(DATA / f"import-{args.rows}.csv", args.rows)
+    with tempfile.TemporaryDirectory(prefix="import-bench-") as tmp:
+        folder = Path(tmp)
+        template = empty_store(folder)
+
+        def floor_args() -> list[str]:
+            return [sys.executable, "-c", FLOOR, str(csv_path), str(fresh(template, folder, "floor.sqlite3"))]
+
+        def commit_args() -> list[str]:
+            return customer_desk(fresh(template, folder, "commit.sqlite3"), "import", str(csv_path), "--quiet")
+
+        def preview_args() -> list[str]:
+            return customer_desk(fresh(template, folder, "preview.sqlite3"), "import", str(csv_path), "--dry-run",
+                                 "--quiet")
+
+        floor, floor_mb = best(args.runs, floor_args)
+        commit, commit_mb = best(args.runs, commit_args)
+        preview, preview_mb = best(args.runs, preview_args)
+        print(f"import {args.rows:,} rows into an empty SQLite store (whole processes, best of {args.runs})")
+        print(f"  floor (pandas + raw executemany)  {floor:7.2f} s  {floor_mb:5d} MB")
+        print(f"  commit                            {commit:7.2f} s  {commit_mb:5d} MB   "
+              f"{commit / floor:4.2f}x floor (target <= 2.50x)")
+        print(f"  preview (--dry-run)               {preview:7.2f} s  {preview_mb:5d} MB   "
+              f"{preview / commit:4.2f}x commit (target <= 1.00x)")
+        if args.million:
+            big = make_csv(DATA / "import-1000000.csv", 1_000_000)
+            seconds, mb = timed(customer_desk(fresh(template, folder, "million.sqlite3"), "import", str(big),
+                                              "--quiet"))
+            print(f"  commit 1,000,000 rows             {seconds:7.2f} s  {mb:5d} MB   (goal: < 1024 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
