@@ -190,9 +190,8 @@ class Customer(Versioned, Base):
 
 class Address(Versioned, Base):
     __tablename__ = "addresses"
-    customer_id: Mapped[int] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE"), index=True
-    )
+    # Looked up through ix_addresses_customer_dedup, which leads with it (no index of its own).
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     label: Mapped[str | None] = mapped_column(String(LABEL_LEN))
     name: Mapped[str | None] = mapped_column(String(NAME_LEN))
     company: Mapped[str | None] = mapped_column(String(COMPANY_LEN))
@@ -221,8 +220,9 @@ class Address(Versioned, Base):
 
     __table_args__ = (
         Index("ix_addresses_customer_dedup", "customer_id", "dedup_key"),
-        # Covers Find Match's block read: the zip's addresses and their normalised address1, index only.
-        Index("ix_addresses_zip_key", "zip_key", "address1_key"),
+        # Covers Find Match's block read: the zip's addresses and their normalised address1, index only
+        # (SQLite's index ends with the rowid, i.e. the id; PostgreSQL needs the id included).
+        Index("ix_addresses_zip_key", "zip_key", "address1_key", postgresql_include=["id"]),
     )
 
 
@@ -323,6 +323,10 @@ class SalesOrderFulfillment(Versioned, Base):
     tracking_number: Mapped[str | None] = mapped_column(String(100))
     carrier: Mapped[str | None] = mapped_column(String(100))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The submit run sending this fulfilment to Starshipit ("host/pid/run") and since when: another desk's
+    # run leaves it alone meanwhile (services.shipping). Bookkeeping, so it does not bump `version`.
+    submit_claim: Mapped[str | None] = mapped_column(String(100))
+    submit_claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     lines: Mapped[list[SalesOrderFulfillmentLine]] = relationship(
         back_populates="fulfillment", cascade="all, delete-orphan"

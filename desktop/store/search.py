@@ -16,6 +16,10 @@ from sqlalchemy import Connection
 FTS_TABLE = "customer_search"
 # Terms shorter than this cannot use a trigram index; the query falls back to a scan in name order.
 MIN_INDEXED_TERM = 3
+# FTS5 "crisismerge" of the SQLite search index (set by migration 0005): how many segments one level may
+# hold before they are all merged at once. Each bulk-load chunk adds one segment; FTS5's default of 16
+# would rewrite the whole index about every 16 chunks of a big load.
+FTS_CRISISMERGE = 64
 
 _SQLITE_TABLE = f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE}
