@@ -6,7 +6,7 @@ punctuation and Street/St-style abbreviations unified) and a similar name (custo
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from rapidfuzz import fuzz, process
 
@@ -18,6 +18,21 @@ ADDRESS_THRESHOLD = 90.0
 NAME_THRESHOLD = 80.0
 # How the per-field scores weigh in the ranking score (zip always matches: it is the blocking key).
 WEIGHTS = {"address1": 0.5, "name": 0.4, "zip": 0.1}
+
+
+# Built once: the zip block (read from ix_addresses_zip_key alone) and the details of the few addresses
+# that pass the address threshold.
+_BLOCK = select(m.Address.id, m.Address.address1_key).where(m.Address.zip_key == bindparam("zip_key"))
+_DETAILS = (
+    select(
+        m.Address.id, m.Address.address1, m.Address.city, m.Address.zip,
+        m.Customer.id, m.Customer.name, m.Customer.company, m.Customer.email, m.Customer.archived_at,
+    )
+    .join(m.Customer, m.Customer.id == m.Address.customer_id)
+    .where(m.Address.id.in_(bindparam("address_ids", expanding=True)))
+)
+# A customer's own addresses are dropped here rather than from the block, so the block stays index-only.
+_DETAILS_EXCLUDING = _DETAILS.where(m.Address.customer_id != bindparam("customer_id"))
 
 
 def name_similarity(a: str, b: str | None) -> float:
@@ -41,30 +56,22 @@ def find_customer_match(
     wanted_name = normalize_name(name)
     if not key or not wanted_address:
         return []
-    stmt = (
-        select(m.Address.id, m.Address.address1_key)
-        .where(m.Address.zip_key == key)
-    )
-    if exclude_customer_id is not None:
-        stmt = stmt.where(m.Address.customer_id != exclude_customer_id)
     conn = session.connection()  # Core rows: no ORM bookkeeping on the hot path
-    block = conn.execute(stmt).all()
+    block = conn.execute(_BLOCK, {"zip_key": key}).all()
     # One C call scores the whole zip block; only the few addresses over the threshold go further.
     scores = process.extract(
-        wanted_address, {address_id: key_text or "" for address_id, key_text in block},
+        wanted_address, [key_text or "" for _address_id, key_text in block],
         scorer=fuzz.ratio, score_cutoff=ADDRESS_THRESHOLD, limit=None,
     )
     if not scores:
         return []
-    address_scores = {address_id: float(score) for _text, score, address_id in scores}
-    details = conn.execute(
-        select(
-            m.Address.id, m.Address.address1, m.Address.city, m.Address.zip,
-            m.Customer.id, m.Customer.name, m.Customer.company, m.Customer.email, m.Customer.archived_at,
+    address_scores = {block[index][0]: float(score) for _text, score, index in scores}
+    if exclude_customer_id is None:
+        details = conn.execute(_DETAILS, {"address_ids": list(address_scores)})
+    else:
+        details = conn.execute(
+            _DETAILS_EXCLUDING, {"address_ids": list(address_scores), "customer_id": exclude_customer_id}
         )
-        .join(m.Customer, m.Customer.id == m.Address.customer_id)
-        .where(m.Address.id.in_(list(address_scores)))
-    )
     best: dict[int, MatchCandidate] = {}
     for address_id, a1, city, zip_, customer_id, c_name, company, email, archived_at in details:
         address_score = address_scores[address_id]
