@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QShortcut
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit
 
@@ -77,10 +78,12 @@ def type_amount(qtbot: Any, dialog: AllocationDialog, row: int, text: str) -> No
     """Type into the Allocate cell as a clerk does: go to the cell, start editing, type."""
     index = dialog.model.index(row, AllocationColumn.AMOUNT)
     dialog.view.setFocus()
-    dialog.view.setCurrentIndex(index)
-    dialog.view.edit(index)
-    editor = dialog.view.indexWidget(index) or QApplication.focusWidget()
+    dialog.view.setCurrentIndex(index)  # opens the editor (every edit trigger is on)
+    if dialog.view.indexWidget(index) is None:
+        dialog.view.edit(index)
+    editor = dialog.view.indexWidget(index)
     assert isinstance(editor, QLineEdit)
+    editor.setFocus()
     editor.selectAll()
     if text:
         QTest.keyClicks(editor, text)
@@ -422,3 +425,28 @@ def test_bulk_orders_for_the_dialog(qtbot: Any, store: Database, workers: Worker
     assert dialog.model.total == D("1000.00") and dialog.allocate_button.isEnabled()
     assert dialog.model.typed()[dialog.model.order(99).id] == "10.00"  # type: ignore[union-attr]
     assert dialog.model.order(100).id not in dialog.model.typed()  # type: ignore[union-attr]
+
+
+def test_enter_in_an_amount_moves_down_and_never_allocates(qtbot: Any, store: Database, books: dict[str, Any],
+                                                           workers: Workers):
+    dialog = open_dialog(qtbot, store, workers, books["customer"], books["credit"])
+    dialog.activateWindow()
+    qtbot.waitActive(dialog)
+    type_amount(qtbot, dialog, 0, "40")
+    editor = dialog.view.indexWidget(dialog.model.index(0, AllocationColumn.AMOUNT))
+    assert isinstance(editor, QLineEdit)
+    QTest.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.view.currentIndex().row() == 1)
+    assert dialog.view.currentIndex().column() == AllocationColumn.AMOUNT
+    assert dialog.isVisible() and dialog.job is None  # Enter moved on; it did not press Allocate
+    assert dialog.model.typed() == {books["orders"][0]: "40"}
+    editor = dialog.view.indexWidget(dialog.model.index(1, AllocationColumn.AMOUNT))
+    assert isinstance(editor, QLineEdit)  # the next amount is ready to type
+    editor.setFocus()
+    QTest.keyClicks(editor, "25.5")
+    assert dialog.model.total == D("65.50")
+    shortcut = dialog.findChild(QShortcut)
+    assert shortcut is not None and shortcut.key().toString() == "Ctrl+Return"  # Allocate from anywhere
+    with qtbot.waitSignal(dialog.allocated, timeout=10_000):
+        shortcut.activated.emit()
+    assert remaining(store, books["credit"]) == D("34.50")
