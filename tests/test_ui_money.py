@@ -450,3 +450,43 @@ def test_enter_in_an_amount_moves_down_and_never_allocates(qtbot: Any, store: Da
     with qtbot.waitSignal(dialog.allocated, timeout=10_000):
         shortcut.activated.emit()
     assert remaining(store, books["credit"]) == D("34.50")
+
+
+def test_money_menu_shortcuts_open_the_entry_dialogs(qtbot: Any, store: Database, books: dict[str, Any],
+                                                     window: MainWindow, monkeypatch: pytest.MonkeyPatch):
+    seen: list[str] = []
+
+    def order_exec(dialog: OrderDialog) -> int:
+        seen.append("order")
+        dialog.set_line(0, "KETE", "Harakeke kete", "2", "12.25")
+        dialog.save()
+        return dialog.result()
+
+    def payment_exec(dialog: PaymentDialog) -> int:
+        seen.append(f"payment {dialog.current_order().order_number}")  # type: ignore[union-attr]
+        dialog.save()
+        return dialog.result()
+
+    monkeypatch.setattr(OrderDialog, "exec", order_exec)
+    monkeypatch.setattr(PaymentDialog, "exec", payment_exec)
+    monkeypatch.setattr(CreditDialog, "exec", lambda d: seen.append("credit") or 0)
+    monkeypatch.setattr(FulfilmentDialog, "exec", lambda d: seen.append("fulfil") or 0)
+    window.show_customer(books["customer"])
+    tab = window.money.unpaid_tab
+    window.detail.setCurrentWidget(tab)
+    ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    QTest.keyClick(window, Qt.Key.Key_O, ctrl_shift)
+    assert "Created order SO-" in window.statusBar().currentMessage()
+    # In the currency of the customer's latest order (AUD here), the form's default.
+    assert tab.model.rowCount() == 6 and "AUD: outstanding 123.50" in tab.totals.text()
+    tab.view.selectRow(1)
+    number = tab.model.index(1, 0).data()
+    QTest.keyClick(window, Qt.Key.Key_P, ctrl_shift)
+    assert seen[:2] == ["order", f"payment {number}"]
+    assert tab.model.rowCount() == 5  # paid in full: no longer unpaid
+    QTest.keyClick(window, Qt.Key.Key_R, ctrl_shift)
+    QTest.keyClick(window, Qt.Key.Key_F, ctrl_shift)
+    assert seen[2:] == ["credit", "fulfil"]
+    menu = window.money.menu  # type: ignore[attr-defined]
+    assert [a.text() for a in menu.actions() if a.text()] == [
+        "New sales &order…", "Record &payment…", "&Fulfil order…", "New sales &credit…", "&Allocate credit…"]
