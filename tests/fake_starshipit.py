@@ -79,6 +79,8 @@ class FakeStarshipit:
         self.lock = threading.RLock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
+        # A client that gave up (timeout, cancel) leaves a broken pipe behind: expected, not worth a traceback.
+        self.server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
         self.thread = threading.Thread(target=self.server.serve_forever, name="fake-starshipit", daemon=True)
 
     # --- life ---------------------------------------------------------------------------------

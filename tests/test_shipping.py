@@ -3,6 +3,7 @@ PostgreSQL: every order created exactly once, whatever fails and wherever a run 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 import pytest
@@ -306,3 +307,89 @@ def test_validation_before_sending():
     assert problems[2] == "the shipping address has no name, street, city, post code, country"
     assert "part quantity (0.5)" in problems[3]
     assert validate(OrderRequest("F" * 50, "S" * 50, None, where, (item,))) == []
+
+
+# --- two desks at once ------------------------------------------------------------------------------
+
+
+def claims(db) -> list[str | None]:
+    return [f.submit_claim for f in rows(db).values()]
+
+
+def test_two_runs_at_once_never_both_send_a_fulfilment(db, fake):
+    import threading
+
+    make(db, 3)
+    fake.slow_s = 1.0
+    fake.fail_next("slow", method="POST", path="/api/orders/import")
+    first_client = StarshipitClient(API_KEY, SUBSCRIPTION_KEY, fake.url, rate=1000, timeout=5)
+    second_client = StarshipitClient(API_KEY, SUBSCRIPTION_KEY, fake.url, rate=1000, timeout=5)
+    results: dict[str, shipping.SubmitResult] = {}
+    first = threading.Thread(target=lambda: results.update(a=shipping.submit_pending(db, first_client)))
+    first.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not fake.requests_to("POST", "/api/orders/import") and time.monotonic() < deadline:
+            time.sleep(0.01)  # the first run is now waiting for Starshipit's answer to its import
+        results["b"] = shipping.submit_pending(db, second_client)
+    finally:
+        first.join(20)
+        first_client.close()
+        second_client.close()
+    a, b = results["a"], results["b"]
+    assert a.all_submitted and len(a.submitted) == 3
+    assert len(b.skipped) == 3 and b.requests == 0 and not b.all_submitted
+    assert "3 skipped (being submitted from another desk)" in b.summary()
+    assert all(f.last_error is None for f in rows(db).values())  # skipped is not failed
+    assert len(fake.created_numbers) == 3 and claims(db) == [None] * 3
+
+
+def test_a_run_after_another_desk_submitted_counts_those_as_done(db, fake, client):
+    ids = make(db, 2)
+    with db.read() as s:
+        queue = shipping.to_submit(s)
+    shipping.submit_pending(db, client, ids=ids[:1])  # "the other desk", between our read and our claim
+    run = shipping._Run(db, client, len(queue), None, None)
+    shipping._submit_chunk(run, queue)
+    assert [o.ok for o in run.result.outcomes] == [True, True]
+    assert run.result.outcomes[0].already_there and len(fake.created_numbers) == 2
+
+
+def test_claims_of_a_dead_run_on_this_computer_are_free_at_once(db, fake, client):
+    import subprocess
+    import sys
+
+    make(db, 2)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    with db.transaction() as s:
+        for f in s.query(m.SalesOrderFulfillment):
+            f.submit_claim = f"{shipping._host()}/{gone.stdout.strip()}/deadbeef"
+            f.submit_claimed_at = m.utcnow()
+    result = shipping.submit_pending(db, client)
+    assert result.all_submitted and claims(db) == [None, None]
+
+
+def test_claims_from_another_computer_wait_until_they_expire(db, fake, client):
+    import datetime as dt
+
+    a, b = make(db, 2)
+    with db.transaction() as s:
+        s.get(m.SalesOrderFulfillment, a).submit_claim = "other-desk/4242/run1"
+        s.get(m.SalesOrderFulfillment, a).submit_claimed_at = m.utcnow()
+        s.get(m.SalesOrderFulfillment, b).submit_claim = "other-desk/4242/run1"
+        s.get(m.SalesOrderFulfillment, b).submit_claimed_at = m.utcnow() - shipping.CLAIM_TTL - dt.timedelta(seconds=1)
+    result = shipping.submit_pending(db, client)
+    assert [(o.fulfillment_id, o.ok, o.skipped) for o in result.outcomes] == [(a, False, True), (b, True, False)]
+    assert rows(db)[a].submit_claim == "other-desk/4242/run1"  # not ours to release
+
+
+def test_claims_are_released_when_a_run_dies(db, fake, client):
+    make(db, 3)
+
+    def die(event: str, fid: int) -> None:
+        raise Died()
+
+    with pytest.raises(Died):
+        shipping.submit_pending(db, client, checkpoint=die)
+    assert claims(db) == [None] * 3

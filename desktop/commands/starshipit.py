@@ -99,6 +99,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({
             "total": result.total, "submitted": len(result.submitted), "failed": len(result.failed),
+            "skipped": len(result.skipped),
             "not_attempted": result.not_attempted, "stopped": result.stopped, "requests": result.requests,
             "outcomes": [asdict(o) for o in result.outcomes],
         })
@@ -110,6 +111,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
             print(f"Failed ({len(result.failed)}):")
             for o in result.failed:
                 print(f"  {o.fulfillment_number} (id {o.fulfillment_id}): {o.error}")
+        if result.skipped:
+            print(f"Skipped, being submitted from another desk ({len(result.skipped)}): "
+                  + ", ".join(o.fulfillment_number for o in result.skipped))
     if result.stopped:
         print(f"customer-desk: stopped: {result.stopped}", file=sys.stderr)
     return EXIT_OK if result.all_submitted else EXIT_FAILED

@@ -9,7 +9,10 @@ Never twice. A fulfilment becomes a Starshipit order whose order_number is the f
 3. a create whose outcome is unknown (a timeout, a 5xx or a dropped connection after sending) is never sent
    again blindly: the orders are looked up first, and only those not found are sent again.
 A run killed at any point and started again therefore creates nothing twice: what was created but not yet
-stored is found by step 1.
+stored is found by step 1. Two desks submitting at once: each run claims the fulfilments of a batch before
+looking them up (`submit_claim`, in one transaction with the rows locked), and leaves alone those another
+live run holds (skipped, not failed). A claim ends with its run; one left by a killed run is free at once when
+that process is gone (same computer) and after CLAIM_TTL otherwise.
 
 Throughput: at 2 requests/s (developer subscription; 20 on production) requests are the cost. Creating one
 order per POST /api/orders costs 2 requests an order (lookup + create); creating the orders of a batch of up
@@ -25,11 +28,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
+import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from desktop.services.errors import Cancelled, DomainError, NotFound
@@ -57,6 +64,9 @@ Checkpoint = Callable[[str, int], None]
 
 STATES = ("pending", "failed", "submitted", "shipped")
 SHIPPED_STATUSES = frozenset({"shipped", "delivered", "manifested", "dispatched"})
+CLAIM_TTL = dt.timedelta(minutes=5)  # a claim not renewed for this long is free
+CLAIM_RENEW_S = 30.0  # a live run renews its claims this often (between requests)
+BUSY = "being submitted from another desk; it is left alone (try again in a few minutes)"
 UNKNOWN_ROUNDS = 3  # how many times an unconfirmed create is checked and sent again within one run
 ERROR_MAX = 2000
 
@@ -198,6 +208,85 @@ def _store_error(db: Database, fulfillment_id: int, message: str) -> None:
             f.last_error = message[:ERROR_MAX]
 
 
+# --- claims (two desks never submit the same fulfilment at once) --------------------------------------
+
+
+def _host() -> str:
+    return socket.gethostname()[:60] or "?"
+
+
+def new_claim_token() -> str:
+    return f"{_host()}/{os.getpid()}/{uuid.uuid4().hex[:12]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # pragma: no cover - Windows only
+        import ctypes
+
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return ctypes.get_last_error() == 5  # access denied: it exists
+        try:
+            code = ctypes.c_ulong()
+            kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+            return code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def claim_is_free(claim: str | None, claimed_at: dt.datetime | None, token: str, now: dt.datetime) -> bool:
+    """Whether a run holding `token` may take a fulfilment claimed as given."""
+    if claim is None or claim == token or claimed_at is None or claimed_at < now - CLAIM_TTL:
+        return True
+    host, _, rest = claim.partition("/")
+    pid = rest.split("/", 1)[0]
+    if host == _host() and pid.isdigit() and int(pid) != os.getpid():
+        return not _pid_alive(int(pid))  # a run on this computer whose process is gone
+    return False
+
+
+def _claim(db: Database, ids: Sequence[int], token: str) -> tuple[list[int], list[int]]:
+    """Claim the pending fulfilments among `ids` for this run: (claimed, held by another live run)."""
+    now = m.utcnow()
+    with db.transaction() as s:
+        rows = s.execute(
+            select(F.id, F.submit_claim, F.submit_claimed_at)
+            .where(F.id.in_(list(ids)), F.status == "pending", F.starshipit_order_id.is_(None))
+            .order_by(F.id).with_for_update()
+        ).all()
+        mine = [r.id for r in rows if claim_is_free(r.submit_claim, r.submit_claimed_at, token, now)]
+        busy = [r.id for r in rows if r.id not in set(mine)]
+        if mine:
+            s.execute(update(F.__table__).where(F.id.in_(mine))
+                      .values(submit_claim=token, submit_claimed_at=now, updated_at=F.updated_at))
+    return mine, busy
+
+
+def _renew(db: Database, token: str) -> None:
+    with db.transaction() as s:
+        s.execute(update(F.__table__).where(F.submit_claim == token)
+                  .values(submit_claimed_at=m.utcnow(), updated_at=F.updated_at))
+
+
+def _release(db: Database, token: str) -> None:
+    try:
+        with db.transaction() as s:
+            s.execute(update(F.__table__).where(F.submit_claim == token)
+                      .values(submit_claim=None, submit_claimed_at=None, updated_at=F.updated_at))
+    except Exception:  # noqa: BLE001 - the claims expire by themselves; the run's own error matters more
+        log.warning("could not release the submit claims of run %s", token, exc_info=True)
+
+
 # --- submit ---------------------------------------------------------------------------------------
 
 
@@ -209,11 +298,14 @@ class SubmitOutcome:
     order_id: int | None = None
     already_there: bool = False  # found in Starshipit by order_number: stored, not created again
     error: str | None = None
+    skipped: bool = False  # another desk's run holds it: neither sent nor failed
 
     def line(self) -> str:
         if self.ok:
             how = "already in Starshipit" if self.already_there else "submitted"
             return f"{self.fulfillment_number}: {how} (Starshipit order {self.order_id})"
+        if self.skipped:
+            return f"{self.fulfillment_number}: skipped: {self.error}"
         return f"{self.fulfillment_number}: FAILED: {self.error}"
 
 
@@ -231,7 +323,11 @@ class SubmitResult:
 
     @property
     def failed(self) -> list[SubmitOutcome]:
-        return [o for o in self.outcomes if not o.ok]
+        return [o for o in self.outcomes if not o.ok and not o.skipped]
+
+    @property
+    def skipped(self) -> list[SubmitOutcome]:
+        return [o for o in self.outcomes if o.skipped]
 
     @property
     def not_attempted(self) -> int:
@@ -245,6 +341,8 @@ class SubmitResult:
         parts = [f"{len(self.submitted)} of {self.total} submitted"]
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} skipped (being submitted from another desk)")
         if self.not_attempted:
             parts.append(f"{self.not_attempted} not attempted")
         text = ", ".join(parts)
@@ -261,6 +359,8 @@ class _Run:
     def __init__(self, db: Database, client: StarshipitClient, total: int, progress: Progress | None,
                  checkpoint: Checkpoint | None, on_outcome: Callable[[SubmitOutcome], None] | None = None):
         self.on_outcome = on_outcome
+        self.token = new_claim_token()
+        self.renewed = time.monotonic()
         self.db = db
         self.client = client
         self.progress = progress
@@ -273,6 +373,9 @@ class _Run:
         """Called before each request: raises Cancelled once the clerk pressed Cancel."""
         if self.cancel_seen:
             raise Cancelled()
+        if time.monotonic() - self.renewed >= CLAIM_RENEW_S:
+            _renew(self.db, self.token)
+            self.renewed = time.monotonic()
         if self.progress is not None:
             self.progress(self.done, self.result.total)
 
@@ -298,6 +401,15 @@ class _Run:
                  " (already there)" if already_there else "")
         if self.checkpoint is not None:
             self.checkpoint("stored", fid)
+        self._tick()
+
+    def done_elsewhere(self, fid: int, number: str, order_id: int) -> None:
+        self._add(SubmitOutcome(fid, number, True, order_id, already_there=True))
+        self._tick()
+
+    def skipped(self, fid: int, number: str) -> None:
+        self._add(SubmitOutcome(fid, number, False, error=BUSY, skipped=True))
+        log.info("fulfilment %s skipped: %s", number, BUSY)
         self._tick()
 
     def failed(self, fid: int, number: str, message: str) -> None:
@@ -345,23 +457,33 @@ def submit_pending(
         run.result.stopped = str(exc)
     finally:
         run.result.requests = client.requests_sent - sent_before
+        _release(db, run.token)
     return run.result
 
 
 def _submit_chunk(run: _Run, chunk: Sequence[int]) -> None:
     requests: dict[int, OrderRequest] = {}
     invalid: list[tuple[int, str, str]] = []
+    mine, busy = _claim(run.db, chunk, run.token)
     with run.db.read() as s:
         rows = s.scalars(select(F).where(F.id.in_(list(chunk))).order_by(F.id)).all()
         for f in rows:
-            if f.starshipit_order_id is not None or f.status != "pending":
-                continue  # submitted meanwhile (another run, another desk)
+            if f.id not in mine and f.id not in busy:
+                if f.starshipit_order_id is not None:  # submitted meanwhile by another desk
+                    run.done_elsewhere(f.id, f.fulfillment_number, f.starshipit_order_id)
+                continue
+            if f.id in busy:
+                invalid.append((f.id, f.fulfillment_number, ""))
+                continue
             try:
                 requests[f.id] = build_request(s, f)
             except InvalidShipment as exc:
                 invalid.append((f.id, f.fulfillment_number, str(exc)))
     for fid, number, message in invalid:
-        run.failed(fid, number, message)
+        if message:
+            run.failed(fid, number, message)
+        else:
+            run.skipped(fid, number)
     # 1. Look each one up by order_number: an order already there is stored, never created again.
     to_create: dict[int, OrderRequest] = {}
     for fid, request in requests.items():
