@@ -117,8 +117,6 @@ class Committer:
         session.add(self.batch)
         session.flush()
         self.result = CommitResult(batch_id=self.batch.id)
-        self.row_customer: dict[int, int] = {}  # row number -> customer id (for rows sharing an email)
-        self.created_keys: dict[int, set[str]] = {}  # created customer -> its address dedup keys
         self.undo: dict[str, Any] = {"stamp": bulk.storage_datetime(self.now), "customers": {}, "addresses": {},
                                      "added_addresses": []}
         self.created_ids: list[int] = []
@@ -140,11 +138,7 @@ class Committer:
         creates = [p for p in chunk.rows if p.status is Status.CREATE]
         updates = [p for p in chunk.rows if p.status is Status.UPDATE]
         same_as = [p for p in chunk.rows if p.status is Status.SAME_AS]
-        for p in chunk.rows:
-            if p.status in (Status.ERROR, Status.DUPLICATE):
-                self.result.skipped += 1
-            elif p.status is Status.UNCHANGED and p.customer_id is not None:
-                self.row_customer[p.row] = p.customer_id
+        self.result.skipped += sum(1 for p in chunk.rows if p.status in (Status.ERROR, Status.DUPLICATE))
         self._lock_and_check(updates + [p for p in chunk.rows if p.status is Status.UNCHANGED])
         self._create(creates)
         self._update(updates)
@@ -178,17 +172,12 @@ class Committer:
         for p in rows:
             v = p.values
             cid = self._customer_id()
-            self.row_customer[p.row] = cid
             address_id = None
             if any(v.get(f) for f in LOCATION_FIELDS):
                 address_id = self._address_id()
                 location = {f: v.get(f) for f in LOCATION_FIELDS}
                 key = address_dedup_key(location)
                 addresses.append(self._address_tuple(address_id, cid, v, location, key))
-                if v.get("email"):
-                    self.created_keys[cid] = {key}
-            elif v.get("email"):
-                self.created_keys[cid] = set()
             customers.append((cid, 1, stamp, stamp, *(v.get(f) for f in CUSTOMER_FIELDS),
                               *(v.get(f) for f in CUSTOMER_REFS), address_id, address_id))
             after = {f: changelog.json_value(v[f]) for f in (*CUSTOMER_FIELDS, *CUSTOMER_REFS) if v.get(f) is not None}
@@ -222,7 +211,6 @@ class Committer:
         for p in rows:
             cid = p.customer_id
             assert cid is not None and p.version is not None
-            self.row_customer[p.row] = cid
             fields = tuple(sorted(f for f in p.changes if f not in LOCATION_FIELDS))
             entry: dict[str, Any] = {"b_id": cid, "b_version": p.version, "b_now": self.now}
             undo: dict[str, Any] = {"version": p.version + 1, "before": {}}
@@ -288,33 +276,37 @@ class Committer:
         self.result.updated += len(rows)
 
     def _add_addresses(self, rows: Sequence[RowPlan]) -> None:
-        """Rows with the same email as an earlier row: their address joins that customer's (de-duplicated)."""
+        """Rows of a customer an earlier row gave: their address joins that customer's (de-duplicated).
+        A customer this import created is found by its email (it is in the store by now)."""
+        rows = [p for p in rows if any(p.values.get(f) for f in LOCATION_FIELDS)]
+        if not rows:
+            return
+        c, a = m.Customer.__table__, m.Address.__table__
+        emails = sorted({p.values["email"].lower() for p in rows if p.customer_id is None and p.values.get("email")})
+        by_email: dict[str, int] = {}
+        for start in range(0, len(emails), 900):
+            stmt = select(func.lower(c.c.email), c.c.id).where(func.lower(c.c.email).in_(emails[start:start + 900]))
+            by_email.update((e, i) for e, i in self.conn.execute(stmt))
         targets: dict[int, list[RowPlan]] = {}
         for p in rows:
-            cid = self.row_customer.get(p.first_row or -1)
-            if cid is None:
-                continue
-            if any(p.values.get(f) for f in LOCATION_FIELDS):
+            cid = p.customer_id if p.customer_id is not None else by_email.get((p.values.get("email") or "").lower())
+            if cid is not None:
                 targets.setdefault(cid, []).append(p)
-        if not targets:
-            return
-        unknown = sorted(cid for cid in targets if cid not in self.created_keys)
-        a = m.Address.__table__
-        for start in range(0, len(unknown), 900):
-            for cid, key in self.conn.execute(
-                select(a.c.customer_id, a.c.dedup_key).where(a.c.customer_id.in_(unknown[start:start + 900]))
-            ):
-                self.created_keys.setdefault(cid, set()).add(key)
+        keys: dict[int, set[str]] = {cid: set() for cid in targets}
+        ids = sorted(targets)
+        for start in range(0, len(ids), 900):
+            stmt = select(a.c.customer_id, a.c.dedup_key).where(a.c.customer_id.in_(ids[start:start + 900]))
+            for cid, key in self.conn.execute(stmt):
+                keys[cid].add(key)
         new: list[tuple[Any, ...]] = []
         changes: list[tuple[Any, ...]] = []
         for cid, plans in targets.items():
-            keys = self.created_keys.setdefault(cid, set())
             for p in plans:
                 location = {f: p.values.get(f) for f in LOCATION_FIELDS}
                 key = address_dedup_key(location)
-                if key in keys:
+                if key in keys[cid]:
                     continue
-                keys.add(key)
+                keys[cid].add(key)
                 address_id = self._address_id()
                 new.append(self._address_tuple(address_id, cid, p.values, location, key))
                 self.undo["added_addresses"].append(address_id)

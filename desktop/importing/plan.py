@@ -307,11 +307,11 @@ class Planner:
                 self._error(p, "email", f"{email} belongs to another customer (id {by_email['id']})")
                 continue
             if email_key and email_key in self.seen_emails:
-                self._same_as(p, self.seen_emails[email_key])
+                self._same_as(p, self.seen_emails[email_key], current)
                 continue
             if current is not None:
                 if current["id"] in self.seen_ids:
-                    self._same_as(p, self.seen_ids[current["id"]])
+                    self._same_as(p, self.seen_ids[current["id"]], current)
                     continue
                 self._compare(p, current)
                 self.seen_ids[current["id"]] = p.row
@@ -340,9 +340,12 @@ class Planner:
         p.issues.append(Issue(p.row, self.column(f), message))
         p.status = Status.ERROR
 
-    def _same_as(self, p: RowPlan, first_row: int) -> None:
+    def _same_as(self, p: RowPlan, first_row: int, current: Mapping[str, Any] | None) -> None:
+        """The customer of an earlier row: an existing one (its id), or one this import creates (found by
+        email when written)."""
         p.status = Status.SAME_AS
         p.first_row = first_row
+        p.customer_id = current["id"] if current is not None else None
         p.issues.append(Issue(p.row, self.column("email"),
                               f"the same customer as row {first_row}: only its address is added", Kind.WARNING))
 
