@@ -29,6 +29,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.ui
+	$(PY) -m benchmarks.imports
 	$(PY) -m benchmarks.money
 	$(PY) -m benchmarks.starshipit
 
