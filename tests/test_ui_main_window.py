@@ -169,7 +169,8 @@ def test_opens_with_title_status_navigation_and_empty_detail(qtbot, make_window,
     window = make_window()
     assert window.windowTitle() == f"Customer Desk — {store.location}"
     assert window.status.text() == "3 customers (0 selected)"
-    assert [window.nav.item(i).text() for i in range(window.nav.count())] == ["Customers"]
+    assert [window.nav.item(i).text() for i in range(window.nav.count())] == [
+        "Customers", "Sales credits", "Nominal codes", "Shipping queue", "Import history"]  # DESIGN §3
     assert names(window) == ["Aroha Kowhai", "Mere Tui", "Tane Mahuta"]  # by name
     assert window.detail.details_stack.currentIndex() == 0 and not window.detail.isTabEnabled(1)
     assert not window.actions_by_name["edit"].isEnabled() and not window.actions_by_name["delete"].isEnabled()
@@ -678,3 +679,16 @@ def test_unusable_saved_layout_falls_back_to_the_initial_one(qtbot, make_window,
     header = window.table.horizontalHeader()
     assert header.sectionSize(COLUMN["name"]) >= 180 and window.model.query.sort == "name"
     assert window.model.query.archived == "active" and window.model.total == 3
+
+
+def test_customer_actions_rest_while_another_section_is_shown(qtbot, make_window, people) -> None:  # type: ignore[no-untyped-def]
+    window = make_window()
+    window.table.selectRow(0)
+    assert window.actions_by_name["archive"].isEnabled() and window.toolbar.isVisibleTo(window)
+    window.show_section("Nominal codes")
+    for name in window.CUSTOMER_ACTIONS:
+        assert not window.actions_by_name[name].isEnabled(), name
+    assert not window.toolbar.isVisibleTo(window)
+    window.show_section("Customers")
+    assert window.actions_by_name["archive"].isEnabled() and window.actions_by_name["new"].isEnabled()
+    assert window.toolbar.isVisibleTo(window)

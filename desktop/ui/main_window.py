@@ -365,10 +365,36 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(list(self.sections).index(title))
         return self.sections[title]
 
+    CUSTOMER_ACTIONS = ("new", "edit", "archive", "unarchive", "delete", "archive_all", "unarchive_all",
+                        "delete_all", "find", "find_match", "refresh")
+
+    def customers_shown(self) -> bool:
+        return self.pages.currentIndex() == 0
+
+    def _gate_customer_actions(self) -> None:
+        """Customer actions (and their shortcuts) act on the customer table: off while another section is
+        shown, so that Ctrl+Shift+A in Nominal codes never archives a customer nobody sees."""
+        if not self.customers_shown():
+            for name in self.CUSTOMER_ACTIONS:
+                self.actions_by_name[name].setEnabled(False)
+
     def _show_page(self, row: int) -> None:
         if row < 0:
             return
         self.pages.setCurrentIndex(row)
+        if not hasattr(self, "actions_by_name"):  # the first row is set while the window is being built
+            return
+        on_customers = row == 0
+        self.toolbar.setVisible(on_customers)
+        self.status.setVisible(on_customers)
+        if on_customers:
+            self.actions_by_name["new"].setEnabled(True)
+            self.actions_by_name["find"].setEnabled(True)
+            self.actions_by_name["find_match"].setEnabled(True)
+            self.actions_by_name["refresh"].setEnabled(True)
+            self._selection_changed()
+        else:
+            self._gate_customer_actions()
         page = self.pages.currentWidget()
         activated = getattr(page, "activated", None)
         if callable(activated):
@@ -672,6 +698,7 @@ class MainWindow(QMainWindow):
         a["unarchive"].setEnabled(count > 1 or (count == 1 and archived is True))
         a["delete"].setEnabled(count > 0)
         a["edit"].setEnabled(current is not None)
+        self._gate_customer_actions()
 
     def _sort_indicator_changed(self, column: int, _order: Qt.SortOrder) -> None:
         if not self.model.is_sortable(column):
@@ -690,6 +717,7 @@ class MainWindow(QMainWindow):
         for action, verb in (("archive_all", "Archive"), ("unarchive_all", "Unarchive"), ("delete_all", "Delete")):
             self.actions_by_name[action].setText(f"{verb} all {total:,} matching…")
             self.actions_by_name[action].setEnabled(total > 0)
+        self._gate_customer_actions()
 
     def _customer_changed(self, customer_id: int) -> None:
         """An address action in the detail pane changed the customer: its row shows the new values. The
