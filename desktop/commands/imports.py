@@ -128,6 +128,17 @@ def _report(preview, out: TextIO, *, quiet: bool) -> None:  # type: ignore[no-un
         print(line, file=out)
     if quiet:
         return
+    from desktop.importing.mapping import FIELDS
+    from desktop.importing.plan import Status
+
+    updates = [r for r in preview.rows if r.status is Status.UPDATE] if preview.kept_all else preview.updates
+    if updates:
+        shown = updates[:MAX_PRINTED]
+        print(f"Updates ({preview.summary.update:,}){', the first ' + str(len(shown)) if len(shown) < preview.summary.update else ''}:",
+              file=out)
+        for row in shown:
+            changes = "; ".join(f"{_label(FIELDS, f)}: {_shown(b)} -> {_shown(a)}" for f, (b, a) in row.changes.items())
+            print(f"  row {row.row} (customer {row.customer_id}): {changes}", file=out)
     printed = 0
     for kind, title in (("error", "Errors"), ("financial alert", "Financial alerts"), ("warning", "Warnings")):
         issues = [i for i in preview.issues if i.kind == kind]
@@ -140,6 +151,19 @@ def _report(preview, out: TextIO, *, quiet: bool) -> None:  # type: ignore[no-un
                 break
             print(f"  {issue}", file=out)
             printed += 1
+
+
+def _label(fields: dict[str, str], name: str) -> str:
+    labels = {"default_sales_rep_id": "Sales rep", "product_pricing_tier_id": "Pricing tier", "store_id": "Store",
+              "warehouse_id": "Warehouse"}
+    return fields.get(name) or labels.get(name, name)
+
+
+def _shown(value: object) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -31,6 +31,7 @@ from desktop.store import models as m
 log = logging.getLogger("desktop.import")
 
 CHUNK_ROWS = 5000
+UPDATES_SHOWN = 200
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 REFERENCES: dict[str, tuple[type[m.Base], str, str]] = {
     # import field -> (model, customer column, what the clerk calls it)
@@ -165,6 +166,8 @@ class Preview:
     summary: Summary = field(default_factory=Summary)
     rows: list[RowPlan] = field(default_factory=list)
     kept_all: bool = False
+    # When not every row is kept: the first updates, with their before -> after, to show as examples.
+    updates: list[RowPlan] = field(default_factory=list)
 
     @property
     def issues(self) -> Iterator[Issue]:
@@ -532,9 +535,10 @@ def collect(result: Preview, chunk: ChunkPlan) -> None:
         if result.kept_all:
             result.rows.append(p)
         elif p.issues:
-            p.values = {} if p.status is not Status.ERROR else p.values
             result.rows.append(p)
         if not result.kept_all and p.status is not Status.ERROR:
             p.record = None
+        if not result.kept_all and p.status is Status.UPDATE and len(result.updates) < UPDATES_SHOWN:
+            result.updates.append(p)
 
 
