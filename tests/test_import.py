@@ -363,3 +363,26 @@ def test_money_values_are_untouched_by_imports(db: Database, aroha, tmp_path: Pa
     with db.read() as s:
         assert s.execute(select(m.SalesCredit.id, m.SalesCredit.total)).all() == before
     assert all(isinstance(t, Decimal) for _i, t in before)
+
+
+def test_imported_and_updated_customers_are_found_by_search(db: Database, aroha, tmp_path: Path) -> None:
+    from desktop.services.customer_list import iter_customers
+
+    path = write_csv(tmp_path / "search.csv", [
+        ["Name", "Email", "Company", "Zip"],
+        ["Aroha Kowhai", "aroha@kowhai.example", "Pohutukawa Imports", "2468"],
+        ["Tama Ruru", "tama@ruru.example", "Rimu Holdings", "6011"],
+    ])
+    do_import(db, path)
+
+    def found(term: str) -> list[str]:
+        with db.read() as s:
+            return [r.name for r in iter_customers(s, CustomerQuery(search=term, sort="name"))]
+
+    assert found("pohutukawa") == ["Aroha Kowhai"]  # the updated company
+    assert found("Kowhai Traders") == []  # its old company is gone from the index
+    assert found("2468") == ["Aroha Kowhai"]  # the zip of its edited default address
+    assert found("rimu hold") == ["Tama Ruru"] and found("tama@ruru") == ["Tama Ruru"]
+    with db.transaction() as s:  # the index keeps itself current after the import as before
+        cs.update_customer(s, aroha.id, {"company": "Kauri Exports"})
+    assert found("kauri exp") == ["Aroha Kowhai"]

@@ -8,7 +8,7 @@ rebuilt once at the end instead of row by row.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection
@@ -122,3 +122,16 @@ def bulk_append(conn: Connection) -> Iterator[None]:
     yield
     conn.exec_driver_sql(f"{_SQLITE_REBUILD} WHERE c.id > ?", (last_id,))
     create_triggers(conn)
+
+
+def refresh(conn: Connection, customer_ids: Iterable[int]) -> None:
+    """Write the index rows of these customers again (SQLite; after changes made while `bulk_append`
+    had the triggers off). PostgreSQL's indexes maintain themselves."""
+    if conn.dialect.name != "sqlite":
+        return
+    ids = sorted(set(customer_ids))
+    for start in range(0, len(ids), 500):
+        part = ids[start:start + 500]
+        marks = ", ".join("?" * len(part))
+        conn.exec_driver_sql(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({marks})", tuple(part))
+        conn.exec_driver_sql(f"{_SQLITE_REBUILD} WHERE c.id IN ({marks})", tuple(part))
