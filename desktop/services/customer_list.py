@@ -359,6 +359,10 @@ def _window_statement(dialect: str, q: CustomerQuery, keyset: bool, with_total: 
             .prefix_with("MATERIALIZED")
         )
         key, order = _ordered(q, hits.c.sort_value, hits.c.id)
+        if with_total and not keyset:
+            # Counted by one pass over the materialised hits, not a window function (which would copy
+            # every hit once more before the sort): the same number, a few ms less on common terms.
+            total_column = select(func.count()).select_from(hits).scalar_subquery().label("total")
         inner = select(hits.c.id, hits.c.sort_value, *([total_column] if with_total else []))
         if keyset:
             inner = inner.where(_keyset(q, hits.c.sort_value, hits.c.id))
