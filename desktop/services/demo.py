@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select
 
 from desktop.services.changelog import os_user
-from desktop.services.normalize import address_dedup_key, normalize_address_text, zip_key
+from desktop.services.normalize import fold, normalize_address_text, zip_key
 from desktop.store import models as m
 from desktop.store import search
 from desktop.store.bulk import bulk_insert, deferred_indexes, next_id, reset_sequences
@@ -598,6 +598,8 @@ class _Generator:
         self.places: dict[str, list[tuple[str | None, ...]]] = {code: [] for code, _n, _w in COUNTRIES}
         self.place_keys: set[str] = set()
         self.zip_keys: dict[str, str | None] = {}
+        self.normal_texts: dict[str, str] = {}  # address line -> normalize_address_text(line)
+        self.folded: dict[str, str] = {}  # town, province or country -> fold(text)
         self.country_codes = [code for code, _n, _w in COUNTRIES]
         self.country_weights = [w for _c, _n, w in COUNTRIES]
 
@@ -635,15 +637,46 @@ class _Generator:
             while len(places) < want and attempts < 3 * want:
                 attempts += 1
                 fields = self._place(code, names[code])
-                key = address_dedup_key(fields)
+                address1_key, key = self._keys(fields)
                 if key in self.place_keys:
                     continue
                 self.place_keys.add(key)
-                z = fields["zip"]
-                if z not in self.zip_keys:
-                    self.zip_keys[z] = zip_key(z)
-                places.append((*(fields[c] for c in PLACE_COLUMNS[:9]), self.zip_keys[z],
-                               normalize_address_text(fields["address1"]) or None, key))
+                places.append((*(fields[c] for c in PLACE_COLUMNS[:9]), self.zip_keys[fields["zip"]],
+                               address1_key or None, key))
+
+    def _keys(self, fields: dict[str, Any]) -> tuple[str, str]:
+        """(normalised address1, dedup key) of a place: what `normalize.normalize_address_text` and
+        `normalize.address_dedup_key` give (a test holds them equal), with each normalised part computed
+        once per distinct text: street names, towns and countries repeat, and normalising is the costly
+        part of making a place."""
+        texts, folded, zips = self.normal_texts, self.folded, self.zip_keys
+
+        def text(value: str | None) -> str:
+            if value is None:
+                return ""
+            found = texts.get(value)
+            if found is None:
+                found = texts[value] = normalize_address_text(value)
+            return found
+
+        def folded_text(value: str | None) -> str:
+            if value is None:
+                return ""
+            found = folded.get(value)
+            if found is None:
+                found = folded[value] = fold(value)
+            return found
+
+        z = fields["zip"]
+        if z not in zips:
+            zips[z] = zip_key(z)
+        address1 = text(fields["address1"])
+        parts = (
+            address1, text(fields["address2"]), text(fields["address3"]), folded_text(fields["city"]),
+            folded_text(fields["province_code"] or fields["province"]), zips[z] or "",
+            folded_text(fields["country_code"] or fields["country"]),
+        )
+        return address1, hashlib.sha1("|".join(parts).encode("utf-8")).hexdigest()
 
     def _place(self, code: str, country: str) -> dict[str, Any]:
         rnd = self.rng.random
