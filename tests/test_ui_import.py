@@ -442,6 +442,23 @@ def test_status_filter(qtbot, qtmodeltester, make_window, known, sample) -> None
     assert dialog.rows_view.selectionModel().selectedRows()[0].row() == dialog.rows_model.row_of(4)
 
 
+def test_create_possible_duplicates_anyway_previews_again(qtbot, make_window, known, sample, asked, db) -> None:
+    window = make_window()
+    dialog = open_dropped(qtbot, window, sample)
+    assert (dialog.preview.summary.duplicates, dialog.preview.summary.create) == (1, 3)
+    dialog.duplicates_box.click()
+    assert dialog.previewing
+    wait_idle(qtbot, dialog)
+    assert (dialog.preview.summary.duplicates, dialog.preview.summary.create) == (0, 4)
+    assert dialog.preview.options.allow_duplicates
+    assert cell(dialog, 6, 1) == "Create"
+    assert cell(dialog, 6, 3).startswith("Looks like existing customer Tane Mahuta")
+    assert cell(dialog, 6, 3).endswith(": created anyway  ·  New customer: 3 Rimu Rd, Auckland, 1010, NZ")
+    with qtbot.waitSignal(dialog.committed, timeout=30_000):
+        dialog.import_button.click()
+    assert "Tane Mahutaa" in customer_names(db)
+
+
 def test_save_error_rows_writes_the_csv(qtbot, make_window, known, sample, tmp_path, monkeypatch) -> None:
     window = make_window()
     dialog = open_dropped(qtbot, window, sample)
@@ -652,6 +669,30 @@ def test_undo_refused_names_the_changed_customers(qtbot, make_window, tmp_path, 
     assert f"Rangi Potae (id {rangi.id})" in text and "changed since" in text
     assert customer_names(db) == {"Rangi Potae", "Wiremu Horomona"}
     assert history.model.batch(0).state == "committed"
+
+
+def test_undo_refused_names_the_customer_whose_address_changed(qtbot, make_window, known, sample, asked,
+                                                                 errors_shown, db) -> None:
+    from desktop.services import addresses
+
+    window = make_window()
+    dialog = open_dropped(qtbot, window, sample)
+    dialog.import_button.click()  # moves Aroha to Lower Hutt 5010
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=30_000)
+    dialog.accept()
+    with db.transaction() as s:  # then a clerk corrects her street (the address, not the customer)
+        aroha = s.get(m.Customer, known["Aroha Kowhai"])
+        version = aroha.version
+        addresses.update_address(s, aroha.default_shipping_address_id, {"address1": "14 Kauri Street"})
+    with db.read() as s:
+        assert s.get(m.Customer, known["Aroha Kowhai"]).version == version  # only her address changed
+    history = window.show_section("Import history")
+    assert isinstance(history, ImportHistorySection)
+    with qtbot.waitSignal(history.undoEnded, timeout=20_000):
+        history.undo_selected()
+    assert len(errors_shown) == 1 and isinstance(errors_shown[0], UndoRefused)
+    assert f"Aroha Kowhai (id {known['Aroha Kowhai']})" in messages.explain(errors_shown[0])[1]
+    assert count(db, m.Customer) == 6
 
 
 # --- keyboard -------------------------------------------------------------------------------------

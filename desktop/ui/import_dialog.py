@@ -12,6 +12,7 @@ headers.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -199,6 +200,31 @@ def result_text(result: imp_commit.CommitResult) -> str:
 # --- the rows table --------------------------------------------------------------------------------
 
 
+@dataclass
+class RowsIndex:
+    """One pass over a preview's rows: how many of each status, which rows have financial alerts, and the
+    alerts' lines."""
+
+    counts: Counter[Status] = field(default_factory=Counter)
+    alert_rows: list[int] = field(default_factory=list)  # indexes into the rows
+    alerts: list[tuple[int, str]] = field(default_factory=list)  # (file row, 'Row 12 · Pricing tier: …')
+
+
+def index_rows(rows: Sequence[RowPlan]) -> RowsIndex:
+    index = RowsIndex()
+    index.counts.update(p.status for p in rows)
+    for n, p in enumerate(rows):
+        if not p.issues:
+            continue
+        alerts = [i for i in p.issues if i.kind is Kind.ALERT]
+        if alerts:
+            index.alert_rows.append(n)
+            for issue in alerts:
+                text = f"{issue.column}: {issue.message}" if issue.column else issue.message
+                index.alerts.append((p.row, f"Row {p.row}  ·  {text}"))
+    return index
+
+
 class RowRole(IntEnum):
     Plan = Qt.ItemDataRole.UserRole + 1  # the RowPlan
     Status = Qt.ItemDataRole.UserRole + 2  # its Status
@@ -218,18 +244,22 @@ class ImportRowsModel(QAbstractTableModel):
         self._rows: list[RowPlan] = []
         self._shown: list[int] | None = None  # indexes into _rows (None: every row)
         self._alerts: list[int] = []  # rows with a financial alert
+        self._counts: Counter[Status] = Counter()
         self._filter = "all"
         self._fields: dict[str, int] = {}  # field -> the file column giving it (for rows that failed)
         self.names: dict[str, dict[int, str]] = {}  # reference column -> id -> name
 
     # --- content ---------------------------------------------------------------------------------
 
-    def set_preview(self, preview: Preview | None, names: dict[str, dict[int, str]] | None = None) -> None:
+    def set_preview(self, preview: Preview | None, names: dict[str, dict[int, str]] | None = None,
+                    index: RowsIndex | None = None) -> None:
+        """Show `preview`'s rows; `index` (made off the GUI thread for a big file) saves a pass over them."""
         self.beginResetModel()
-        self._rows = list(preview.rows) if preview is not None else []
+        self._rows = preview.rows if preview is not None else []
         self._fields = {f: i for i, f in preview.mapping.items()} if preview is not None else {}
         self.names = names or {}
-        self._alerts = [i for i, p in enumerate(self._rows) if any(x.kind is Kind.ALERT for x in p.issues)]
+        index = index if index is not None else index_rows(self._rows)
+        self._alerts, self._counts = index.alert_rows, index.counts
         self._shown = self._select(self._filter)
         self.endResetModel()
 
@@ -259,8 +289,7 @@ class ImportRowsModel(QAbstractTableModel):
             return len(self._rows)
         if key == "alert":
             return len(self._alerts)
-        status = FILTER_STATUS[key]
-        return sum(1 for p in self._rows if p.status is status)
+        return self._counts.get(FILTER_STATUS[key], 0)
 
     def plan(self, row: int) -> RowPlan:
         return self._rows[row if self._shown is None else self._shown[row]]
@@ -403,14 +432,10 @@ class AlertsModel(QAbstractListModel):
         super().__init__(parent)
         self._alerts: list[tuple[int, str]] = []
 
-    def set_preview(self, preview: Preview | None) -> None:
+    def set_alerts(self, alerts: Sequence[tuple[int, str]]) -> None:
+        """(file row, text) of each alert, as `index_rows` lists them."""
         self.beginResetModel()
-        self._alerts = []
-        for p in preview.rows if preview is not None else []:
-            for issue in p.issues:
-                if issue.kind is Kind.ALERT:
-                    text = f"{issue.column}: {issue.message}" if issue.column else issue.message
-                    self._alerts.append((p.row, f"Row {p.row}  ·  {text}"))
+        self._alerts = list(alerts)
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
@@ -576,6 +601,7 @@ class PreviewOutcome:
     preview: Preview | None
     names: dict[str, dict[int, str]] = field(default_factory=dict)
     problem: Exception | None = None
+    index: RowsIndex | None = None
 
 
 def preview_work(db: Database, path: Path, *, encoding: str | None, delimiter: str | None,
@@ -596,7 +622,7 @@ def preview_work(db: Database, path: Path, *, encoding: str | None, delimiter: s
                 preview = imp_plan.preview(session, source, used, options, keep_rows=True, progress=progress)
             except UnreadableFile as exc:  # the mapping gives no name: the clerk can map one
                 return PreviewOutcome(source, used, sample, None, names, exc)
-        return PreviewOutcome(source, used, sample, preview, names)
+        return PreviewOutcome(source, used, sample, preview, names, index=index_rows(preview.rows))
 
     return work
 
@@ -944,7 +970,7 @@ class ImportDialog(QDialog):
         self.mapping_editor.set_columns(outcome.source.header, outcome.mapping, outcome.sample)
         if rebuilt:
             self._tab_order()
-        self._show_preview(outcome.preview, outcome.names)
+        self._show_preview(outcome.preview, outcome.names, outcome.index)
         if outcome.problem is not None:
             self.banner.show_message(messages.explain(outcome.problem)[1] + " Choose the column that holds it "
                                      "under Imported as.", "error")
@@ -997,9 +1023,11 @@ class ImportDialog(QDialog):
             combo.setItemText(i, text + (" (detected)" if detected and i == index else ""))
         combo.setCurrentIndex(index)
 
-    def _show_preview(self, preview: Preview | None, names: dict[str, dict[int, str]]) -> None:
-        self.rows_model.set_preview(preview, names)
-        self.alerts_model.set_preview(preview)
+    def _show_preview(self, preview: Preview | None, names: dict[str, dict[int, str]],
+                      index: RowsIndex | None = None) -> None:
+        index = index if index is not None else index_rows(preview.rows if preview is not None else [])
+        self.rows_model.set_preview(preview, names, index)
+        self.alerts_model.set_alerts(index.alerts)
         s = preview.summary if preview is not None else None
         for key, label in self.summary_values.items():
             value = getattr(s, key) if s is not None else None
@@ -1193,7 +1221,7 @@ class ImportDialog(QDialog):
         if not self.committing:  # a closed dialog does not hold a big file's rows
             self.preview = None
             self.rows_model.set_preview(None)
-            self.alerts_model.set_preview(None)
+            self.alerts_model.set_alerts([])
 
 
 def _codec_name(codec: str) -> str:
