@@ -253,7 +253,7 @@ def test_drop_opens_the_preview_with_its_summary(qtbot, qtmodeltester, make_wind
     assert dialog.alerts_box.title() == "Financial alerts (3): check these before importing"
     assert dialog.alerts_model.texts() == [
         "Row 2  ·  Pricing tier: changes the pricing tier of an existing customer",
-        "Row 4  ·  changes a customer with unpaid orders",
+        "Row 4  ·  Changes a customer with unpaid orders",
         "Row 7  ·  Pricing tier: unknown pricing tier 'Gold': left unset",
     ]
     assert dialog.import_button.isEnabled() and dialog.import_button.isDefault()

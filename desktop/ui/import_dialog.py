@@ -221,7 +221,7 @@ def index_rows(rows: Sequence[RowPlan]) -> RowsIndex:
             index.alert_rows.append(n)
             for issue in alerts:
                 text = f"{issue.column}: {issue.message}" if issue.column else issue.message
-                index.alerts.append((p.row, f"Row {p.row}  ·  {text}"))
+                index.alerts.append((p.row, f"Row {p.row}  ·  {text[:1].upper()}{text[1:]}"))
     return index
 
 
@@ -1129,23 +1129,24 @@ class ImportDialog(QDialog):
                 return result
 
         self.banner.hide()
-        self._set_inputs_enabled(False)
         self.commit_job = self._start(work, write=True, finished=self._commit_finished, failed=self._commit_failed)
         self.progress.setRange(0, max(len(preview.rows), 1))
         self.progress.setValue(0)
         self.progress_label.setText("Importing…")
         self._update_buttons()
+        # The focus goes to Cancel before the inputs are disabled (it would otherwise land in one of them).
         self.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._set_inputs_enabled(False)
 
     def _commit_finished(self, job: Job, result: imp_commit.CommitResult) -> None:
         self.commit_job = None
         self.result = result
         self.banner.show_message(result_text(result), "info")
+        self.close_button.setFocus(Qt.FocusReason.OtherFocusReason)
         self._idle()
         self._set_inputs_enabled(False)
         self.import_button.setEnabled(False)
         self.close_button.setDefault(True)
-        self.close_button.setFocus(Qt.FocusReason.OtherFocusReason)
         log.info("import %s committed from the dialog: %s", result.batch_id, result)
         self.committed.emit(result)
         self.commitEnded.emit()

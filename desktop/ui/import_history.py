@@ -56,6 +56,10 @@ _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    return f"{n:,} {noun if n == 1 else nouns or noun + 's'}"
+
+
 def _when(value: Any) -> str:
     return local_time(value).strftime("%Y-%m-%d %H:%M") if value is not None else ""
 
@@ -190,7 +194,7 @@ class ImportHistorySection(QWidget):
         header.setHighlightSections(False)
         header.setStretchLastSection(False)
         for section, (key, _title) in enumerate(COLUMNS):
-            header.resizeSection(section, {"id": 60, "committed": 130, "file": 280, "state": 160,
+            header.resizeSection(section, {"id": 60, "committed": 130, "file": 280, "state": 190,
                                            "user": 110}.get(key, 80))
         header.setSectionResizeMode(COLUMNS.index(("file", "File")), QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
@@ -250,8 +254,7 @@ class ImportHistorySection(QWidget):
         b = self.selected_batch()
         if b is None or b.state != "committed" or (self.undo_job is not None and self.undo_job.running):
             return
-        created = f"{b.created:,} customer{'' if b.created == 1 else 's'}"
-        updated = f"{b.updated:,} customer{'' if b.updated == 1 else 's'}"
+        created, updated = plural(b.created, "customer"), plural(b.updated, "customer")
         if not messages.ask(
             self, "Undo import",
             f"Undo import {b.id} of {b.file_name}?\n\nThe {created} it created are deleted and the {updated} it "
@@ -278,8 +281,8 @@ class ImportHistorySection(QWidget):
     def _undo_finished(self, result: UndoResult) -> None:
         self.last_undo = result
         self.status_label.setText(
-            f"Import {result.batch_id} undone: {result.deleted:,} customers deleted, {result.restored:,} "
-            f"restored, {result.addresses_removed:,} addresses removed."
+            f"Import {result.batch_id} undone: {plural(result.deleted, 'customer')} deleted, "
+            f"{result.restored:,} restored, {plural(result.addresses_removed, 'address', 'addresses')} removed."
         )
         self.reload()
         self.undone.emit(result.batch_id)
