@@ -309,6 +309,35 @@ def test_file_import_menu_and_ctrl_i(qtbot, make_window, known, sample, monkeypa
     assert folders[0] == str(Path.home())
 
 
+def test_cancel_while_reading_leaves_nothing_to_import(qtbot, make_window, known, sample, monkeypatch) -> None:
+    window = make_window()
+    dialog = open_dropped(qtbot, window, sample)
+    reached, proceed = threading.Event(), threading.Event()
+
+    def on_worker(done: int, total: int) -> None:  # the preview's first chunk is read
+        reached.set()
+        proceed.wait(20)
+
+    real_start = window.workers.start
+
+    def start(job: workers.Job, *, write: bool = False) -> workers.Job:
+        job.progress.connect(on_worker, Qt.ConnectionType.DirectConnection)
+        return real_start(job, write=write)
+
+    monkeypatch.setattr(window.workers, "start", start)
+    dialog.mapping_editor.set_field(dialog.mapping_editor.column_of("Phone"), "")  # reads again
+    qtbot.waitUntil(reached.is_set, timeout=20_000)
+    assert dialog.previewing and not dialog.import_button.isEnabled()
+    dialog.cancel_button.click()
+    proceed.set()
+    wait_idle(qtbot, dialog)
+    assert dialog.preview is None and dialog.rows_model.rowCount() == 0
+    assert dialog.summary_values["rows"].text() == "–"
+    assert not dialog.import_button.isEnabled()  # the rows shown before were read with other columns
+    assert dialog.banner.text().startswith("Reading was cancelled")
+    assert dialog.isVisible()
+
+
 def test_unreadable_file_is_explained_in_the_dialog(qtbot, make_window, tmp_path, errors_shown) -> None:
     window = make_window()
     empty = tmp_path / "empty.csv"

@@ -622,7 +622,9 @@ def preview_work(db: Database, path: Path, *, encoding: str | None, delimiter: s
                 preview = imp_plan.preview(session, source, used, options, keep_rows=True, progress=progress)
             except UnreadableFile as exc:  # the mapping gives no name: the clerk can map one
                 return PreviewOutcome(source, used, sample, None, names, exc)
-        return PreviewOutcome(source, used, sample, preview, names, index=index_rows(preview.rows))
+        index = index_rows(preview.rows)
+        progress(preview.summary.rows, preview.summary.rows)  # a Cancel pressed during the last chunk counts
+        return PreviewOutcome(source, used, sample, preview, names, index=index)
 
     return work
 
@@ -910,6 +912,7 @@ class ImportDialog(QDialog):
         self.cancel_button.setVisible(self.previewing or self.committing)
         self.progress.setVisible(self.previewing or self.committing)
         self.hint.setStyleSheet("")
+        self.hint.setToolTip("")
         if self.result is not None or self.previewing or self.committing:
             self.hint.setText("")
         elif p is None:
@@ -984,8 +987,9 @@ class ImportDialog(QDialog):
         if job is not self.preview_job:
             return
         self.preview_job = None
-        if isinstance(exc, Cancelled):
-            self.progress_label.setText("")
+        if isinstance(exc, Cancelled):  # what is shown no longer matches the choices: nothing to import
+            self.preview = None
+            self._show_preview(None, {})
             self.banner.show_message("Reading was cancelled: change the encoding, delimiter or columns to read "
                                      "it again.", "info")
         else:
