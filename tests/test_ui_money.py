@@ -337,7 +337,8 @@ def test_new_order_is_refused_for_archived_customers(qtbot: Any, store: Database
     cid = new_customer(store)
     with store.transaction() as s:
         cs.archive_customer(s, cid)
-    window.show_customer(cid)
+    window.show_customer(cid)  # clears the Active filter to show it
+    qtbot.waitUntil(lambda: window.detail.customer is not None and window.detail.customer.id == cid)
     assert not window.money.actions["order"].isEnabled()
     assert window.money.actions["credit"].isEnabled()
 
