@@ -80,8 +80,13 @@ def plans(db: Database, customer_id: int) -> None:
                 lines = [str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
             else:
                 lines = [str(r[0]) for r in conn.exec_driver_sql("EXPLAIN " + sql)]
-        main = [line.strip() for line in lines if any(t in line for t in ("sales_orders", "sales_credits "))
-                or line.strip().startswith(("SEARCH sales_credits", "SCAN sales_credits"))]
+        tables = ("sales_orders", "sales_credits")
+        if db.backend == "sqlite":
+            main = [line.strip() for line in lines if line.strip().startswith(("SEARCH", "SCAN"))
+                    and line.split()[1] in tables]
+        else:
+            main = [line.strip().lstrip("-> ").split("  (cost")[0] for line in lines
+                    if any(f" on {t} " in f"{line} " for t in tables)]
         print(f"  plan, {title}: {' | '.join(dict.fromkeys(main)) or lines[0]}")
 
 
