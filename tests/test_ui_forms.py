@@ -655,3 +655,16 @@ def test_validation_error_from_the_service_lands_on_its_fields(qtbot, store: Dat
     assert form.hint.text() == "Sales rep refers to sales rep 4, which does not exist"
     assert form.result() == 0
 
+
+
+def test_every_feature_error_gets_a_title_of_its_own() -> None:
+    from desktop.importing.commit import ImportConflict, UndoRefused
+    from desktop.importing.reading import UnreadableFile
+    from desktop.services.nominal_codes import NominalCodeInUse
+
+    assert messages.explain(UnreadableFile("x.csv is empty."))[0] == "Cannot read the file"
+    assert messages.explain(ImportConflict("Customer 3 was changed since the preview."))[0] == "Changed since the preview"
+    assert messages.explain(UndoRefused(4, "it was already undone"))[0] == "Cannot undo the import"
+    assert NominalCodeInUse in [kind for kind, _title in messages._TITLES]
+    generic = [title for kind, title in messages._TITLES if kind is messages.DomainError]
+    assert generic == ["Cannot do that"] and messages._TITLES[-2][1] == "Cannot do that"  # the generic one is last

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
+from desktop.importing.commit import ImportConflict, UndoRefused
+from desktop.importing.reading import UnreadableFile
 from desktop.services.addresses import DuplicateAddress
 from desktop.services.errors import (
     AddressNotOwned,
@@ -27,7 +29,11 @@ from desktop.services.errors import (
     NotFound,
     ValidationError,
 )
+from desktop.services.money import AllocationRefused
+from desktop.services.nominal_codes import NominalCodeInUse, NominalCodeTaken
+from desktop.services.orders import OrderNotEligible, OverFulfilment, OverPayment
 from desktop.services.validation import EMPTY_ADDRESS, FIELD_LABELS
+from desktop.starshipit.errors import KeyProblem, NotConfigured, StarshipitError, StarshipitUnavailable
 from desktop.store.engine import StoreError
 
 log = logging.getLogger("desktop.ui")
@@ -81,6 +87,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 # Errors whose message is shown as it is, under these titles (first match wins: subclasses first).
+
 _TITLES: tuple[tuple[type[BaseException], str], ...] = (
     (ConflictError, "Changed by someone else"),
     (NotFound, "Not found"),
@@ -90,6 +97,19 @@ _TITLES: tuple[tuple[type[BaseException], str], ...] = (
     (DefaultAddressInUse, "Default address"),
     (AddressNotOwned, "Wrong customer"),
     (Cancelled, "Cancelled"),
+    (UnreadableFile, "Cannot read the file"),
+    (ImportConflict, "Changed since the preview"),
+    (UndoRefused, "Cannot undo the import"),
+    (AllocationRefused, "Cannot allocate"),
+    (OverPayment, "Payment too large"),
+    (OverFulfilment, "More than the order holds"),
+    (OrderNotEligible, "Order cannot take this"),
+    (NominalCodeInUse, "Cannot delete"),
+    (NominalCodeTaken, "Code already exists"),
+    (KeyProblem, "Starshipit keys"),
+    (NotConfigured, "Starshipit is not set up"),
+    (StarshipitUnavailable, "Starshipit unavailable"),
+    (StarshipitError, "Starshipit problem"),
     (DomainError, "Cannot do that"),
     (StoreError, "Database problem"),
 )
