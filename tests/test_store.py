@@ -132,6 +132,15 @@ def test_sqlite_search_table_and_triggers_exist(sqlite_db: Database) -> None:
     assert "fts5" in sql.lower() and "trigram" in sql.lower()
 
 
+def test_sqlite_search_index_merges_in_bulk_rarely(sqlite_db: Database) -> None:
+    """Migration 0005: up to FTS_CRISISMERGE segments per level before a forced merge (a big load adds
+    one per chunk); ordinary writes still merge in small steps."""
+    with sqlite_db.engine.connect() as conn:
+        config = dict(conn.exec_driver_sql(f"SELECT k, v FROM {search.FTS_TABLE}_config").all())
+    assert int(config["crisismerge"]) == search.FTS_CRISISMERGE
+    assert "automerge" not in config or int(config["automerge"]) > 0
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_postgresql_pg_trgm_indexes_exist(database_url: str) -> None:
     database = open_database(database_url)
@@ -155,7 +164,10 @@ def test_postgresql_pg_trgm_indexes_exist(database_url: str) -> None:
         assert name in indexes, name
         definition = indexes[name].lower()
         assert f"on public.{table} using gin ({column} gin_trgm_ops)" in definition, definition
-    assert "ix_addresses_zip_key" in indexes  # Find Match blocks on it
+    # Find Match blocks on it, reading ids from the index alone (INCLUDE) instead of the heap.
+    assert "include (id)" in indexes["ix_addresses_zip_key"].lower()
+    # ix_addresses_customer_dedup leads with customer_id; a separate index on it would only cost writes.
+    assert "ix_addresses_customer_id" not in indexes and "ix_addresses_customer_dedup" in indexes
 
 
 # --- choosing the database ----------------------------------------------------------------------
