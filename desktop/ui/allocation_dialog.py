@@ -7,7 +7,6 @@ the amounts, keeps what was typed, and says what happened.
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal

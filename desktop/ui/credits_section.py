@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.services.money import CreditAmounts
 from desktop.store.engine import Database
 from desktop.ui.money_models import AllOpenCreditsModel, MoneyRole
+from desktop.ui.views import select_row
 
 
 class SalesCreditsSection(QWidget):
@@ -104,7 +105,7 @@ class SalesCreditsSection(QWidget):
         row = next((r for r in range(self.model.rowCount())
                     if selected is not None and self.model.record(r).id == selected.id), 0 if self.model.rowCount() else None)
         if row is not None:
-            self.view.selectRow(row)
+            select_row(self.view, row)
         self._update()
 
     def mark_stale(self) -> None:
@@ -139,7 +140,7 @@ class SalesCreditsSection(QWidget):
     def _menu(self, pos: QPoint) -> None:
         index = self.view.indexAt(pos)
         if index.isValid():
-            self.view.selectRow(index.row())
+            select_row(self.view, index.row())
         menu = QMenu(self)
         menu.addActions([self.actions["allocate"], self.actions["customer"]])
         menu.addSeparator()

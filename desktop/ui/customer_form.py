@@ -45,6 +45,7 @@ from desktop.store.engine import Database
 from desktop.ui import messages
 from desktop.ui.address_form import ValidatingDialog, add_address_rows, group, normalised
 from desktop.ui.find_match_dialog import DUPLICATE_COLUMNS, CandidateView, MatchTableModel
+from desktop.ui.views import select_row
 
 log = logging.getLogger("desktop.ui")
 
@@ -289,7 +290,7 @@ class CustomerForm(ValidatingDialog):
         )
         self.duplicate_model.set_candidates(exc.candidates)
         self.duplicate_table.fit_columns()
-        self.duplicate_table.selectRow(0)
+        select_row(self.duplicate_table, 0)
         self.duplicate_panel.show()
         self.duplicate_table.setFocus()
 

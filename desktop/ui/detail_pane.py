@@ -41,6 +41,7 @@ from desktop.services.errors import DomainError, NotFound
 from desktop.store import models as m
 from desktop.store.engine import Database
 from desktop.ui import messages
+from desktop.ui.views import select_row
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -536,7 +537,7 @@ class CustomerDetailPane(QTabWidget):
     def select_address(self, address_id: int) -> None:
         row = self.address_model.row_of(address_id)
         if row is not None:
-            self.address_view.selectRow(row)
+            select_row(self.address_view, row)
 
     def _selected_address(self) -> AddressView | None:
         rows = self.address_view.selectionModel().selectedRows()

@@ -31,6 +31,7 @@ from desktop.services.validation import LOCATION_FIELDS
 from desktop.store import models as m
 from desktop.store.engine import Database
 from desktop.ui import messages
+from desktop.ui.views import select_row
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -261,7 +262,7 @@ class FindMatchDialog(QDialog):
                 f"{len(candidates)} possible {'match' if len(candidates) == 1 else 'matches'}, best first. "
                 "Double-click or press Enter on one to open it."
             )
-            self.table.selectRow(0)
+            select_row(self.table, 0)
             self.table.setFocus()
         else:
             self.status.setText("No customer matches this name, zip and address 1.")

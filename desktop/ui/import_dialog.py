@@ -68,6 +68,7 @@ from desktop.store.engine import Database
 from desktop.ui import messages
 from desktop.ui import settings as opt
 from desktop.ui.workers import Job, Workers
+from desktop.ui.views import select_row
 
 log = logging.getLogger("desktop.ui.import")
 
@@ -1085,7 +1086,7 @@ class ImportDialog(QDialog):
             self.set_filter("alert")
         row = self.rows_model.row_of(file_row)
         if row is not None:
-            self.rows_view.selectRow(row)
+            select_row(self.rows_view, row)
             self.rows_view.scrollTo(self.rows_model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
             self.rows_view.setFocus(Qt.FocusReason.OtherFocusReason)
 

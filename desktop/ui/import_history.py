@@ -33,6 +33,7 @@ from desktop.store.engine import Database
 from desktop.ui import messages
 from desktop.ui.customer_model import local_time
 from desktop.ui.workers import Job, Workers
+from desktop.ui.views import select_row
 
 log = logging.getLogger("desktop.ui.import")
 
@@ -231,7 +232,7 @@ class ImportHistorySection(QWidget):
         if row is None and batches:
             row = 0
         if row is not None:
-            self.table.selectRow(row)
+            select_row(self.table, row)
         self.empty_label.setVisible(not batches)
         self._update_buttons()
 

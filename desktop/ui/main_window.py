@@ -52,6 +52,7 @@ from desktop.ui import settings as opt
 from desktop.ui.customer_model import COLUMNS, CustomerRole, CustomerTableModel
 from desktop.ui.detail_pane import CustomerDetailPane
 from desktop.ui.workers import Job, Workers
+from desktop.ui.views import select_row
 
 log = logging.getLogger("desktop.ui")
 
@@ -499,7 +500,7 @@ class MainWindow(QMainWindow):
     def _table_menu(self, pos: QPoint) -> None:
         index = self.table.indexAt(pos)
         if index.isValid() and not self.table.selectionModel().isRowSelected(index.row()):
-            self.table.selectRow(index.row())  # right-click acts on the row under the mouse
+            select_row(self.table, index.row())  # right-click acts on the row under the mouse
         self.table_menu().popup(self.table.viewport().mapToGlobal(pos))
 
     def column_menu(self) -> QMenu:
@@ -623,7 +624,7 @@ class MainWindow(QMainWindow):
     def _into_table(self) -> None:
         self.table.setFocus(Qt.FocusReason.TabFocusReason)
         if self.selected_count() == 0 and self.model.total:
-            self.table.selectRow(0)
+            select_row(self.table, 0)
 
     def selected_rows(self) -> list[int]:
         """The selected rows, in order (from the selection's ranges: no index per cell)."""
@@ -835,7 +836,7 @@ class MainWindow(QMainWindow):
         if row is None:
             self.detail.show_customer(customer_id)  # not in the list at all (deleted meanwhile?)
             return cleared
-        self.table.selectRow(row)
+        select_row(self.table, row)
         self.table.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
         return cleared

@@ -34,6 +34,7 @@ from desktop.ui import messages
 from desktop.ui.credits_section import SalesCreditsSection
 from desktop.ui.money_models import MoneyRole, OpenCreditsModel, UnpaidOrdersModel, _ListModel
 from desktop.ui.workers import Workers
+from desktop.ui.views import select_row
 
 if TYPE_CHECKING:
     from desktop.ui.main_window import MainWindow
@@ -131,7 +132,7 @@ class _MoneyTab(QWidget):
         if selected is not None:
             row = next((r for r in range(self.model.rowCount()) if self.model.record(r).id == selected), None)
             if row is not None:
-                self.view.selectRow(row)
+                select_row(self.view, row)
 
     def _load(self, session: Any, customer_id: int) -> None:
         raise NotImplementedError
@@ -143,7 +144,7 @@ class _MoneyTab(QWidget):
     def _menu(self, pos: QPoint) -> None:
         index = self.view.indexAt(pos)
         if index.isValid():
-            self.view.selectRow(index.row())
+            select_row(self.view, index.row())
         menu = QMenu(self)
         menu.addActions(self.menu_actions)
         menu.popup(self.view.viewport().mapToGlobal(pos))

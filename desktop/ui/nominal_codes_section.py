@@ -53,6 +53,7 @@ from desktop.services.nominal_codes import MappingSetting, NominalCodeInUse, Nom
 from desktop.store.engine import Database
 from desktop.ui import messages
 from desktop.ui.address_form import ValidatingDialog, group, normalised
+from desktop.ui.views import select_row
 
 log = logging.getLogger("desktop.ui.nominal_codes")
 
@@ -579,7 +580,7 @@ class NominalCodesSection(QWidget):
     def _table_menu(self, pos: QPoint) -> None:
         index = self.table.indexAt(pos)
         if index.isValid() and not self.table.selectionModel().isRowSelected(index.row()):
-            self.table.selectRow(index.row())
+            select_row(self.table, index.row())
         self.table_menu().popup(self.table.viewport().mapToGlobal(pos))
 
     # --- reading ---------------------------------------------------------------------------------
@@ -589,7 +590,7 @@ class NominalCodesSection(QWidget):
         The focus stays where it is (in the navigation list, Down goes on to the next section)."""
         self.reload()
         if not self.selected_rows() and self.model.rowCount():
-            self.table.selectRow(0)
+            select_row(self.table, 0)
 
     def reload(self, *, keep_mapping_edits: bool = True) -> bool:
         """Read the codes (with their usage) and the mapping settings; the selection stays, and so do

@@ -42,6 +42,7 @@ from desktop.store.engine import Database
 from desktop.ui import messages
 from desktop.ui import settings as opt
 from desktop.ui.workers import Job, Workers
+from desktop.ui.views import select_row
 
 if TYPE_CHECKING:
     from desktop.ui.main_window import MainWindow
@@ -369,7 +370,7 @@ class ShippingQueueSection(QWidget):
         if selected is not None:
             for n, r in enumerate(rows):
                 if r.fulfillment_id == selected:
-                    self.table.selectRow(n)
+                    select_row(self.table, n)
                     break
         self._update_buttons()
 
