@@ -472,3 +472,40 @@ def test_invariants_on_every_backend(db: Database, monkeypatch: pytest.MonkeyPat
     assert again.customers == 30
     with db.engine.connect() as conn:
         check_invariants(conn, again)
+
+
+def test_demo_command_leaves_every_foreign_key_whole(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The command seeds SQLite with the checks off for speed: the rows must still all hold together."""
+    import sqlite3
+
+    from desktop.cli import main
+
+    path = tmp_path / "demo.sqlite3"
+    assert main(["--database", f"sqlite:///{path}", "demo", "--customers", "1500", "--seed", "5"]) == 0
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert check.execute("SELECT count(*) FROM customers").fetchone()[0] == 1500
+        assert check.execute("SELECT count(*) FROM addresses a LEFT JOIN customers c ON c.id = a.customer_id "
+                             "WHERE c.id IS NULL").fetchone()[0] == 0
+
+
+def test_demo_command_beside_an_open_app_keeps_the_write_ahead_log(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Another connection on the store (the app): the demo cannot leave WAL mode and still seeds."""
+    import sqlite3
+
+    from desktop.cli import main
+
+    path = tmp_path / "shared.sqlite3"
+    url = f"sqlite:///{path}"
+    assert main(["--database", url, "demo", "--customers", "50"]) == 0
+    reader = sqlite3.connect(path)
+    try:
+        assert reader.execute("SELECT count(*) FROM customers").fetchone()[0] == 50
+        assert main(["--database", url, "demo", "--customers", "50", "--seed", "2"]) == 0
+        assert reader.execute("SELECT count(*) FROM customers").fetchone()[0] == 100
+        assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        reader.close()
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert check.execute("PRAGMA foreign_key_check").fetchall() == []
