@@ -386,3 +386,23 @@ def test_imported_and_updated_customers_are_found_by_search(db: Database, aroha,
     with db.transaction() as s:  # the index keeps itself current after the import as before
         cs.update_customer(s, aroha.id, {"company": "Kauri Exports"})
     assert found("kauri exp") == ["Aroha Kowhai"]
+
+
+def test_duplicates_found_in_every_chunk_and_never_against_the_import_itself(db: Database, aroha, tmp_path: Path,
+                                                                             monkeypatch) -> None:
+    monkeypatch.setattr(imp_plan, "CHUNK_ROWS", 2)
+    path = write_csv(tmp_path / "chunks.csv", [
+        ["Name", "Address1", "Zip"],
+        ["Hemi Kaka", "3 Kauri Street", "1010"],
+        ["Aroha Kowhai", "12 KAURI ST.", "1010"],  # chunk 1: a duplicate of the stored customer
+        ["Rangi Kea", "5 Kauri Street", "1010"],
+        ["Aroha Kowhai", "12 Kauri Street", "1010"],  # chunk 2: the same zip block, read once
+        ["Hemi Kaka", "3 Kauri St", "1010"],  # looks like row 2, which this import creates: not a duplicate
+    ])
+    preview = preview_of(db, path)
+    assert [(r.row, r.status.value) for r in preview.rows] == [
+        (2, "create"), (3, "possible duplicate"), (4, "create"), (5, "possible duplicate"), (6, "create")]
+    assert {r.candidates[0][0] for r in preview.rows if r.candidates} == {aroha.id}
+    committed, done = do_import(db, path)
+    assert committed.summary.as_dict() == preview.summary.as_dict()  # the commit does what the preview showed
+    assert done is not None and done.created == 3

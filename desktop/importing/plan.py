@@ -32,6 +32,8 @@ log = logging.getLogger("desktop.import")
 
 CHUNK_ROWS = 5000
 UPDATES_SHOWN = 200
+# Stored addresses kept from one chunk's Find Match to the next (about 100 bytes each).
+BLOCK_CACHE_ROWS = 1_000_000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 REFERENCES: dict[str, tuple[type[m.Base], str, str]] = {
     # import field -> (model, customer column, what the clerk calls it)
@@ -211,6 +213,9 @@ class Planner:
         self.not_created: set[int] = set()  # rows seen in emails whose customer will not be created
         # Customers created by this import while it plans (a commit plans as it writes) are not "existing".
         self.horizon = self.conn.execute(select(func.coalesce(func.max(m.Customer.id), 0))).scalar_one()
+        self.address_horizon = self.conn.execute(select(func.coalesce(func.max(m.Address.id), 0))).scalar_one()
+        self.block_cache: dict[str, dict[int, str]] = {}
+        self.block_cache_size = 0
         self.references = self._load_references()
 
     # --- references (names -> ids) ------------------------------------------------------------------
@@ -427,36 +432,32 @@ class Planner:
             if key and address:
                 wanted.setdefault(key, []).append((p, address, normalize_name(p.values.get("name"))))
         if wanted:
-            a, c = m.Address, m.Customer
-            blocks: dict[str, dict[int, tuple[str, int, str, str | None]]] = {}
-            keys = sorted(wanted)
-            for start in range(0, len(keys), 900):
-                stmt = (
-                    select(a.zip_key, a.id, a.address1_key, c.id, c.name, c.company)
-                    .join(c, c.id == a.customer_id)
-                    .where(a.zip_key.in_(keys[start:start + 900]), c.id <= self.horizon)
-                )
-                for key, address_id, address_key, customer_id, name, company in self.conn.execute(stmt):
-                    blocks.setdefault(key, {})[address_id] = (address_key or "", customer_id, name, company)
+            blocks = self._zip_blocks(sorted(wanted))
+            scored: list[tuple[RowPlan, str, dict[int, float]]] = []
+            hits: set[int] = set()
             for key, entries in wanted.items():
                 block = blocks.get(key)
                 if not block:
                     continue
-                choices = {address_id: v[0] for address_id, v in block.items()}
                 for p, address, name in entries:
-                    found: dict[int, tuple[int, str, float]] = {}
-                    for _text, score, address_id in process.extract(
-                        address, choices, scorer=fuzz.ratio, score_cutoff=ADDRESS_THRESHOLD, limit=None
-                    ):
-                        _k, customer_id, c_name, company = block[address_id]
-                        name_score = max(name_similarity(name, c_name), name_similarity(name, company))
-                        if name_score < NAME_THRESHOLD:
-                            continue
-                        total = 0.5 * score + 0.4 * name_score + 10.0
-                        if customer_id not in found or found[customer_id][2] < total:
-                            found[customer_id] = (customer_id, c_name, round(total, 1))
-                    if found:
-                        p.candidates = sorted(found.values(), key=lambda t: -t[2])[:5]
+                    scores = {address_id: float(score) for _text, score, address_id in process.extract(
+                        address, block, scorer=fuzz.ratio, score_cutoff=ADDRESS_THRESHOLD, limit=None)}
+                    if scores:
+                        scored.append((p, name, scores))
+                        hits.update(scores)
+            owners = self._owners(sorted(hits))
+            for p, name, scores in scored:
+                found: dict[int, tuple[int, str, float]] = {}
+                for address_id, score in scores.items():
+                    customer_id, c_name, company = owners[address_id]
+                    name_score = max(name_similarity(name, c_name), name_similarity(name, company))
+                    if name_score < NAME_THRESHOLD:
+                        continue
+                    total = 0.5 * score + 0.4 * name_score + 10.0
+                    if customer_id not in found or found[customer_id][2] < total:
+                        found[customer_id] = (customer_id, c_name, round(total, 1))
+                if found:
+                    p.candidates = sorted(found.values(), key=lambda t: -t[2])[:5]
         for p in creates:
             if p.candidates:
                 best = p.candidates[0]
@@ -466,6 +467,38 @@ class Planner:
                 else:
                     p.status = Status.DUPLICATE
                     p.issues.append(Issue(p.row, "", text + ": not created", Kind.WARNING))
+
+
+    def _zip_blocks(self, keys: Sequence[str]) -> dict[str, dict[int, str]]:
+        """Each zip's stored addresses (id -> normalised address1), read from the zip index alone and kept
+        for later chunks (a file's zips repeat); only addresses that existed before this import."""
+        cache = self.block_cache
+        missing = [k for k in keys if k not in cache]
+        if self.block_cache_size > BLOCK_CACHE_ROWS:
+            cache.clear()
+            self.block_cache_size = 0
+            missing = list(keys)
+        a = m.Address
+        for start in range(0, len(missing), 900):
+            part = missing[start:start + 900]
+            for key in part:
+                cache[key] = {}
+            stmt = select(a.zip_key, a.id, a.address1_key).where(
+                a.zip_key.in_(part), a.id <= self.address_horizon)
+            for key, address_id, address_key in self.conn.execute(stmt):
+                cache[key][address_id] = address_key or ""
+                self.block_cache_size += 1
+        return {k: cache[k] for k in keys}
+
+    def _owners(self, address_ids: Sequence[int]) -> dict[int, tuple[int, str, str | None]]:
+        a, c = m.Address, m.Customer
+        owners: dict[int, tuple[int, str, str | None]] = {}
+        for start in range(0, len(address_ids), 900):
+            stmt = (select(a.id, c.id, c.name, c.company).join(c, c.id == a.customer_id)
+                    .where(a.id.in_(address_ids[start:start + 900])))
+            for address_id, customer_id, name, company in self.conn.execute(stmt):
+                owners[address_id] = (customer_id, name, company)
+        return owners
 
 
 def _import_field(column: str) -> str:
