@@ -15,6 +15,8 @@ import pytest
 from desktop.store.engine import Database, open_database
 from tests.pgcluster import PostgresCluster, find_bindir
 
+pytest_plugins = ["tests.ui_fixtures"]  # message boxes answered, focus: for every Qt test
+
 BACKENDS = ("sqlite", "postgresql")
 _outcomes: Counter[tuple[str, str]] = Counter()
 _counter = itertools.count()

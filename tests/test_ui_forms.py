@@ -42,14 +42,6 @@ AROHA: dict[str, Any] = dict(
 )
 
 
-@pytest.fixture
-def errors_shown(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
-    """Every error a dialog would show in a message box (none may block the test)."""
-    shown: list[BaseException] = []
-    monkeypatch.setattr(messages, "show_error", lambda parent, exc: shown.append(exc))
-    return shown
-
-
 def customer_count(db: Database) -> int:
     with db.read() as s:
         return s.query(m.Customer).count()
@@ -654,7 +646,6 @@ def test_validation_error_from_the_service_lands_on_its_fields(qtbot, store: Dat
     assert form.error_text("zip") == "Zip is not a zip we deliver to"
     assert form.hint.text() == "Sales rep refers to sales rep 4, which does not exist"
     assert form.result() == 0
-
 
 
 def test_every_feature_error_gets_a_title_of_its_own() -> None:

@@ -113,33 +113,6 @@ def make_window(qtbot, db: Database) -> Iterator[Callable[..., MainWindow]]:  # 
         window.workers.wait(20_000)
 
 
-class Asked(list[str]):
-    """The confirmations asked, in order; each is answered by the next of `answers`, or yes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.answers: list[bool] = []
-
-
-@pytest.fixture
-def asked(monkeypatch: pytest.MonkeyPatch) -> Asked:
-    questions = Asked()
-
-    def ask(_parent: Any, title: str, text: str, ok_text: str, **_kwargs: Any) -> bool:
-        questions.append(f"{title}: {text} [{ok_text}]")
-        return questions.answers.pop(0) if questions.answers else True
-
-    monkeypatch.setattr(messages, "ask", ask)
-    return questions
-
-
-@pytest.fixture
-def errors_shown(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
-    shown: list[BaseException] = []
-    monkeypatch.setattr(messages, "show_error", lambda _parent, exc: shown.append(exc))
-    return shown
-
-
 def mime_for(*paths: Path | str) -> QMimeData:
     mime = QMimeData()
     mime.setUrls([QUrl(p) if isinstance(p, str) else QUrl.fromLocalFile(str(p)) for p in paths])

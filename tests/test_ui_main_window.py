@@ -21,13 +21,14 @@ from desktop import __version__
 from desktop.services import customers as cs
 from desktop.store import models as m
 from desktop.store.engine import Database
-from desktop.ui import messages, workers
+from desktop.ui import workers
 from desktop.ui.customer_form import CustomerForm
 from desktop.ui.customer_model import COLUMNS
 from desktop.ui.detail_pane import HistoryRole
 from desktop.ui.main_window import BulkResultDialog, MainWindow
 from desktop.ui.settings import LAST_FILTER, TABLE_HEADER, Settings
 from tests import factories as f
+from tests.ui_fixtures import focus
 
 both = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -71,42 +72,6 @@ def make_window(qtbot, store: Database) -> Iterator[Callable[..., MainWindow]]: 
     yield make
     for window in made:
         window.workers.wait(10_000)
-
-
-class Asked(list[str]):
-    """The confirmations asked, in order; each is answered by the next of `answers`, or yes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.answers: list[bool] = []
-
-
-@pytest.fixture
-def asked(monkeypatch: pytest.MonkeyPatch) -> Asked:
-    questions = Asked()
-
-    def ask(_parent: Any, title: str, text: str, ok_text: str, **_kwargs: Any) -> bool:
-        questions.append(f"{title}: {text} [{ok_text}]")
-        return questions.answers.pop(0) if questions.answers else True
-
-    monkeypatch.setattr(messages, "ask", ask)
-    return questions
-
-
-@pytest.fixture
-def errors_shown(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
-    shown: list[BaseException] = []
-    monkeypatch.setattr(messages, "show_error", lambda _parent, exc: shown.append(exc))
-    return shown
-
-
-def focus(qtbot, widget: QWidget) -> None:  # type: ignore[no-untyped-def]
-    """Give `widget` the keyboard focus in an active window (shortcuts need both)."""
-    window = widget.window()
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    widget.setFocus(Qt.FocusReason.OtherFocusReason)
-    qtbot.waitUntil(widget.hasFocus)
 
 
 def row_of(window: MainWindow, name: str) -> int:

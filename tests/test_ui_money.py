@@ -13,13 +13,12 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QShortcut
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QLineEdit
 
 from desktop.services import customers as cs
 from desktop.services import money
 from desktop.services import orders as os_
 from desktop.store.engine import Database
-from desktop.ui import messages
 from desktop.ui.allocation_dialog import AllocationDialog
 from desktop.ui.main_window import MainWindow
 from desktop.ui.money_models import (
@@ -57,13 +56,6 @@ def workers() -> Iterator[Workers]:
     pool = Workers()
     yield pool
     pool.wait(10_000)
-
-
-@pytest.fixture
-def errors_shown(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
-    shown: list[BaseException] = []
-    monkeypatch.setattr(messages, "show_error", lambda _parent, exc: shown.append(exc))
-    return shown
 
 
 def open_dialog(qtbot: Any, db: Database, workers: Workers, customer: int, credit: int | None) -> AllocationDialog:
