@@ -9,13 +9,11 @@ from collections.abc import Callable
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMenu,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -23,7 +21,7 @@ from PySide6.QtWidgets import (
 from desktop.services.money import CreditAmounts
 from desktop.store.engine import Database
 from desktop.ui.money_models import AllOpenCreditsModel, MoneyRole
-from desktop.ui.views import select_row
+from desktop.ui.views import record_table, select_row
 
 
 class SalesCreditsSection(QWidget):
@@ -42,17 +40,8 @@ class SalesCreditsSection(QWidget):
                        "newest first")
         layout.addWidget(title)
         self.model = AllOpenCreditsModel(db, self)
-        self.view = QTableView()
-        self.view.setModel(self.model)
-        self.view.setAccessibleName("Open sales credits")
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setAlternatingRowColors(True)
-        self.view.verticalHeader().hide()
-        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.view = record_table(self.model, "Open sales credits")
         header = self.view.horizontalHeader()
-        header.setHighlightSections(False)
         for col, width in enumerate((120, 95, 260, 50, 110, 110, 110)):
             header.resizeSection(col, width)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)

@@ -17,12 +17,10 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -33,7 +31,7 @@ from desktop.store.engine import Database
 from desktop.ui import messages
 from desktop.ui.customer_model import local_time
 from desktop.ui.workers import Job, Workers
-from desktop.ui.views import select_row
+from desktop.ui.views import record_table, select_row
 
 log = logging.getLogger("desktop.ui.import")
 
@@ -181,18 +179,8 @@ class ImportHistorySection(QWidget):
         layout.addLayout(buttons)
 
         self.model = BatchTableModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Imports")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table = record_table(self.model, "Imports")
         header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
         header.setStretchLastSection(False)
         for section, (key, _title) in enumerate(COLUMNS):
             header.resizeSection(section, {"id": 60, "committed": 130, "file": 280, "state": 190,

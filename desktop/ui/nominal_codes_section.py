@@ -29,7 +29,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QCompleter,
     QFormLayout,
@@ -42,7 +41,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -53,7 +51,7 @@ from desktop.services.nominal_codes import MappingSetting, NominalCodeInUse, Nom
 from desktop.store.engine import Database
 from desktop.ui import messages
 from desktop.ui.address_form import ValidatingDialog, group, normalised
-from desktop.ui.views import select_row
+from desktop.ui.views import record_table, select_row
 
 log = logging.getLogger("desktop.ui.nominal_codes")
 
@@ -432,20 +430,10 @@ class NominalCodesSection(QWidget):
         self.db = db
         self.last_message = ""
         self.model = NominalCodeTableModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Nominal codes")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
+        self.table = record_table(self.model, "Nominal codes", multi=True)
         self.table.setSortingEnabled(True)
         self.table.setTabKeyNavigation(False)  # rows are picked whole: Tab leaves for the mapping settings
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)

@@ -42,7 +42,7 @@ from desktop.store.engine import Database
 from desktop.ui import messages
 from desktop.ui import settings as opt
 from desktop.ui.workers import Job, Workers
-from desktop.ui.views import select_row
+from desktop.ui.views import record_table, select_row
 
 if TYPE_CHECKING:
     from desktop.ui.main_window import MainWindow
@@ -132,16 +132,8 @@ class QueueModel(QAbstractTableModel):
 
 
 def _table(model: QAbstractTableModel) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.setWordWrap(False)
-    view.verticalHeader().hide()
+    view = record_table(model)
     header = view.horizontalHeader()
-    header.setHighlightSections(False)
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setStretchLastSection(True)
     return view

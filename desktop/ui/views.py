@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel
-from PySide6.QtWidgets import QAbstractItemView
+from PySide6.QtCore import QAbstractItemModel, QItemSelectionModel
+from PySide6.QtWidgets import QAbstractItemView, QTableView
 
 
 def select_row(view: QAbstractItemView, row: int) -> None:
@@ -18,3 +18,22 @@ def select_row(view: QAbstractItemView, row: int) -> None:
         return
     flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
     view.selectionModel().setCurrentIndex(model.index(row, 0), flags)
+
+
+def record_table(model: QAbstractItemModel, name: str = "", *, multi: bool = False) -> QTableView:
+    """A read-only table of records: whole rows selected (one, or several with `multi`), alternating
+    colours, one line per row at a height that follows the font, no row numbers, no highlighted headers."""
+    view = QTableView()
+    view.setModel(model)
+    if name:
+        view.setAccessibleName(name)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection if multi
+                          else QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.verticalHeader().hide()
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
+    view.horizontalHeader().setHighlightSections(False)
+    return view
