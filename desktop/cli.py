@@ -7,11 +7,17 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from typing import TYPE_CHECKING, TypeVar
 
 from desktop import __version__, logs
 from desktop.store.engine import Database, StoreError, open_database, resolve_database_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -79,6 +85,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _open(args: argparse.Namespace) -> Database:
     return open_database(resolve_database_url(args.database))
+
+
+def in_store(args: argparse.Namespace, work: Callable[[Session], T], *, write: bool = False) -> T:
+    """Open the store, run `work(session)` in one read (or, with `write`, one write transaction), close."""
+    db = _open(args)
+    try:
+        with db.transaction() if write else db.read() as session:
+            return work(session)
+    finally:
+        db.dispose()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -153,12 +169,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_find_match(args: argparse.Namespace) -> int:
     from desktop.services.matching import find_customer_match
 
-    db = _open(args)
-    try:
-        with db.read() as session:
-            candidates = find_customer_match(session, args.name, args.zip, args.address1)
-    finally:
-        db.dispose()
+    candidates = in_store(args, lambda s: find_customer_match(s, args.name, args.zip, args.address1))
     if args.json:
         print(json.dumps([asdict(c) for c in candidates], indent=2))
         return EXIT_OK

@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import TextIO
 
-from desktop.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CommandError, _open
+from desktop.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CommandError, _open, in_store
 
 MAX_PRINTED = 200  # issues printed; all of them go to --errors
 
@@ -169,12 +169,7 @@ def _shown(value: object) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     from desktop.importing.commit import list_batches
 
-    db = _open(args)
-    try:
-        with db.read() as session:
-            batches = list_batches(session, limit=args.limit)
-    finally:
-        db.dispose()
+    batches = in_store(args, lambda s: list_batches(s, limit=args.limit))
     if not batches:
         print("No imports yet.")
         return EXIT_OK
@@ -188,12 +183,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_undo(args: argparse.Namespace) -> int:
     from desktop.importing.commit import undo_batch
 
-    db = _open(args)
-    try:
-        with db.transaction() as session:
-            result = undo_batch(session, args.batch_id)
-    finally:
-        db.dispose()
+    result = in_store(args, lambda s: undo_batch(s, args.batch_id), write=True)
     print(f"Import {result.batch_id} undone: {result.deleted:,} customers deleted, {result.restored:,} restored, "
           f"{result.addresses_removed:,} addresses removed.")
     return EXIT_OK

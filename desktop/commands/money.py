@@ -71,15 +71,10 @@ def _print_json(payload: Any) -> None:
 
 
 def cmd_orders_unpaid(args: argparse.Namespace) -> int:
-    from desktop.cli import _open
+    from desktop.cli import in_store
     from desktop.services.money import unpaid_orders
 
-    db = _open(args)
-    try:
-        with db.read() as s:
-            result = unpaid_orders(s, args.customer_id)
-    finally:
-        db.dispose()
+    result = in_store(args, lambda s: unpaid_orders(s, args.customer_id))
     if args.json:
         _print_json({
             "customer_id": result.customer_id,
@@ -107,15 +102,10 @@ def cmd_orders_unpaid(args: argparse.Namespace) -> int:
 
 
 def cmd_credits_open(args: argparse.Namespace) -> int:
-    from desktop.cli import _open
+    from desktop.cli import in_store
     from desktop.services.money import open_credits
 
-    db = _open(args)
-    try:
-        with db.read() as s:
-            result = open_credits(s, args.customer_id)
-    finally:
-        db.dispose()
+    result = in_store(args, lambda s: open_credits(s, args.customer_id))
     if args.json:
         _print_json({
             "customer_id": result.customer_id,

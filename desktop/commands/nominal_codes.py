@@ -41,15 +41,10 @@ def as_json(row: NominalCodeRow) -> dict[str, Any]:
 
 
 def cmd_deletable(args: argparse.Namespace) -> int:
-    from desktop.cli import EXIT_OK, _open
+    from desktop.cli import EXIT_OK, in_store
     from desktop.services.nominal_codes import check_deletable_codes
 
-    db = _open(args)
-    try:
-        with db.read() as session:
-            rows = check_deletable_codes(session, args.codes)
-    finally:
-        db.dispose()
+    rows = in_store(args, lambda s: check_deletable_codes(s, args.codes))
     if args.json:
         print(json.dumps([as_json(r) for r in rows], indent=2))
         return EXIT_OK
