@@ -90,9 +90,6 @@ def header_key(text: str) -> str:
 ALIASES: dict[str, str] = {header_key(alias): f for f, aliases in _ALIASES.items() for alias in aliases}
 ALIASES.update({header_key(label): f for f, label in FIELDS.items()})
 
-# Mapping: column index -> field (a column not in it is not imported).
-Mapping_ = dict[int, str]
-
 
 def auto_mapping(header: Sequence[str], saved: Mapping[str, str] | None = None) -> dict[int, str]:
     """Map each column by a mapping the clerk saved before (header key -> field, '' = not imported), else

@@ -42,6 +42,7 @@ REFERENCES: dict[str, tuple[type[m.Base], str, str]] = {
     "store": (m.Store, "store_id", "store"),
     "warehouse": (m.Warehouse, "warehouse_id", "warehouse"),
 }
+# Default settings whose change for an existing customer is a financial alert (DESIGN §12).
 MONEY_SETTINGS = ("product_pricing_tier_id", "store_id", "warehouse_id")
 TEXT_FIELDS = (*CUSTOMER_FIELDS, *LOCATION_FIELDS)
 # Progress(done_rows, total_bytes_or_rows); may raise Cancelled.
@@ -93,9 +94,6 @@ class RowPlan:
     @property
     def errors(self) -> list[Issue]:
         return [i for i in self.issues if i.kind is Kind.ERROR]
-
-    def message(self) -> str:
-        return "; ".join(f"{i.column}: {i.message}" if i.column else i.message for i in self.issues)
 
 
 @dataclass
@@ -400,11 +398,10 @@ class Planner:
             p.address.update({f: v for f, v in p.values.items() if f in LOCATION_FIELDS})
         p.status = Status.UPDATE if changes else Status.UNCHANGED
         if p.status is Status.UPDATE:
-            names = {"product_pricing_tier_id": "pricing tier", "store_id": "store", "warehouse_id": "warehouse"}
-            for f, what in names.items():
-                if f in changes:
-                    p.issues.append(Issue(p.row, self.column(_import_field(f)),
-                                          f"changes the {what} of an existing customer", Kind.ALERT))
+            for f, (_model, column, what) in REFERENCES.items():
+                if column in MONEY_SETTINGS and column in changes:
+                    p.issues.append(Issue(p.row, self.column(f), f"changes the {what} of an existing customer",
+                                          Kind.ALERT))
             if current["archived_at"] is not None:
                 p.issues.append(Issue(p.row, "", "updates an archived customer", Kind.WARNING))
 
@@ -500,12 +497,6 @@ class Planner:
                 owners[address_id] = (customer_id, name, company)
         return owners
 
-
-def _import_field(column: str) -> str:
-    for f, (_model, col, _what) in REFERENCES.items():
-        if col == column:
-            return f
-    return column
 
 
 def _customers_with_unpaid_orders(conn: Any, ids: Sequence[int]) -> set[int]:
