@@ -93,8 +93,8 @@ def plans(db: Database, customer_id: int) -> None:
 def run(db: Database, orders: int, others: int) -> bool:
     from PySide6.QtWidgets import QApplication
 
-    from desktop.ui.allocation_dialog import AllocationDialog
-    from desktop.ui.workers import Workers
+    from desktop.ui.money.allocation_dialog import AllocationDialog
+    from desktop.ui.common.workers import Workers
 
     print(f"\nmoney on {db.backend} ({db.location})")
     start = time.perf_counter()

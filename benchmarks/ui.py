@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from desktop.store.engine import open_database
     from desktop.ui.main_window import MainWindow
-    from desktop.ui.settings import Settings
+    from desktop.ui.common.settings import Settings
 
     app = QApplication.instance() or QApplication([])
     db = open_database(url)

@@ -13,9 +13,9 @@ from desktop import logs
 from desktop.services import customers as cs
 from desktop.services.errors import NotDeletable, Links
 from desktop.store.engine import open_database
-from desktop.ui import crash
+from desktop.ui.common import crash
 from desktop.ui.main_window import MainWindow
-from desktop.ui.settings import Settings
+from desktop.ui.common.settings import Settings
 
 
 def test_main_window_shows_store_and_counts(qtbot, database_url):

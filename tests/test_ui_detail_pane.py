@@ -17,9 +17,9 @@ from desktop.services import customers as cs
 from desktop.services.errors import DefaultAddressInUse
 from desktop.store import models as m
 from desktop.store.engine import Database
-from desktop.ui import messages
-from desktop.ui.address_form import AddressForm, CountryCombo
-from desktop.ui.detail_pane import (
+from desktop.ui.common import messages
+from desktop.ui.customers.address_form import AddressForm, CountryCombo
+from desktop.ui.customers.detail_pane import (
     AddressTableModel,
     CustomerDetailPane,
     HistoryEntry,
@@ -125,7 +125,7 @@ def test_address_and_history_models_pass_the_model_tester(qtmodeltester, store, 
     assert addresses.data(addresses.index(1, 2), Role.Address).id == customer.addresses[1].id
     assert addresses.row_of(customer.addresses[1].id) == 1
 
-    from desktop.ui.detail_pane import load_history
+    from desktop.ui.customers.detail_pane import load_history
 
     with store.read() as s:
         entries = load_history(s, customer)

@@ -28,11 +28,12 @@ from desktop.importing.reading import UnreadableFile
 from desktop.services import customers as cs
 from desktop.store import models as m
 from desktop.store.engine import Database
-from desktop.ui import import_dialog, messages, workers
-from desktop.ui.import_dialog import ImportDialog, RowRole
-from desktop.ui.import_history import ImportHistorySection
+from desktop.ui.importing import import_dialog
+from desktop.ui.common import messages, workers
+from desktop.ui.importing.import_dialog import ImportDialog, RowRole
+from desktop.ui.importing.import_history import ImportHistorySection
 from desktop.ui.main_window import MainWindow
-from desktop.ui.settings import IMPORT_FOLDER, IMPORT_MAPPING, Settings
+from desktop.ui.common.settings import IMPORT_FOLDER, IMPORT_MAPPING, Settings
 from tests import factories as f
 
 HEADER = ["Name", "Email", "Phone", "Address", "City", "Zip", "Country Code", "Pricing tier"]

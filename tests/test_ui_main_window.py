@@ -21,12 +21,12 @@ from desktop import __version__
 from desktop.services import customers as cs
 from desktop.store import models as m
 from desktop.store.engine import Database
-from desktop.ui import workers
-from desktop.ui.customer_form import CustomerForm
-from desktop.ui.customer_model import COLUMNS
-from desktop.ui.detail_pane import HistoryRole
+from desktop.ui.common import workers
+from desktop.ui.customers.customer_form import CustomerForm
+from desktop.ui.customers.customer_model import COLUMNS
+from desktop.ui.customers.detail_pane import HistoryRole
 from desktop.ui.main_window import BulkResultDialog, MainWindow
-from desktop.ui.settings import LAST_FILTER, TABLE_HEADER, Settings
+from desktop.ui.common.settings import LAST_FILTER, TABLE_HEADER, Settings
 from tests import factories as f
 from tests.ui_fixtures import focus
 
@@ -326,7 +326,7 @@ def test_edit_with_return_and_double_click(qtbot, make_window, store, people, mo
 
 
 def test_find_match_with_ctrl_m_opens_the_chosen_customer(qtbot, make_window, store, people, monkeypatch) -> None:
-    from desktop.ui.find_match_dialog import FindMatchDialog
+    from desktop.ui.customers.find_match_dialog import FindMatchDialog
 
     window = make_window()
     window.filters.search.setText("tane")
@@ -558,7 +558,7 @@ def test_context_menus_and_column_choice(qtbot, make_window, people) -> None:
 
 
 def test_an_address_added_in_the_pane_stays_selected(qtbot, make_window, store, people, monkeypatch) -> None:
-    from desktop.ui.address_form import AddressForm
+    from desktop.ui.customers.address_form import AddressForm
 
     window = make_window()
     pick(window, "Mere Tui")

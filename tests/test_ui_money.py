@@ -19,9 +19,9 @@ from desktop.services import customers as cs
 from desktop.services import money
 from desktop.services import orders as os_
 from desktop.store.engine import Database
-from desktop.ui.allocation_dialog import AllocationDialog
+from desktop.ui.money.allocation_dialog import AllocationDialog
 from desktop.ui.main_window import MainWindow
-from desktop.ui.money_models import (
+from desktop.ui.money.money_models import (
     AllocationColumn,
     AllocationModel,
     AllOpenCreditsModel,
@@ -29,9 +29,9 @@ from desktop.ui.money_models import (
     OpenCreditsModel,
     UnpaidOrdersModel,
 )
-from desktop.ui.order_entry import CreditDialog, FulfilmentDialog, OrderDialog, PaymentDialog
-from desktop.ui.settings import Settings
-from desktop.ui.workers import Workers
+from desktop.ui.money.order_entry import CreditDialog, FulfilmentDialog, OrderDialog, PaymentDialog
+from desktop.ui.common.settings import Settings
+from desktop.ui.common.workers import Workers
 from tests import factories as f
 from tests.test_money import new_credit, new_customer, new_order, outstanding, remaining
 

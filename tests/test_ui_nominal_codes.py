@@ -23,17 +23,17 @@ from desktop.services.errors import ConflictError
 from desktop.services.nominal_codes import NominalCodeInUse, NominalCodeRow
 from desktop.store import models as m
 from desktop.store.engine import Database
-from desktop.ui import messages
-from desktop.ui.customer_form import CustomerForm
+from desktop.ui.common import messages
+from desktop.ui.customers.customer_form import CustomerForm
 from desktop.ui.main_window import MainWindow
-from desktop.ui.nominal_codes_section import (
+from desktop.ui.nominal_codes.nominal_codes_section import (
     NOT_SET,
     NominalCodeForm,
     NominalCodeRole,
     NominalCodesSection,
     NominalCodeTableModel,
 )
-from desktop.ui.settings import Settings
+from desktop.ui.common.settings import Settings
 from tests import factories as f
 from tests.ui_fixtures import focus
 

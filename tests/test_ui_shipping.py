@@ -15,12 +15,12 @@ from PySide6.QtCore import QTimer
 from desktop.starshipit import credentials
 from desktop.store import models as m
 from desktop.store.engine import Database
-from desktop.ui import messages
+from desktop.ui.common import messages
 from desktop.ui.main_window import MainWindow
-from desktop.ui.settings import SHIPPING_QUEUE_STATE, STARSHIPIT_BASE_URL, STARSHIPIT_RATE, Settings
-from desktop.ui.shipping import CustomerShippingTab, ShippingActions, ShippingQueueSection, StarshipitOrderDialog
-from desktop.ui.starshipit_settings import StarshipitSettingsDialog
-from desktop.ui.workers import Workers
+from desktop.ui.common.settings import SHIPPING_QUEUE_STATE, STARSHIPIT_BASE_URL, STARSHIPIT_RATE, Settings
+from desktop.ui.shipping.shipping import CustomerShippingTab, ShippingActions, ShippingQueueSection, StarshipitOrderDialog
+from desktop.ui.shipping.starshipit_settings import StarshipitSettingsDialog
+from desktop.ui.common.workers import Workers
 from tests import factories as fx
 from tests.fake_starshipit import API_KEY, SUBSCRIPTION_KEY, FakeStarshipit
 from tests.test_starshipit_cli import MemoryKeyring

@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import QThread
 
 from desktop.services.errors import Cancelled
-from desktop.ui.settings import LAST_FILTER, Settings
-from desktop.ui.workers import Job, Workers
+from desktop.ui.common.settings import LAST_FILTER, Settings
+from desktop.ui.common.workers import Job, Workers
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from desktop.ui import messages
+from desktop.ui.common import messages
 
 
 class Asked(list[str]):

@@ -8,9 +8,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop import __version__
 from desktop.store.engine import Database, StoreError, open_database, resolve_database_url
-from desktop.ui import crash
+from desktop.ui.common import crash
 from desktop.ui.main_window import MainWindow
-from desktop.ui.settings import DATABASE_URL, ORGANIZATION, Settings
+from desktop.ui.common.settings import DATABASE_URL, ORGANIZATION, Settings
 
 
 def _application() -> QApplication:

@@ -47,12 +47,12 @@ from desktop.services.customers import BulkResult
 from desktop.services.errors import Cancelled, DomainError
 from desktop.store import models as m
 from desktop.store.engine import Database
-from desktop.ui import messages
-from desktop.ui import settings as opt
-from desktop.ui.customer_model import COLUMNS, CustomerRole, CustomerTableModel
-from desktop.ui.detail_pane import CustomerDetailPane
-from desktop.ui.workers import Job, Workers
-from desktop.ui.views import select_row
+from desktop.ui.common import messages
+from desktop.ui.common import settings as opt
+from desktop.ui.customers.customer_model import COLUMNS, CustomerRole, CustomerTableModel
+from desktop.ui.customers.detail_pane import CustomerDetailPane
+from desktop.ui.common.workers import Job, Workers
+from desktop.ui.common.views import select_row
 
 log = logging.getLogger("desktop.ui")
 
@@ -257,7 +257,7 @@ class MainWindow(QMainWindow):
         self.bulk_result_dialog: BulkResultDialog | None = None
         self.about_box: QMessageBox | None = None
         self.last_bulk_result: BulkResult | None = None
-        self.import_dialog: QDialog | None = None  # the import preview open now (desktop/ui/import_dialog.py)
+        self.import_dialog: QDialog | None = None  # the import preview open now (desktop/ui/importing/import_dialog.py)
         self._kept: list[int] = []
         self._kept_query: CustomerQuery | None = None
         self.setWindowTitle(f"Customer Desk — {db.location}")
@@ -353,13 +353,13 @@ class MainWindow(QMainWindow):
 
     def _build_sections(self) -> None:
         """The sections beside Customers, in DESIGN's order; each feature adds its own line."""
-        from desktop.ui.money_tabs import install_money
+        from desktop.ui.money.money_tabs import install_money
         install_money(self)  # Sales credits section; Unpaid orders and Open credits tabs; Money menu
-        from desktop.ui.nominal_codes_section import NominalCodesSection
+        from desktop.ui.nominal_codes.nominal_codes_section import NominalCodesSection
         self.add_section("Nominal codes", NominalCodesSection(self.db))
-        from desktop.ui.shipping import install_shipping
+        from desktop.ui.shipping.shipping import install_shipping
         install_shipping(self)  # Shipping queue section; Shipping tab; Settings → Starshipit
-        from desktop.ui.import_history import ImportHistorySection
+        from desktop.ui.importing.import_history import ImportHistorySection
         self.add_section("Import history", ImportHistorySection(self.db, self.workers, on_undone=self.refresh))
 
     def show_section(self, title: str) -> QWidget:
@@ -737,7 +737,7 @@ class MainWindow(QMainWindow):
     # --- single-customer actions ----------------------------------------------------------------
 
     def new_customer(self) -> None:
-        from desktop.ui.customer_form import CustomerForm
+        from desktop.ui.customers.customer_form import CustomerForm
 
         form = CustomerForm.for_create(self.db, self)
         try:
@@ -758,7 +758,7 @@ class MainWindow(QMainWindow):
         customer_id = self.current_id()
         if customer_id is None:
             return
-        from desktop.ui.customer_form import CustomerForm
+        from desktop.ui.customers.customer_form import CustomerForm
 
         try:
             form = CustomerForm.for_edit(self.db, customer_id, self)
@@ -775,7 +775,7 @@ class MainWindow(QMainWindow):
             form.deleteLater()
 
     def find_match(self) -> None:
-        from desktop.ui.find_match_dialog import FindMatchDialog
+        from desktop.ui.customers.find_match_dialog import FindMatchDialog
 
         dialog = FindMatchDialog(self.db, self)
         try:
@@ -784,16 +784,16 @@ class MainWindow(QMainWindow):
         finally:
             dialog.deleteLater()
 
-    # --- import (desktop/ui/import_dialog.py) ----------------------------------------------------
+    # --- import (desktop/ui/importing/import_dialog.py) ----------------------------------------------------
 
     def import_customers(self, path: str | None = None) -> None:
         """File → Import… (Ctrl+I) asks for the file; a dropped file comes with its path."""
-        from desktop.ui.import_dialog import open_import
+        from desktop.ui.importing.import_dialog import open_import
 
         open_import(self, path)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        from desktop.ui.import_dialog import importable_paths
+        from desktop.ui.importing.import_dialog import importable_paths
 
         if importable_paths(event.mimeData()):
             event.acceptProposedAction()
@@ -801,7 +801,7 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        from desktop.ui.import_dialog import importable_paths
+        from desktop.ui.importing.import_dialog import importable_paths
 
         if importable_paths(event.mimeData()):
             event.acceptProposedAction()
@@ -809,7 +809,7 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        from desktop.ui.import_dialog import importable_paths
+        from desktop.ui.importing.import_dialog import importable_paths
 
         paths = importable_paths(event.mimeData())
         if not paths:

@@ -175,11 +175,11 @@ def _render(db: Any, shooter: Shooter, log: Callable[[str], None]) -> list[Path]
     from PySide6.QtWidgets import QApplication
 
     from desktop.services import customers as customer_service
-    from desktop.ui.address_form import AddressForm
-    from desktop.ui.customer_form import CustomerForm
-    from desktop.ui.find_match_dialog import FindMatchDialog
+    from desktop.ui.customers.address_form import AddressForm
+    from desktop.ui.customers.customer_form import CustomerForm
+    from desktop.ui.customers.find_match_dialog import FindMatchDialog
     from desktop.ui.main_window import BulkResultDialog, MainWindow
-    from desktop.ui.settings import Settings
+    from desktop.ui.common.settings import Settings
 
     with db.read() as s:
         customer_id = _pick_customer(s)

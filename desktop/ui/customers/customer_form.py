@@ -42,10 +42,10 @@ from desktop.services.validation import (
 )
 from desktop.store import models as m
 from desktop.store.engine import Database
-from desktop.ui import messages
-from desktop.ui.address_form import ValidatingDialog, add_address_rows, group, normalised
-from desktop.ui.find_match_dialog import DUPLICATE_COLUMNS, CandidateView, MatchTableModel
-from desktop.ui.views import select_row
+from desktop.ui.common import messages
+from desktop.ui.customers.address_form import ValidatingDialog, add_address_rows, group, normalised
+from desktop.ui.customers.find_match_dialog import DUPLICATE_COLUMNS, CandidateView, MatchTableModel
+from desktop.ui.common.views import select_row
 
 log = logging.getLogger("desktop.ui")
 

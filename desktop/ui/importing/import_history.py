@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 from desktop.importing.commit import BatchView, UndoResult, list_batches, undo_batch
 from desktop.services.errors import Cancelled
 from desktop.store.engine import Database
-from desktop.ui import messages
-from desktop.ui.customer_model import local_time
-from desktop.ui.workers import Job, Workers
-from desktop.ui.views import record_table, select_row
+from desktop.ui.common import messages
+from desktop.ui.customers.customer_model import local_time
+from desktop.ui.common.workers import Job, Workers
+from desktop.ui.common.views import record_table, select_row
 
 log = logging.getLogger("desktop.ui.import")
 

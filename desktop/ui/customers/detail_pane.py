@@ -40,8 +40,8 @@ from desktop.services.customers import CustomerDetail, get_customer
 from desktop.services.errors import DomainError, NotFound
 from desktop.store import models as m
 from desktop.store.engine import Database
-from desktop.ui import messages
-from desktop.ui.views import select_row
+from desktop.ui.common import messages
+from desktop.ui.common.views import select_row
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -587,7 +587,7 @@ class CustomerDetailPane(QTabWidget):
     def add_address(self) -> None:
         if self.customer is None:
             return
-        from desktop.ui.address_form import AddressForm
+        from desktop.ui.customers.address_form import AddressForm
 
         try:
             form = AddressForm.for_add(self.db, self.customer.id, self)
@@ -602,7 +602,7 @@ class CustomerDetailPane(QTabWidget):
         address = self._selected_address()
         if address is None:
             return
-        from desktop.ui.address_form import AddressForm
+        from desktop.ui.customers.address_form import AddressForm
 
         try:
             form = AddressForm.for_edit(self.db, address.customer_id, address.id, self)

@@ -28,11 +28,11 @@ from desktop.services.customers import CustomerDetail
 from desktop.services.errors import DomainError
 from desktop.services.money import CreditAmounts, Totals
 from desktop.store.engine import Database
-from desktop.ui import messages
-from desktop.ui.credits_section import SalesCreditsSection
-from desktop.ui.money_models import MoneyRole, OpenCreditsModel, UnpaidOrdersModel, _ListModel
-from desktop.ui.workers import Workers
-from desktop.ui.views import record_table, select_row
+from desktop.ui.common import messages
+from desktop.ui.money.credits_section import SalesCreditsSection
+from desktop.ui.money.money_models import MoneyRole, OpenCreditsModel, UnpaidOrdersModel, _ListModel
+from desktop.ui.common.workers import Workers
+from desktop.ui.common.views import record_table, select_row
 
 if TYPE_CHECKING:
     from desktop.ui.main_window import MainWindow
@@ -255,7 +255,7 @@ class MoneyActions(QObject):
         c = self.customer
         if c is None:
             return
-        from desktop.ui.order_entry import OrderDialog
+        from desktop.ui.money.order_entry import OrderDialog
 
         self._run(OrderDialog(self.db, c.id, c.name, self.parent_widget),
                   lambda d: f"Created order {d.result_.order_number} ({d.result_.currency_code} "
@@ -265,7 +265,7 @@ class MoneyActions(QObject):
         c = self.customer
         if c is None:
             return
-        from desktop.ui.order_entry import PaymentDialog
+        from desktop.ui.money.order_entry import PaymentDialog
 
         order_id = self.unpaid_tab.selected_id()
         self._run(PaymentDialog(self.db, c.id, order_id, self.parent_widget),
@@ -276,7 +276,7 @@ class MoneyActions(QObject):
         c = self.customer
         if c is None:
             return
-        from desktop.ui.order_entry import CreditDialog
+        from desktop.ui.money.order_entry import CreditDialog
 
         self._run(CreditDialog(self.db, c.id, c.name, self.parent_widget),
                   lambda d: f"Created credit {d.result_.sales_credit_number} ({d.result_.currency_code} "
@@ -286,7 +286,7 @@ class MoneyActions(QObject):
         c = self.customer
         if c is None:
             return
-        from desktop.ui.order_entry import FulfilmentDialog
+        from desktop.ui.money.order_entry import FulfilmentDialog
 
         self._run(FulfilmentDialog(self.db, c.id, self.unpaid_tab.selected_id(), self.parent_widget),
                   lambda d: f"Created fulfilment {d.result_.fulfillment_number} (pending).")
@@ -301,7 +301,7 @@ class MoneyActions(QObject):
         self.open_allocation(credit.customer_id, credit.id)
 
     def open_allocation(self, customer_id: int, credit_id: int | None) -> None:
-        from desktop.ui.allocation_dialog import AllocationDialog
+        from desktop.ui.money.allocation_dialog import AllocationDialog
 
         try:
             dialog = AllocationDialog(self.db, self.workers, customer_id, credit_id, self.parent_widget)

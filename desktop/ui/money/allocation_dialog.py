@@ -33,9 +33,9 @@ from desktop.services import money
 from desktop.services.errors import ConflictError, DomainError, NotFound
 from desktop.services.money import AllocationRefused, AllocationResult, CreditAmounts, fmt
 from desktop.store.engine import Database
-from desktop.ui import messages
-from desktop.ui.money_models import AllocationColumn, AllocationModel
-from desktop.ui.workers import Job, Workers
+from desktop.ui.common import messages
+from desktop.ui.money.money_models import AllocationColumn, AllocationModel
+from desktop.ui.common.workers import Job, Workers
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -30,8 +30,8 @@ from desktop.services.matching import find_customer_match
 from desktop.services.validation import LOCATION_FIELDS
 from desktop.store import models as m
 from desktop.store.engine import Database
-from desktop.ui import messages
-from desktop.ui.views import select_row
+from desktop.ui.common import messages
+from desktop.ui.common.views import select_row
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -49,9 +49,9 @@ from desktop.services import nominal_codes as svc
 from desktop.services.errors import ConflictError, DomainError, FieldError, NotFound, ValidationError
 from desktop.services.nominal_codes import MappingSetting, NominalCodeInUse, NominalCodeRow, NominalCodeTaken
 from desktop.store.engine import Database
-from desktop.ui import messages
-from desktop.ui.address_form import ValidatingDialog, group, normalised
-from desktop.ui.views import record_table, select_row
+from desktop.ui.common import messages
+from desktop.ui.customers.address_form import ValidatingDialog, group, normalised
+from desktop.ui.common.views import record_table, select_row
 
 log = logging.getLogger("desktop.ui.nominal_codes")
 

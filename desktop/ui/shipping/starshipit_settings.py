@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 from desktop.starshipit import credentials
 from desktop.starshipit.client import DEFAULT_BASE_URL, StarshipitClient
 from desktop.starshipit.errors import StarshipitError
-from desktop.ui import settings as opt
-from desktop.ui.messages import Banner
-from desktop.ui.workers import Job, Workers
+from desktop.ui.common import settings as opt
+from desktop.ui.common.messages import Banner
+from desktop.ui.common.workers import Job, Workers
 
 SAVED_PLACEHOLDER = "saved in the keyring — type to replace"
 

@@ -40,7 +40,7 @@ from desktop.services.errors import DomainError
 from desktop.services.money import AmountError, OrderAmounts, fmt, parse_amount
 from desktop.store import models as m
 from desktop.store.engine import Database
-from desktop.ui import messages
+from desktop.ui.common import messages
 
 CURRENCIES = ("NZD", "AUD", "USD", "GBP", "EUR", "CAD")
 PAYMENT_METHODS = ("card", "bank transfer", "cash", "cheque", "online")

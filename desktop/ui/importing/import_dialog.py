@@ -65,10 +65,10 @@ from desktop.importing.plan import Kind, Options, Preview, RowPlan, Status
 from desktop.importing.reading import DELIMITER_NAMES, DELIMITERS, ENCODINGS, Source, UnreadableFile, open_source
 from desktop.services.errors import Cancelled, DomainError
 from desktop.store.engine import Database
-from desktop.ui import messages
-from desktop.ui import settings as opt
-from desktop.ui.workers import Job, Workers
-from desktop.ui.views import select_row
+from desktop.ui.common import messages
+from desktop.ui.common import settings as opt
+from desktop.ui.common.workers import Job, Workers
+from desktop.ui.common.views import select_row
 
 log = logging.getLogger("desktop.ui.import")
 

@@ -37,7 +37,7 @@ from desktop.services.customers import CustomerDetail, get_customer
 from desktop.services.errors import ConflictError, FieldError, NotFound, ValidationError
 from desktop.services.validation import ADDRESS_FIELDS, EMPTY_ADDRESS, LOCATION_FIELDS, clean_address
 from desktop.store.engine import Database
-from desktop.ui import messages
+from desktop.ui.common import messages
 
 log = logging.getLogger("desktop.ui")
 

@@ -39,10 +39,10 @@ from desktop.starshipit.client import StarshipitClient
 from desktop.starshipit.credentials import load_keys
 from desktop.starshipit.errors import NotConfigured
 from desktop.store.engine import Database
-from desktop.ui import messages
-from desktop.ui import settings as opt
-from desktop.ui.workers import Job, Workers
-from desktop.ui.views import record_table, select_row
+from desktop.ui.common import messages
+from desktop.ui.common import settings as opt
+from desktop.ui.common.workers import Job, Workers
+from desktop.ui.common.views import record_table, select_row
 
 if TYPE_CHECKING:
     from desktop.ui.main_window import MainWindow
@@ -67,7 +67,7 @@ def make_client(settings: opt.Settings, cancel: threading.Event | None = None) -
 
 
 def _when(value: Any) -> str:
-    from desktop.ui.detail_pane import local_time
+    from desktop.ui.customers.detail_pane import local_time
 
     return f"{local_time(value):%Y-%m-%d %H:%M}" if value else ""
 
@@ -554,7 +554,7 @@ def _escape(text: str) -> str:
 
 
 def open_settings(parent: QWidget | None, settings: opt.Settings, workers: Workers) -> None:
-    from desktop.ui.starshipit_settings import StarshipitSettingsDialog
+    from desktop.ui.shipping.starshipit_settings import StarshipitSettingsDialog
 
     dialog = StarshipitSettingsDialog(settings, workers, parent)
     try:

@@ -1,0 +1,1 @@
+"""Importing customers from CSV and Excel: the preview dialog and the Import history section."""

@@ -1,0 +1,1 @@
+"""Nominal codes: the section that keeps the chart of nominal codes."""
