@@ -7,27 +7,27 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING, TypeVar
 
 from desktop import __version__, logs
-from desktop.store.engine import Database, StoreError, open_database, resolve_database_url
+from desktop.commands import COMMANDS as FEATURES
+from desktop.commands.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_USAGE,
+    CommandError,
+    in_store,
+    open_store,
+)
+from desktop.store.engine import StoreError
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+__all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "CommandError", "build_parser", "in_store", "main",
+           "open_store"]
 
-T = TypeVar("T")
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_USAGE = 2
+_open = open_store  # the former name
 
 log = logging.getLogger("desktop.cli")
-
-
-class CommandError(Exception):
-    """A failure to report as one line (exit 1)."""
 
 
 def _positive(text: str) -> int:
@@ -73,34 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--address1", required=True, metavar="A")
     match.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    # Features add their own subcommands: `register(commands)` adds subparsers and sets `handler=` (a
-    # function of the parsed args returning the exit code) on them with `set_defaults`. Static imports, so
-    # that PyInstaller sees them.
-    from desktop.commands import imports, money, nominal_codes, starshipit
-
-    for feature in (imports, money, nominal_codes, starshipit):
+    # Features add their own subcommands (desktop.commands.COMMANDS): `register(commands)` adds subparsers
+    # and sets `handler=` (a function of the parsed args returning the exit code) on them with `set_defaults`.
+    for feature in FEATURES:
         feature.register(commands)
     return parser
-
-
-def _open(args: argparse.Namespace) -> Database:
-    return open_database(resolve_database_url(args.database))
-
-
-def in_store(args: argparse.Namespace, work: Callable[[Session], T], *, write: bool = False) -> T:
-    """Open the store, run `work(session)` in one read (or, with `write`, one write transaction), close."""
-    db = _open(args)
-    try:
-        with db.transaction() if write else db.read() as session:
-            return work(session)
-    finally:
-        db.dispose()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from desktop.services.demo import seed_demo
 
-    db = _open(args)
+    db = open_store(args)
     try:
         def progress(done: int, total: int) -> None:
             print(f"\r{done:,} of {total:,} customers", end="", file=sys.stderr, flush=True)
@@ -152,7 +135,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from desktop.services.export import export_customers
     from desktop.services.customer_list import CustomerQuery
 
-    db = _open(args)
+    db = open_store(args)
     try:
         query = CustomerQuery(search=args.search, archived=args.archived, sort="id")
         with db.read() as session:

@@ -12,7 +12,11 @@ from sqlalchemy import func, select
 
 from desktop.services import changelog
 from desktop.services import customers as cs
-from desktop.services.customer_list import CustomerQuery, count_customers, list_customers
+from desktop.services.customer_list import (
+    CustomerQuery,
+    count_customers,
+    list_customers,
+)
 from desktop.services.errors import Cancelled, ValidationError
 from desktop.store import models as m
 from desktop.store.engine import Database, open_database

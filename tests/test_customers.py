@@ -35,8 +35,8 @@ from desktop.services.errors import (
 from desktop.store import models as m
 from desktop.store.engine import Database, open_database
 from tests import factories as f
-from tests.factories import create, get
 from tests.conftest import BACKENDS
+from tests.factories import create, get
 
 AROHA: dict[str, Any] = dict(
     name="Aroha Kowhai", company="Kowhai Traders Ltd", email="aroha@example.com", phone="+64 9 555 0101",

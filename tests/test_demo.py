@@ -23,10 +23,13 @@ from desktop.services import demo
 from desktop.services.customers import create_customer
 from desktop.services.demo import DemoSummary, seed_demo
 from desktop.services.errors import Cancelled
-from desktop.services.normalize import address_dedup_key, normalize_address_text, zip_key
-from desktop.store import bulk
+from desktop.services.normalize import (
+    address_dedup_key,
+    normalize_address_text,
+    zip_key,
+)
+from desktop.store import bulk, search
 from desktop.store import models as m
-from desktop.store import search
 from desktop.store.engine import Database, open_database
 
 NOW = dt.datetime(2026, 6, 30, 12, 0, 0)

@@ -14,7 +14,14 @@ from sqlalchemy import func, select
 
 from desktop.cli import main
 from desktop.importing import plan as imp_plan
-from desktop.importing.commit import ImportConflict, UndoRefused, commit_preview, import_file, list_batches, undo_batch
+from desktop.importing.commit import (
+    ImportConflict,
+    UndoRefused,
+    commit_preview,
+    import_file,
+    list_batches,
+    undo_batch,
+)
 from desktop.importing.errors_csv import write_error_rows
 from desktop.importing.mapping import auto_mapping
 from desktop.importing.reading import open_source

@@ -6,7 +6,6 @@ import warnings
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-
 from sqlalchemy.exc import SAWarning
 
 from desktop.store.models import Base

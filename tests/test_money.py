@@ -13,7 +13,12 @@ from sqlalchemy import select
 from desktop.services import customers as cs
 from desktop.services import money
 from desktop.services import orders as os_
-from desktop.services.errors import ArchivedCustomer, ConflictError, NotFound, ValidationError
+from desktop.services.errors import (
+    ArchivedCustomer,
+    ConflictError,
+    NotFound,
+    ValidationError,
+)
 from desktop.services.money import AllocationRefused, Rule, parse_amount
 from desktop.store import models as m
 from desktop.store.engine import Database

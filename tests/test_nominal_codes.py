@@ -17,7 +17,11 @@ from sqlalchemy.orm import Session
 
 from desktop.services import nominal_codes as svc
 from desktop.services.errors import ConflictError, NotFound, ValidationError
-from desktop.services.nominal_codes import NominalCodeInUse, NominalCodeTaken, UnknownNominalCodes
+from desktop.services.nominal_codes import (
+    NominalCodeInUse,
+    NominalCodeTaken,
+    UnknownNominalCodes,
+)
 from desktop.store import models as m
 from desktop.store.engine import Database, open_database
 from tests import factories as f

@@ -9,7 +9,8 @@ import re
 import string
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from desktop.services.normalize import (
     ABBREVIATIONS,

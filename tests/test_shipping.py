@@ -292,8 +292,8 @@ def test_validation_before_sending():
     import datetime as dt
     from decimal import Decimal
 
-    from desktop.starshipit.mapping import validate
     from desktop.starshipit.models import Destination, Item, OrderRequest
+    from desktop.starshipit.validation import validate
 
     where = Destination(name="Hemi", street="1 Kea Lane", city="Napier", post_code="4110", country="NZ")
     item = Item(description="Basket", sku="B-1", quantity=Decimal("1"))

@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import TextIO
 
-from desktop.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CommandError, _open, in_store
+from desktop.commands.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CommandError, in_store, open_store
 
 MAX_PRINTED = 200  # issues printed; all of them go to --errors
 
@@ -66,7 +66,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"customer-desk: {exc}", file=sys.stderr)
         return EXIT_USAGE
     options = imp_plan.Options(allow_duplicates=args.allow_duplicates)
-    db = _open(args)
+    db = open_store(args)
     try:
         print(f"{source.file_name}: {source.describe()}", file=out)
         for note in source.notes:

@@ -14,9 +14,10 @@ import sys
 from decimal import Decimal
 from typing import Any
 
+from desktop.commands.common import EXIT_ERROR, EXIT_OK, in_store, open_store
 from desktop.services.money import fmt
 
-EXIT_OK, EXIT_REFUSED = 0, 1
+EXIT_REFUSED = EXIT_ERROR
 
 
 def _customer_id(text: str) -> int:
@@ -71,7 +72,6 @@ def _print_json(payload: Any) -> None:
 
 
 def cmd_orders_unpaid(args: argparse.Namespace) -> int:
-    from desktop.cli import in_store
     from desktop.services.money import unpaid_orders
 
     result = in_store(args, lambda s: unpaid_orders(s, args.customer_id))
@@ -102,7 +102,6 @@ def cmd_orders_unpaid(args: argparse.Namespace) -> int:
 
 
 def cmd_credits_open(args: argparse.Namespace) -> int:
-    from desktop.cli import in_store
     from desktop.services.money import open_credits
 
     result = in_store(args, lambda s: open_credits(s, args.customer_id))
@@ -132,12 +131,11 @@ def cmd_credits_open(args: argparse.Namespace) -> int:
 
 
 def cmd_credits_allocate(args: argparse.Namespace) -> int:
-    from desktop.cli import _open
     from desktop.services.errors import NotFound
     from desktop.services.money import AllocationRefused, allocate_credit
 
     request = {"sales_orders": [{"id": order_id, "amount": amount} for order_id, amount in args.pairs]}
-    db = _open(args)
+    db = open_store(args)
     try:
         with db.transaction() as s:
             result = allocate_credit(s, args.credit_id, request)

@@ -8,6 +8,8 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from desktop.commands.common import EXIT_OK, in_store
+
 if TYPE_CHECKING:  # the service (and its validation libraries) is imported only when the command runs
     from desktop.services.nominal_codes import NominalCodeRow
 
@@ -41,7 +43,6 @@ def as_json(row: NominalCodeRow) -> dict[str, Any]:
 
 
 def cmd_deletable(args: argparse.Namespace) -> int:
-    from desktop.cli import EXIT_OK, in_store
     from desktop.services.nominal_codes import check_deletable_codes
 
     rows = in_store(args, lambda s: check_deletable_codes(s, args.codes))

@@ -17,11 +17,11 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
+from desktop.commands.common import EXIT_ERROR, EXIT_OK, CommandError, open_store
 from desktop.starshipit.client import DEFAULT_BASE_URL, DEFAULT_RATE, StarshipitClient
 from desktop.starshipit.credentials import ENV_BASE_URL, ENV_RATE, require_keys
 
-EXIT_OK = 0
-EXIT_FAILED = 1
+EXIT_FAILED = EXIT_ERROR
 EXIT_INTERRUPTED = 130
 
 
@@ -49,8 +49,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _rate() -> float:
-    from desktop.cli import CommandError
-
     raw = os.environ.get(ENV_RATE, "").strip()
     if not raw:
         return DEFAULT_RATE
@@ -64,9 +62,12 @@ def _rate() -> float:
 
 
 def _client(args: argparse.Namespace) -> StarshipitClient:
-    keys = require_keys()
-    base_url = args.base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
-    return StarshipitClient(keys.api_key, keys.subscription_key, base_url, rate=_rate())
+    from desktop.services.shipping_errors import domain_errors
+
+    with domain_errors():  # no keys: a DomainError, one line like every other
+        keys = require_keys()
+        base_url = args.base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+        return StarshipitClient(keys.api_key, keys.subscription_key, base_url, rate=_rate())
 
 
 def _print_json(data: Any) -> None:
@@ -74,11 +75,10 @@ def _print_json(data: Any) -> None:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
-    from desktop.cli import _open
     from desktop.services.shipping import SubmitOutcome, submit_pending
 
     client = _client(args)
-    db = _open(args)
+    db = open_store(args)
     seen: list[SubmitOutcome] = []
 
     def on_outcome(outcome: SubmitOutcome) -> None:
@@ -120,11 +120,10 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_view(args: argparse.Namespace) -> int:
-    from desktop.cli import _open
     from desktop.services.shipping import view_order
 
     client = _client(args)
-    db = _open(args)
+    db = open_store(args)
     try:
         view = view_order(db, client, args.fulfillment)
     finally:
@@ -159,11 +158,10 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 
 def cmd_update(args: argparse.Namespace) -> int:
-    from desktop.cli import _open
     from desktop.services.shipping import update_from_fulfillment
 
     client = _client(args)
-    db = _open(args)
+    db = open_store(args)
     try:
         order = update_from_fulfillment(db, client, args.fulfillment)
     finally:

@@ -40,6 +40,8 @@ from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from desktop.services.errors import Cancelled, DomainError, NotFound
+from desktop.services.shipping_errors import domain_errors
+from desktop.services.shipping_mapping import order_request
 from desktop.starshipit.client import IMPORT_MAX, StarshipitClient
 from desktop.starshipit.errors import (
     InvalidShipment,
@@ -49,7 +51,6 @@ from desktop.starshipit.errors import (
     StarshipitRejected,
     StarshipitUnavailable,
 )
-from desktop.starshipit.mapping import order_request
 from desktop.starshipit.models import OrderRequest, StarshipitOrder
 from desktop.store import models as m
 from desktop.store.engine import Database
@@ -445,12 +446,13 @@ def submit_pending(
     run = _Run(db, client, len(queue), progress, checkpoint, on_outcome)
     sent_before = client.requests_sent
     try:
-        if progress is not None:
-            progress(0, len(queue))
-        for chunk in _chunks(queue, batch_size):
-            _submit_chunk(run, chunk)
-            if run.cancel_seen:
-                raise Cancelled()
+        with domain_errors():  # the client's Cancelled is the services' one; its errors are DomainErrors
+            if progress is not None:
+                progress(0, len(queue))
+            for chunk in _chunks(queue, batch_size):
+                _submit_chunk(run, chunk)
+                if run.cancel_seen:
+                    raise Cancelled()
     except Cancelled:
         run.result.cancelled = True
     except (KeyProblem, StarshipitUnavailable) as exc:
@@ -569,6 +571,7 @@ def _create(run: _Run, orders: dict[int, OrderRequest]) -> dict[int, OrderReques
 # --- update and view ------------------------------------------------------------------------------
 
 
+@domain_errors()
 def update_from_fulfillment(db: Database, client: StarshipitClient, key: str | int) -> StarshipitOrder:
     """PUT /api/orders with the order id, the destination and the items as the fulfilment has them now."""
     with db.read() as s:
@@ -603,6 +606,7 @@ class OrderView:
     order: StarshipitOrder
 
 
+@domain_errors()
 def view_order(db: Database, client: StarshipitClient, key: str | int) -> OrderView:
     """GET /api/orders?order_id=: status, carrier, tracking, items, packages. What it says about carrier and
     tracking is kept on the fulfilment (and a shipped order marks it shipped)."""

@@ -1,8 +1,11 @@
-"""Starshipit, the shipping platform (DESIGN §2 items 17–19): typed order JSON, the mapping from a sales order
-fulfilment, and an httpx client with a client-side rate limiter and bounded retries. No Qt here."""
+"""Starshipit, the shipping platform (DESIGN §2 items 17–19): typed order JSON (plain dataclasses), the checks
+made before an order is sent, and an httpx client with a client-side rate limiter and bounded retries, with
+errors of its own. It imports nothing of the store, the services or Qt: the mapping from a sales order
+fulfilment lives in desktop/services/shipping_mapping.py."""
 
 from desktop.starshipit.client import DEFAULT_BASE_URL, RateLimiter, StarshipitClient
 from desktop.starshipit.errors import (
+    Cancelled,
     InvalidShipment,
     KeyProblem,
     OutcomeUnknown,
@@ -13,7 +16,7 @@ from desktop.starshipit.errors import (
 from desktop.starshipit.models import Destination, Item, OrderRequest, StarshipitOrder
 
 __all__ = [
-    "DEFAULT_BASE_URL", "Destination", "InvalidShipment", "Item", "KeyProblem", "OrderRequest",
+    "Cancelled", "DEFAULT_BASE_URL", "Destination", "InvalidShipment", "Item", "KeyProblem", "OrderRequest",
     "OutcomeUnknown", "RateLimiter", "StarshipitClient", "StarshipitError", "StarshipitOrder",
     "StarshipitRejected", "StarshipitUnavailable",
 ]

@@ -24,9 +24,9 @@ from typing import Any
 
 import httpx
 
-from desktop.services.errors import Cancelled
 from desktop.starshipit.errors import (
     BadResponse,
+    Cancelled,
     KeyProblem,
     OutcomeUnknown,
     StarshipitError,
@@ -156,7 +156,8 @@ def error_messages(payload: Any) -> list[str]:
 
 
 class StarshipitClient:
-    """One account's connection. `cancel` (a threading.Event) interrupts waits between requests."""
+    """One account's connection. `cancel` (a threading.Event) interrupts waits between requests (raising
+    desktop.starshipit.errors.Cancelled)."""
 
     def __init__(
         self,

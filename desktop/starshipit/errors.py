@@ -1,17 +1,28 @@
-"""What can go wrong talking to Starshipit, each a sentence for the clerk (DomainError: the CLI prints it as
-one line, the app shows it in a message box)."""
+"""What can go wrong talking to Starshipit, each a sentence for the clerk (`str(error)`).
+
+Plain exceptions: this package imports nothing of the services, the store or Qt. The services turn them into
+DomainErrors of the same classes (desktop/services/shipping_errors.py), so that the CLI prints them as one line
+and the app shows them in a message box.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from desktop.services.errors import DomainError
 
-
-class StarshipitError(DomainError):
-    """Base of every Starshipit failure. `retryable`: trying again later may well work."""
+class StarshipitError(Exception):
+    """Base of every Starshipit failure; `str(error)` is a sentence for the clerk. `retryable`: trying again
+    later may well work."""
 
     retryable = False
+
+
+class Cancelled(Exception):
+    """The client's `cancel` event was set: it stopped before sending the next request (or while waiting for
+    one). Not a StarshipitError: nothing went wrong."""
+
+    def __init__(self) -> None:
+        super().__init__("Cancelled: nothing was changed.")
 
 
 class NotConfigured(StarshipitError):

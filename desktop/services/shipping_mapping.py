@@ -1,19 +1,24 @@
-"""From a sales order fulfilment to a Starshipit order, and the checks made before anything is sent.
+"""From a sales order fulfilment (the store's rows) to a Starshipit order, checked before anything is sent.
 
 order_number = the fulfilment number (unique in the store, one Starshipit order per shipment; a sales order
 shipped in two parts becomes two Starshipit orders); reference = the sales order number; the destination is
 the order's shipping address snapshot; one item per fulfilment line (its quantity, the order line's sku,
 description, unit price as value and weight).
+
+The Starshipit client (desktop.starshipit) knows nothing of the store: this mapping is the services' side.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 
+from desktop.services.shipping_errors import domain_class
 from desktop.starshipit.errors import InvalidShipment
-from desktop.starshipit.models import ORDER_NUMBER_MAX, REFERENCE_MAX, Destination, Item, OrderRequest
+from desktop.starshipit.models import Destination, Item, OrderRequest
+from desktop.starshipit.validation import validate
 from desktop.store import models as m
+
+__all__ = ["destination_of", "order_request"]
 
 
 def _join(*parts: str | None) -> str | None:
@@ -44,7 +49,8 @@ def order_request(
     *,
     order_id: int | None = None,
 ) -> OrderRequest:
-    """The Starshipit order for `fulfillment`; raises InvalidShipment naming it and every problem."""
+    """The Starshipit order for `fulfillment`; raises InvalidShipment (a DomainError too) naming it and every
+    problem."""
     items = tuple(
         Item(description=line.description or line.sku, sku=line.sku, quantity=fl.quantity,
              value=line.price, weight=line.weight)
@@ -62,33 +68,5 @@ def order_request(
     )
     problems = validate(request)
     if problems:
-        raise InvalidShipment(fulfillment.fulfillment_number, problems)
+        raise domain_class(InvalidShipment)(fulfillment.fulfillment_number, problems)
     return request
-
-
-def validate(request: OrderRequest) -> list[str]:
-    """Everything Starshipit would refuse, in the clerk's words (empty: fine)."""
-    problems: list[str] = []
-    if not request.order_number.strip():
-        problems.append("the order number is empty")
-    elif len(request.order_number) > ORDER_NUMBER_MAX:
-        problems.append(f"the order number is {len(request.order_number)} characters (at most {ORDER_NUMBER_MAX})")
-    if request.reference is not None and len(request.reference) > REFERENCE_MAX:
-        problems.append(f"the reference (sales order number) is {len(request.reference)} characters "
-                        f"(at most {REFERENCE_MAX})")
-    d = request.destination
-    missing = [label for label, value in (("name", d.name), ("street", d.street), ("city", d.city or d.suburb),
-                                          ("post code", d.post_code), ("country", d.country)) if not value]
-    if missing:
-        problems.append(f"the shipping address has no {', '.join(missing)}")
-    if not request.items:
-        problems.append("it has no lines to ship")
-    for n, item in enumerate(request.items, 1):
-        if item.quantity <= 0:
-            problems.append(f"line {n} ({item.sku or item.description or 'no sku'}) has quantity {item.quantity}")
-        elif item.quantity != item.quantity.to_integral_value():
-            problems.append(f"line {n} ({item.sku or item.description or 'no sku'}) has a part quantity "
-                            f"({item.quantity.normalize()}); Starshipit counts whole items")
-        if item.weight is not None and item.weight < Decimal(0):
-            problems.append(f"line {n} has a negative weight")
-    return problems
