@@ -22,6 +22,21 @@ _outcomes: Counter[tuple[str, str]] = Counter()
 _counter = itertools.count()
 
 
+@pytest.fixture(autouse=True)
+def _no_native_file_choosers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file chooser that a test forgot to answer fails the test instead of waiting for a clerk forever."""
+    try:
+        from PySide6.QtWidgets import QFileDialog
+    except ImportError:  # pragma: no cover - Qt is a dependency
+        return
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        pytest.fail("a file chooser opened that the test did not answer")
+
+    for name in ("getOpenFileName", "getOpenFileNames", "getSaveFileName", "getExistingDirectory"):
+        monkeypatch.setattr(QFileDialog, name, staticmethod(refuse))
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     bindir = find_bindir()
     return [

@@ -11,11 +11,11 @@ from PySide6.QtCore import QtMsgType
 
 from desktop import logs
 from desktop.services import customers as cs
-from desktop.services.errors import NotDeletable, Links
+from desktop.services.errors import Links, NotDeletable
 from desktop.store.engine import open_database
 from desktop.ui.common import crash
-from desktop.ui.main_window import MainWindow
 from desktop.ui.common.settings import Settings
+from desktop.ui.main_window import MainWindow
 
 
 def test_main_window_shows_store_and_counts(qtbot, database_url):
@@ -29,11 +29,11 @@ def test_main_window_shows_store_and_counts(qtbot, database_url):
     window.show()
     qtbot.waitExposed(window)
     assert db.location in window.windowTitle()
-    assert window.status.text() == "1 customer (0 selected)"
+    assert window.customers.status.text() == "1 customer (0 selected)"
     with db.transaction() as s:
         cs.create_customer(s, {"name": "Mere Tui"})
-    window.refresh()
-    assert window.status.text() == "2 customers (0 selected)"
+    window.customers.refresh()
+    assert window.customers.status.text() == "2 customers (0 selected)"
     window.workers.wait(10_000)
     db.dispose()
 

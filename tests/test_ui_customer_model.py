@@ -37,7 +37,13 @@ from desktop.services.demo import seed_demo
 from desktop.store import models as m
 from desktop.store.engine import Database, open_database
 from desktop.ui.customers import customer_model
-from desktop.ui.customers.customer_model import COLUMNS, WINDOW, CustomerRole, CustomerTableModel, local_time
+from desktop.ui.customers.customer_model import (
+    COLUMNS,
+    WINDOW,
+    CustomerRole,
+    CustomerTableModel,
+    local_time,
+)
 
 # The model tester reports through Qt warnings: make them fail the test.
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")

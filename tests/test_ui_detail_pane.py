@@ -18,7 +18,8 @@ from desktop.services.errors import DefaultAddressInUse
 from desktop.store import models as m
 from desktop.store.engine import Database
 from desktop.ui.common import messages
-from desktop.ui.customers.address_form import AddressForm, CountryCombo
+from desktop.ui.common.forms import CountryCombo
+from desktop.ui.customers.address_form import AddressForm
 from desktop.ui.customers.detail_pane import (
     AddressTableModel,
     CustomerDetailPane,

@@ -27,11 +27,16 @@ from desktop.services.errors import (
 )
 from desktop.store import models as m
 from desktop.store.engine import Database, StoreError
-from desktop.ui.customers import customer_form
 from desktop.ui.common import messages
-from desktop.ui.customers.address_form import AddressForm, CountryCombo
+from desktop.ui.common.forms import CountryCombo
+from desktop.ui.customers import customer_form
+from desktop.ui.customers.address_form import AddressForm
 from desktop.ui.customers.customer_form import BILLING, CustomerForm
-from desktop.ui.customers.find_match_dialog import FindMatchDialog, MatchTableModel, Role
+from desktop.ui.customers.find_match_dialog import (
+    FindMatchDialog,
+    MatchTableModel,
+    Role,
+)
 from tests import factories as f
 from tests.factories import create, get
 

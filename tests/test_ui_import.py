@@ -28,12 +28,13 @@ from desktop.importing.reading import UnreadableFile
 from desktop.services import customers as cs
 from desktop.store import models as m
 from desktop.store.engine import Database
-from desktop.ui.importing import import_dialog
 from desktop.ui.common import messages, workers
-from desktop.ui.importing.import_dialog import ImportDialog, RowRole
+from desktop.ui.common.settings import IMPORT_FOLDER, IMPORT_MAPPING, Settings
+from desktop.ui.importing import import_dialog, preview_models
+from desktop.ui.importing.import_dialog import ImportDialog
+from desktop.ui.importing.preview_models import RowRole
 from desktop.ui.importing.import_history import ImportHistorySection
 from desktop.ui.main_window import MainWindow
-from desktop.ui.common.settings import IMPORT_FOLDER, IMPORT_MAPPING, Settings
 from tests import factories as f
 
 HEADER = ["Name", "Email", "Phone", "Address", "City", "Zip", "Country Code", "Pricing tier"]
@@ -108,7 +109,7 @@ def make_window(qtbot, db: Database) -> Iterator[Callable[..., MainWindow]]:  # 
 
     yield make
     for window in made:
-        dialog = window.import_dialog
+        dialog = window.parts["importing"].dialog
         if isinstance(dialog, ImportDialog) and dialog.committing:
             dialog.cancel_job()
         window.workers.wait(20_000)
@@ -146,8 +147,8 @@ def wait_idle(qtbot, dialog: ImportDialog, timeout: int = 30_000) -> None:  # ty
 
 
 def open_dropped(qtbot, window: MainWindow, path: Path) -> ImportDialog:  # type: ignore[no-untyped-def]
-    assert drag_onto(window.table.viewport(), mime_for(path))
-    dialog = window.import_dialog
+    assert drag_onto(window.customers.table.viewport(), mime_for(path))
+    dialog = window.parts["importing"].dialog
     assert isinstance(dialog, ImportDialog)
     wait_idle(qtbot, dialog)
     return dialog
@@ -220,8 +221,8 @@ def test_drop_opens_the_preview_with_its_summary(qtbot, qtmodeltester, make_wind
     assert cell(dialog, 6, 3).startswith("Looks like existing customer Tane Mahuta")
     assert cell(dialog, 10, 3) == "New customer: rangi@example.com · 8 Kowhai Crescent, Rotorua, 3010, NZ"
     # Errors and alerts are coloured; the alerts are listed apart.
-    assert cell(dialog, 5, 0, Qt.ItemDataRole.BackgroundRole).color() == import_dialog.ERROR_COLOURS[0]
-    assert cell(dialog, 2, 3, Qt.ItemDataRole.BackgroundRole).color() == import_dialog.ALERT_COLOURS[0]
+    assert cell(dialog, 5, 0, Qt.ItemDataRole.BackgroundRole).color() == preview_models.ERROR_COLOURS[0]
+    assert cell(dialog, 2, 3, Qt.ItemDataRole.BackgroundRole).color() == preview_models.ALERT_COLOURS[0]
     assert cell(dialog, 10, 3, Qt.ItemDataRole.BackgroundRole) is None
     assert not dialog.alerts_box.isHidden()
     assert dialog.alerts_box.title() == "Financial alerts (3): check these before importing"
@@ -244,12 +245,12 @@ def test_only_local_csv_xlsx_txt_files_are_taken(qtbot, make_window, tmp_path) -
     window = make_window()
     pdf = tmp_path / "brochure.pdf"
     pdf.write_bytes(b"%PDF-1.4")
-    assert not drag_onto(window.table.viewport(), mime_for(pdf))
+    assert not drag_onto(window.customers.table.viewport(), mime_for(pdf))
     assert not drag_onto(window, mime_for("https://example.com/customers.csv"))
     text = QMimeData()
     text.setText("Aroha Kowhai")
-    assert not drag_onto(window.table.viewport(), text)
-    assert window.import_dialog is None
+    assert not drag_onto(window.customers.table.viewport(), text)
+    assert window.parts["importing"].dialog is None
     for name in ("list.CSV", "list.txt", "book.xlsx"):
         assert import_dialog.importable_paths(mime_for(tmp_path / name)) == [tmp_path / name]
     assert import_dialog.importable_paths(mime_for(pdf, tmp_path / "b.csv")) == [tmp_path / "b.csv"]
@@ -271,11 +272,11 @@ def test_file_import_menu_and_ctrl_i(qtbot, make_window, known, sample, monkeypa
 
     monkeypatch.setattr(import_dialog, "choose_import_file", choose)
     action.trigger()  # the clerk cancels the file chooser: nothing opens
-    assert window.import_dialog is None
+    assert window.parts["importing"].dialog is None
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
-    qtbot.keyClick(window.table, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
-    dialog = window.import_dialog
+    qtbot.keyClick(window.customers.table, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.parts["importing"].dialog
     assert isinstance(dialog, ImportDialog) and dialog.path == sample
     wait_idle(qtbot, dialog)
     assert dialog.preview is not None and dialog.preview.summary.rows == 11
@@ -429,7 +430,7 @@ def test_status_filter(qtbot, qtmodeltester, make_window, known, sample) -> None
         "all": list(range(2, 13)), "create": [7, 10, 12], "update": [2, 4], "unchanged": [3], "same": [11],
         "duplicate": [6], "error": [5, 8, 9], "alert": [2, 4, 7],
     }
-    for index, (key, _title) in enumerate(import_dialog.FILTERS):
+    for index, (key, _title) in enumerate(preview_models.FILTERS):
         tabs.setCurrentIndex(index)  # a click on the tab
         assert dialog.rows_model.filter == key
         assert [row for row, _status in shown_rows(dialog)] == expected[key], key
@@ -515,7 +516,7 @@ def test_all_or_nothing_allows_a_clean_file(qtbot, make_window, tmp_path, db) ->
 
 def test_import_commits_and_the_customers_appear(qtbot, make_window, known, sample, asked, db) -> None:
     window = make_window()
-    assert window.model.total == 3
+    assert window.customers.model.total == 3
     dialog = open_dropped(qtbot, window, sample)
     with qtbot.waitSignal(dialog.committed, timeout=30_000) as committed:
         dialog.import_button.click()
@@ -536,7 +537,7 @@ def test_import_commits_and_the_customers_appear(qtbot, make_window, known, samp
         ngaio = s.scalars(select(m.Customer).where(m.Customer.name == "Ngaio Parata")).one()
         assert ngaio.product_pricing_tier_id is None  # unknown tier "Gold": left unset
         assert count(db, m.Address, m.Address.customer_id == ngaio.id) == 2  # row 11 added its address
-    assert window.model.total == 6  # the customer table read again
+    assert window.customers.model.total == 6  # the customer table read again
     history = window.sections["Import history"]
     assert isinstance(history, ImportHistorySection)
     assert history.model.rowCount() == 1 and history.model.batch(0).id == result.batch_id
@@ -649,7 +650,7 @@ def test_import_history_lists_the_batch_and_undo_removes_it(qtbot, qtmodeltester
         assert aroha.product_pricing_tier_id == s.scalar(select(m.PricingTier.id).where(m.PricingTier.name == "Retail"))
     assert model.data(model.index(0, 6)).startswith("Undone ")
     assert not history.undo_button.isEnabled()
-    assert window.model.total == 3  # the customer list read again
+    assert window.customers.model.total == 3  # the customer list read again
     qtmodeltester.check(model)
 
 

@@ -22,11 +22,12 @@ from desktop.services import customers as cs
 from desktop.store import models as m
 from desktop.store.engine import Database
 from desktop.ui.common import workers
+from desktop.ui.common.settings import LAST_FILTER, TABLE_HEADER, Settings
+from desktop.ui.customers.bulk import BulkResultDialog
 from desktop.ui.customers.customer_form import CustomerForm
 from desktop.ui.customers.customer_model import COLUMNS
 from desktop.ui.customers.detail_pane import HistoryRole
-from desktop.ui.main_window import BulkResultDialog, MainWindow
-from desktop.ui.common.settings import LAST_FILTER, TABLE_HEADER, Settings
+from desktop.ui.main_window import MainWindow
 from tests import factories as f
 from tests.ui_fixtures import focus
 
@@ -75,27 +76,27 @@ def make_window(qtbot, store: Database) -> Iterator[Callable[..., MainWindow]]: 
 
 
 def row_of(window: MainWindow, name: str) -> int:
-    model = window.model
+    model = window.customers.model
     return next(r for r in range(model.rowCount()) if model.customer_row(r).name == name)
 
 
 def pick(window: MainWindow, *names: str) -> None:
     """Select the rows of these customers, as a clerk's clicks would."""
-    window.table.clearSelection()
+    window.customers.table.clearSelection()
     for name in names:
-        window.table.selectionModel().select(
-            window.model.index(row_of(window, name), 0),
-            window.table.selectionModel().SelectionFlag.Select | window.table.selectionModel().SelectionFlag.Rows,
+        window.customers.table.selectionModel().select(
+            window.customers.model.index(row_of(window, name), 0),
+            window.customers.table.selectionModel().SelectionFlag.Select | window.customers.table.selectionModel().SelectionFlag.Rows,
         )
 
 
 def names(window: MainWindow) -> list[str]:
-    return [window.model.customer_row(r).name for r in range(window.model.rowCount())]
+    return [window.customers.model.customer_row(r).name for r in range(window.customers.model.rowCount())]
 
 
 def wait_bulk(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
-    qtbot.waitUntil(lambda: window.bulk_job is not None and not window.bulk_job.running, timeout=20_000)
-    qtbot.waitUntil(lambda: window.bulk_dialog is None, timeout=5_000)  # ended() has run on the GUI thread
+    qtbot.waitUntil(lambda: window.customers.bulk_job is not None and not window.customers.bulk_job.running, timeout=20_000)
+    qtbot.waitUntil(lambda: window.customers.bulk_dialog is None, timeout=5_000)  # ended() has run on the GUI thread
 
 
 def count(db: Database, model: type[m.Base], *where: Any) -> int:
@@ -133,20 +134,20 @@ def type_and_ok(qtbot, form: CustomerForm, values: dict[str, str]) -> None:  # t
 def test_opens_with_title_status_navigation_and_empty_detail(qtbot, make_window, store, people) -> None:
     window = make_window()
     assert window.windowTitle() == f"Customer Desk — {store.location}"
-    assert window.status.text() == "3 customers (0 selected)"
+    assert window.customers.status.text() == "3 customers (0 selected)"
     assert [window.nav.item(i).text() for i in range(window.nav.count())] == [
         "Customers", "Sales credits", "Nominal codes", "Shipping queue", "Import history"]  # DESIGN §3
     assert names(window) == ["Aroha Kowhai", "Mere Tui", "Tane Mahuta"]  # by name
-    assert window.detail.details_stack.currentIndex() == 0 and not window.detail.isTabEnabled(1)
+    assert window.customers.detail.details_stack.currentIndex() == 0 and not window.customers.detail.isTabEnabled(1)
     assert not window.actions_by_name["edit"].isEnabled() and not window.actions_by_name["delete"].isEnabled()
     assert window.actions_by_name["delete_all"].text() == "Delete all 3 matching…"
 
-    focus(qtbot, window.table)
-    qtbot.keyClick(window.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    assert window.status.text() == "3 customers (3 selected)"
-    assert window.detail.placeholder.text() == "3 customers selected."
+    focus(qtbot, window.customers.table)
+    qtbot.keyClick(window.customers.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert window.customers.status.text() == "3 customers (3 selected)"
+    assert window.customers.detail.placeholder.text() == "3 customers selected."
     # Initial column widths suit the content (no layout restored).
-    header = window.table.horizontalHeader()
+    header = window.customers.table.horizontalHeader()
     assert header.sectionSize(COLUMN["name"]) >= 180 and header.sectionSize(COLUMN["email"]) >= 200
     assert header.sectionSize(COLUMN["zip"]) < 100
 
@@ -154,26 +155,26 @@ def test_opens_with_title_status_navigation_and_empty_detail(qtbot, make_window,
 def test_search_as_you_type_is_debounced_and_escape_clears_it(qtbot, make_window, people, monkeypatch) -> None:
     window = make_window()
     edits: list[int] = []
-    monkeypatch.setattr(window, "edit_customer", lambda: edits.append(1))
-    search = window.filters.search
+    window.customers.actions["edit"].triggered.connect(lambda: edits.append(1))
+    search = window.customers.filters.search
     focus(qtbot, search)
     qtbot.keyClicks(search, "kowh")
-    assert window.filters.pending and window.model.total == 3  # not on every key
-    qtbot.waitUntil(lambda: window.model.total == 1)
-    assert names(window) == ["Aroha Kowhai"] and window.status.text() == "1 customer (0 selected)"
+    assert window.customers.filters.pending and window.customers.model.total == 3  # not on every key
+    qtbot.waitUntil(lambda: window.customers.model.total == 1)
+    assert names(window) == ["Aroha Kowhai"] and window.customers.status.text() == "1 customer (0 selected)"
 
     qtbot.keyClicks(search, "zzz")
     qtbot.keyClick(search, Qt.Key.Key_Return)  # Enter searches at once; it does not edit a customer
-    assert window.model.total == 0 and not window.filters.pending and edits == []
+    assert window.customers.model.total == 0 and not window.customers.filters.pending and edits == []
 
     qtbot.keyClick(search, Qt.Key.Key_Escape)
-    assert search.text() == "" and window.model.total == 3
+    assert search.text() == "" and window.customers.model.total == 3
     assert search.hasFocus()
 
     qtbot.keyClicks(search, "tane")
     qtbot.keyClick(search, Qt.Key.Key_Down)  # on to the results, at once, the first one selected
-    assert window.table.hasFocus() and names(window) == ["Tane Mahuta"]
-    assert window.detail.customer.name == "Tane Mahuta"
+    assert window.customers.table.hasFocus() and names(window) == ["Tane Mahuta"]
+    assert window.customers.detail.customer.name == "Tane Mahuta"
 
 
 def test_archived_switch_and_reference_filters(qtbot, make_window, store, people) -> None:
@@ -183,28 +184,28 @@ def test_archived_switch_and_reference_filters(qtbot, make_window, store, people
         cs.update_customer(s, people["Tane Mahuta"], {"default_sales_rep_id": rep, "product_pricing_tier_id": tier})
         cs.update_customer(s, people["Mere Tui"], {"default_sales_rep_id": rep})
     window = make_window()
-    archived = window.filters.archived
+    archived = window.customers.filters.archived
     archived.setCurrentIndex(archived.findData("archived"))
-    assert names(window) == ["Hemi Rata"] and window.status.text() == "1 customer (0 selected)"
+    assert names(window) == ["Hemi Rata"] and window.customers.status.text() == "1 customer (0 selected)"
     archived.setCurrentIndex(archived.findData("all"))
-    assert window.model.total == 4
+    assert window.customers.model.total == 4
     archived.setCurrentIndex(archived.findData("active"))
 
-    reps = window.filters.references["sales_rep_id"]
+    reps = window.customers.filters.references["sales_rep_id"]
     reps.setCurrentIndex(reps.findText("Mere Tuhoe"))
     assert names(window) == ["Mere Tui", "Tane Mahuta"]
-    tiers = window.filters.references["pricing_tier_id"]
+    tiers = window.customers.filters.references["pricing_tier_id"]
     tiers.setCurrentIndex(tiers.findText("Wholesale"))
     assert names(window) == ["Tane Mahuta"]
-    assert window.filters.is_filtered()
+    assert window.customers.filters.is_filtered()
 
     # A store added meanwhile appears in its filter after F5; the picked filters stay.
     with store.transaction() as s:
         f.store(s, "Ponsonby shop")
-    stores = window.filters.references["store_id"]
+    stores = window.customers.filters.references["store_id"]
     assert stores.findText("Ponsonby shop") == -1
-    focus(qtbot, window.table)
-    qtbot.keyClick(window.table, Qt.Key.Key_F5)
+    focus(qtbot, window.customers.table)
+    qtbot.keyClick(window.customers.table, Qt.Key.Key_F5)
     assert stores.findText("Ponsonby shop") > 0
     assert tiers.currentText() == "Wholesale" and names(window) == ["Tane Mahuta"]
 
@@ -214,8 +215,8 @@ def test_selection_fills_the_detail_pane(qtbot, make_window, store, people) -> N
         cs.update_customer(s, people["Aroha Kowhai"], {"phone": "+64 9 555 0199"})
     window = make_window()
     pick(window, "Aroha Kowhai")
-    detail = window.detail
-    assert window.status.text() == "3 customers (1 selected)"
+    detail = window.customers.detail
+    assert window.customers.status.text() == "3 customers (1 selected)"
     assert detail.customer.id == people["Aroha Kowhai"] and detail.details_stack.currentIndex() == 1
     assert "Aroha Kowhai" in detail.title.text() and detail.subtitle.text() == "Kowhai Traders Ltd"
     assert detail.value("email") == "aroha@example.com" and detail.value("phone") == "+64 9 555 0199"
@@ -230,7 +231,7 @@ def test_selection_fills_the_detail_pane(qtbot, make_window, store, people) -> N
 
     pick(window, "Aroha Kowhai", "Tane Mahuta")
     assert detail.customer is None and detail.placeholder.text() == "2 customers selected."
-    assert window.status.text() == "3 customers (2 selected)"
+    assert window.customers.status.text() == "3 customers (2 selected)"
 
 
 def test_sorting_by_a_header_keeps_the_selected_customer(qtbot, make_window, store, people) -> None:
@@ -238,23 +239,23 @@ def test_sorting_by_a_header_keeps_the_selected_customer(qtbot, make_window, sto
         f.customers(s, [{"name": f"Bulk {i:03d}", "email": f"z{i:03d}@example.com"} for i in range(260)])
     window = make_window()
     pick(window, "Aroha Kowhai")
-    header = window.table.horizontalHeader()
+    header = window.customers.table.horizontalHeader()
     rect = header.sectionViewportPosition(COLUMN["email"]) + 5
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect, 5))
-    assert window.model.query.sort == "email"
+    assert window.customers.model.query.sort == "email"
     # The customer is still selected, wherever the new order put it, and shown.
-    assert window.selected_ids() == [people["Aroha Kowhai"]]
-    assert window.detail.customer.id == people["Aroha Kowhai"]
+    assert window.customers.selected_ids() == [people["Aroha Kowhai"]]
+    assert window.customers.detail.customer.id == people["Aroha Kowhai"]
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect, 5))
-    assert window.model.query.sort == "-email"
-    assert window.selected_ids() == [people["Aroha Kowhai"]]
-    row = window.selected_rows()[0]
+    assert window.customers.model.query.sort == "-email"
+    assert window.customers.selected_ids() == [people["Aroha Kowhai"]]
+    row = window.customers.selected_rows()[0]
     assert row > 200  # beyond the first window: found by locate()
     # The Archived column cannot be sorted: the indicator stays where the query sorts.
     archived = header.sectionViewportPosition(COLUMN["archived_at"]) + 5
-    window.table.scrollTo(window.model.index(row, COLUMN["archived_at"]))
+    window.customers.table.scrollTo(window.customers.model.index(row, COLUMN["archived_at"]))
     header.setSortIndicator(COLUMN["archived_at"], Qt.SortOrder.AscendingOrder)
-    assert header.sortIndicatorSection() == COLUMN["email"] and window.model.query.sort == "-email"
+    assert header.sortIndicatorSection() == COLUMN["email"] and window.customers.model.query.sort == "-email"
     assert archived > 0
 
 
@@ -269,31 +270,31 @@ def test_ctrl_n_creates_a_customer_and_selects_it_beyond_the_first_page(
     window = make_window()
     seen = answer_form(monkeypatch, qtbot, lambda form: type_and_ok(
         qtbot, form, {"name": "Zara Whetu", "email": "zara@example.com", "zip": "6011", "address1": "1 Ngaio Lane"}))
-    focus(qtbot, window.table)
-    qtbot.keyClick(window.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    focus(qtbot, window.customers.table)
+    qtbot.keyClick(window.customers.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert seen[0]["title"] == "New customer" and seen[0]["customer"] is not None
     created = seen[0]["customer"].id
-    assert window.selected_ids() == [created] and window.selected_rows() == [window.model.total - 1]
-    assert window.detail.customer.id == created and window.model.total == 254
+    assert window.customers.selected_ids() == [created] and window.customers.selected_rows() == [window.customers.model.total - 1]
+    assert window.customers.detail.customer.id == created and window.customers.model.total == 254
     assert window.statusBar().currentMessage() == "Created Zara Whetu."
-    assert window.focusWidget() is window.table  # the window's focus, once the form is gone
+    assert window.focusWidget() is window.customers.table  # the window's focus, once the form is gone
 
     # Created while a search hides it: the filter is cleared so the clerk sees the new customer.
-    window.filters.search.setText("kowhai")
-    window.filters.flush()
-    assert window.model.total == 1
+    window.customers.filters.search.setText("kowhai")
+    window.customers.filters.flush()
+    assert window.customers.model.total == 1
     answer_form(monkeypatch, qtbot, lambda form: type_and_ok(qtbot, form, {"name": "Wiremu Pene"}))
     window.actions_by_name["new"].trigger()
-    assert window.filters.search.text() == "" and window.model.query.archived == "all"
-    assert window.detail.customer.name == "Wiremu Pene"
+    assert window.customers.filters.search.text() == "" and window.customers.model.query.archived == "all"
+    assert window.customers.detail.customer.name == "Wiremu Pene"
     assert window.statusBar().currentMessage() == "Created Wiremu Pene. The filter was cleared to show it."
 
 
 def test_create_cancelled_and_duplicate_open_existing(qtbot, make_window, store, people, monkeypatch) -> None:
     window = make_window()
     monkeypatch.setattr(CustomerForm, "exec", lambda form: 0)
-    window.new_customer()
-    assert window.model.total == 3
+    window.customers.new_customer()
+    assert window.customers.model.total == 3
 
     def duplicate(form: CustomerForm) -> None:
         type_and_ok(qtbot, form, {"name": "Aroha Kowhai", "address1": "12 Kauri St", "zip": "6011"})
@@ -301,36 +302,36 @@ def test_create_cancelled_and_duplicate_open_existing(qtbot, make_window, store,
         form.open_existing_button.click()
 
     answer_form(monkeypatch, qtbot, duplicate)
-    window.new_customer()
-    assert window.model.total == 3 and window.selected_ids() == [people["Aroha Kowhai"]]
+    window.customers.new_customer()
+    assert window.customers.model.total == 3 and window.customers.selected_ids() == [people["Aroha Kowhai"]]
 
 
 def test_edit_with_return_and_double_click(qtbot, make_window, store, people, monkeypatch) -> None:
     window = make_window()
     seen = answer_form(monkeypatch, qtbot, lambda form: type_and_ok(qtbot, form, {"phone": "+64 4 555 0123"}))
     pick(window, "Tane Mahuta")
-    focus(qtbot, window.table)
-    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    focus(qtbot, window.customers.table)
+    qtbot.keyClick(window.customers.table, Qt.Key.Key_Return)
     assert seen[-1]["title"].startswith("Edit customer — Tane Mahuta")
-    assert window.detail.value("phone") == "+64 4 555 0123"
-    assert window.model.customer_row(row_of(window, "Tane Mahuta")).phone == "+64 4 555 0123"
-    assert window.selected_ids() == [people["Tane Mahuta"]]
+    assert window.customers.detail.value("phone") == "+64 4 555 0123"
+    assert window.customers.model.customer_row(row_of(window, "Tane Mahuta")).phone == "+64 4 555 0123"
+    assert window.customers.selected_ids() == [people["Tane Mahuta"]]
     assert window.statusBar().currentMessage() == "Saved Tane Mahuta."
 
     seen = answer_form(monkeypatch, qtbot, lambda form: type_and_ok(qtbot, form, {"company": "Mahuta Forestry"}))
-    rect = window.table.visualRect(window.model.index(row_of(window, "Tane Mahuta"), 0))
-    qtbot.mouseClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.mouseDClick(window.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    rect = window.customers.table.visualRect(window.customers.model.index(row_of(window, "Tane Mahuta"), 0))
+    qtbot.mouseClick(window.customers.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(window.customers.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert len(seen) == 1
-    assert window.detail.subtitle.text() == "Mahuta Forestry"
+    assert window.customers.detail.subtitle.text() == "Mahuta Forestry"
 
 
 def test_find_match_with_ctrl_m_opens_the_chosen_customer(qtbot, make_window, store, people, monkeypatch) -> None:
     from desktop.ui.customers.find_match_dialog import FindMatchDialog
 
     window = make_window()
-    window.filters.search.setText("tane")
-    window.filters.flush()
+    window.customers.filters.search.setText("tane")
+    window.customers.filters.flush()
 
     def fake_exec(dialog: FindMatchDialog) -> int:
         dialog.show()
@@ -342,10 +343,10 @@ def test_find_match_with_ctrl_m_opens_the_chosen_customer(qtbot, make_window, st
         return dialog.result()
 
     monkeypatch.setattr(FindMatchDialog, "exec", fake_exec)
-    focus(qtbot, window.table)
-    qtbot.keyClick(window.table, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
-    assert window.selected_ids() == [people["Aroha Kowhai"]]  # the search hid it: cleared
-    assert window.filters.search.text() == "" and window.detail.customer.name == "Aroha Kowhai"
+    focus(qtbot, window.customers.table)
+    qtbot.keyClick(window.customers.table, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    assert window.customers.selected_ids() == [people["Aroha Kowhai"]]  # the search hid it: cleared
+    assert window.customers.filters.search.text() == "" and window.customers.detail.customer.name == "Aroha Kowhai"
 
 
 def test_edit_of_a_customer_deleted_meanwhile(qtbot, make_window, store, people, errors_shown) -> None:
@@ -353,9 +354,9 @@ def test_edit_of_a_customer_deleted_meanwhile(qtbot, make_window, store, people,
     pick(window, "Mere Tui")
     with store.transaction() as s:
         cs.delete_customer(s, people["Mere Tui"])
-    window.edit_customer()
+    window.customers.edit_customer()
     assert [type(e).__name__ for e in errors_shown] == ["NotFound"]
-    assert window.model.total == 2 and "Mere Tui" not in names(window)
+    assert window.customers.model.total == 2 and "Mere Tui" not in names(window)
 
 
 # --- archive, unarchive, delete ------------------------------------------------------------------
@@ -366,23 +367,23 @@ def test_archive_shortcut_then_unarchive(qtbot, make_window, store, people, aske
     pick(window, "Tane Mahuta")
     assert window.actions_by_name["archive"].isEnabled() and not window.actions_by_name["unarchive"].isEnabled()
     asked.answers.append(False)  # the clerk says no first
-    focus(qtbot, window.table)
-    qtbot.keyClick(window.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    assert asked[-1].startswith("Archive customers: Archive Tane Mahuta?") and window.bulk_job is None
+    focus(qtbot, window.customers.table)
+    qtbot.keyClick(window.customers.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert asked[-1].startswith("Archive customers: Archive Tane Mahuta?") and window.customers.bulk_job is None
 
-    qtbot.keyClick(window.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(window.customers.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     wait_bulk(qtbot, window)
-    assert window.last_bulk_result.summary() == "1 archived, 0 skipped"
+    assert window.customers.last_bulk_result.summary() == "1 archived, 0 skipped"
     assert window.statusBar().currentMessage() == "1 archived, 0 skipped"
-    assert "Tane Mahuta" not in names(window) and window.status.text() == "2 customers (0 selected)"
-    assert window.bulk_result_dialog is None  # nothing skipped: the status bar says it all
+    assert "Tane Mahuta" not in names(window) and window.customers.status.text() == "2 customers (0 selected)"
+    assert window.customers.bulk_result_dialog is None  # nothing skipped: the status bar says it all
 
-    window.filters.archived.setCurrentIndex(window.filters.archived.findData("archived"))
+    window.customers.filters.archived.setCurrentIndex(window.customers.filters.archived.findData("archived"))
     pick(window, "Tane Mahuta")
     assert window.actions_by_name["unarchive"].isEnabled() and not window.actions_by_name["archive"].isEnabled()
-    qtbot.keyClick(window.table, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(window.customers.table, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     wait_bulk(qtbot, window)
-    assert window.last_bulk_result.summary() == "1 unarchived, 0 skipped"
+    assert window.customers.last_bulk_result.summary() == "1 unarchived, 0 skipped"
     assert names(window) == ["Hemi Rata"]
     with store.read() as s:
         assert cs.get_customer(s, people["Tane Mahuta"]).archived_at is None
@@ -394,13 +395,13 @@ def test_delete_key_skips_a_linked_customer_with_the_reason(qtbot, make_window, 
         f.sales_order(s, people["Aroha Kowhai"])
     window = make_window()
     pick(window, "Aroha Kowhai", "Mere Tui")
-    focus(qtbot, window.table)
-    qtbot.keyClick(window.table, Qt.Key.Key_Delete)
+    focus(qtbot, window.customers.table)
+    qtbot.keyClick(window.customers.table, Qt.Key.Key_Delete)
     assert asked[-1].startswith("Delete customers: Delete 2 customers?")
     wait_bulk(qtbot, window)
-    result = window.last_bulk_result
+    result = window.customers.last_bulk_result
     assert result.summary() == "1 deleted, 1 skipped"
-    dialog = window.bulk_result_dialog
+    dialog = window.customers.bulk_result_dialog
     assert isinstance(dialog, BulkResultDialog) and dialog.isVisible()
     assert f"Aroha Kowhai (id {people['Aroha Kowhai']}): linked to 1 sales order — archive instead?" in dialog.text()
     assert names(window) == ["Aroha Kowhai", "Tane Mahuta"]
@@ -410,7 +411,7 @@ def test_delete_key_skips_a_linked_customer_with_the_reason(qtbot, make_window, 
     dialog.archive_button.click()
     assert not dialog.isVisible() and asked[-1].startswith("Archive customers: Archive 1 customer?")
     wait_bulk(qtbot, window)
-    assert window.last_bulk_result.summary() == "1 archived, 0 skipped"
+    assert window.customers.last_bulk_result.summary() == "1 archived, 0 skipped"
     assert names(window) == ["Tane Mahuta"]
 
 
@@ -422,16 +423,16 @@ def test_bulk_delete_all_matching_the_filter(qtbot, make_window, store, asked) -
         for cid in ids[:3]:
             f.sales_order(s, cid)
     window = make_window()
-    window.filters.search.setText("batch")
-    window.filters.flush()
-    assert window.model.total == 15
+    window.customers.filters.search.setText("batch")
+    window.customers.filters.flush()
+    assert window.customers.model.total == 15
     window.actions_by_name["delete_all"].trigger()
     assert asked[-1].startswith("Delete customers: Delete all 15 customers matching the filter?")
     wait_bulk(qtbot, window)
-    assert window.last_bulk_result.summary() == "12 deleted, 3 skipped"
+    assert window.customers.last_bulk_result.summary() == "12 deleted, 3 skipped"
     assert window.statusBar().currentMessage() == "12 deleted, 3 skipped"
-    assert window.model.total == 3 and window.status.text() == "3 customers (0 selected)"
-    assert window.bulk_result_dialog.text().count("linked to 1 sales order — archive instead?") == 3
+    assert window.customers.model.total == 3 and window.customers.status.text() == "3 customers (0 selected)"
+    assert window.customers.bulk_result_dialog.text().count("linked to 1 sales order — archive instead?") == 3
     assert count(store, m.Customer) == 4
 
 
@@ -439,15 +440,15 @@ def test_ctrl_a_then_archive_works_on_the_filter_not_on_every_id(qtbot, make_win
     with store.transaction() as s:
         f.customers(s, [{"name": f"Many {i:03d}"} for i in range(230)])
     window = make_window()
-    focus(qtbot, window.table)
-    qtbot.keyClick(window.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    assert window.status.text() == "230 customers (230 selected)"
-    monkeypatch.setattr(window, "selected_ids", lambda: pytest.fail("no need to read every id"))
-    window.archive_selected()
+    focus(qtbot, window.customers.table)
+    qtbot.keyClick(window.customers.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert window.customers.status.text() == "230 customers (230 selected)"
+    monkeypatch.setattr(window.customers, "selected_ids", lambda: pytest.fail("no need to read every id"))
+    window.customers.archive_selected()
     assert "all 230 customers matching the filter" in asked[-1]
     wait_bulk(qtbot, window)
-    assert window.last_bulk_result.summary() == "230 archived, 0 skipped"
-    assert window.model.total == 0
+    assert window.customers.last_bulk_result.summary() == "230 archived, 0 skipped"
+    assert window.customers.model.total == 0
 
 
 def test_cancel_during_bulk_rolls_everything_back(qtbot, make_window, store, asked, monkeypatch) -> None:
@@ -475,16 +476,16 @@ def test_cancel_during_bulk_rolls_everything_back(qtbot, make_window, store, ask
     monkeypatch.setattr(window.workers, "start", start)
     window.actions_by_name["archive_all"].trigger()
     qtbot.waitUntil(reached.is_set, timeout=10_000)
-    cancel = window.bulk_dialog.findChild(QPushButton)
+    cancel = window.customers.bulk_dialog.findChild(QPushButton)
     assert cancel.text() == "Cancel"
     cancel.click()  # the clerk presses Cancel while chunks are written
     proceed.set()
     wait_bulk(qtbot, window)
-    assert window.last_bulk_result is None
+    assert window.customers.last_bulk_result is None
     assert window.statusBar().currentMessage() == "Cancelled: nothing was changed."
     assert count(store, m.Customer, m.Customer.archived_at.is_not(None)) == 0
     assert count(store, m.ChangeLog) == changes_before
-    assert window.model.total == 15
+    assert window.customers.model.total == 15
 
 
 # --- keyboard, menus, help ------------------------------------------------------------------------
@@ -492,7 +493,7 @@ def test_cancel_during_bulk_rolls_everything_back(qtbot, make_window, store, ask
 
 def test_keyboard_focus_order_and_shortcuts(qtbot, make_window, people, asked) -> None:
     window = make_window()
-    chain = [*window.filters.widgets(), window.table, window.detail]
+    chain = [*window.customers.filters.widgets(), window.customers.table, window.customers.detail]
     widget: QWidget = chain[0]
     order = [widget]
     while len(order) < len(chain):
@@ -501,50 +502,50 @@ def test_keyboard_focus_order_and_shortcuts(qtbot, make_window, people, asked) -
             order.append(widget)
     assert order == chain
 
-    focus(qtbot, window.table)
-    qtbot.keyClick(window.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
-    assert window.filters.search.hasFocus()
+    focus(qtbot, window.customers.table)
+    qtbot.keyClick(window.customers.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.customers.filters.search.hasFocus()
     # Delete in the search box edits the text; it never deletes customers.
-    window.filters.search.setText("abc")
-    window.filters.search.setCursorPosition(0)
-    qtbot.keyClick(window.filters.search, Qt.Key.Key_Delete)
-    assert window.filters.search.text() == "bc" and asked == []
+    window.customers.filters.search.setText("abc")
+    window.customers.filters.search.setCursorPosition(0)
+    qtbot.keyClick(window.customers.filters.search, Qt.Key.Key_Delete)
+    assert window.customers.filters.search.text() == "bc" and asked == []
 
     # Delete in the detail pane's address list is about the address, not the customer.
-    window.filters.search.clear()
-    window.filters.flush()
+    window.customers.filters.search.clear()
+    window.customers.filters.flush()
     pick(window, "Aroha Kowhai")
-    window.detail.setCurrentIndex(1)
-    window.detail.address_view.selectRow(0)
-    focus(qtbot, window.detail.address_view)
+    window.customers.detail.setCurrentIndex(1)
+    window.customers.detail.address_view.selectRow(0)
+    focus(qtbot, window.customers.detail.address_view)
     asked.answers.append(False)
-    qtbot.keyClick(window.detail.address_view, Qt.Key.Key_Delete)
-    assert len(asked) == 1 and asked[0].startswith("Delete address:") and window.bulk_job is None
+    qtbot.keyClick(window.customers.detail.address_view, Qt.Key.Key_Delete)
+    assert len(asked) == 1 and asked[0].startswith("Delete address:") and window.customers.bulk_job is None
 
 
 def test_context_menus_and_column_choice(qtbot, make_window, people) -> None:
     window = make_window()
-    texts = [a.text() for a in window.table_menu().actions() if not a.isSeparator()]
+    texts = [a.text() for a in window.customers.table_menu().actions() if not a.isSeparator()]
     assert texts == ["&New customer…", "&Edit customer…", "&Archive", "&Unarchive", "&Delete…",
                      "Archive all 3 matching…", "Unarchive all 3 matching…", "Delete all 3 matching…"]
     # A right-click on a row selects it first, then offers the actions.
-    rect = window.table.visualRect(window.model.index(row_of(window, "Mere Tui"), 0))
-    window._table_menu(rect.center())
+    rect = window.customers.table.visualRect(window.customers.model.index(row_of(window, "Mere Tui"), 0))
+    window.customers._table_menu(rect.center())
     popup = QApplication.activePopupWidget()
-    assert popup is not None and window.selected_ids() == [window.model.customer_id(row_of(window, "Mere Tui"))]
+    assert popup is not None and window.customers.selected_ids() == [window.customers.model.customer_id(row_of(window, "Mere Tui"))]
     popup.close()
-    window._column_menu(QPoint(10, 5))  # right-click on the header
+    window.customers._column_menu(QPoint(10, 5))  # right-click on the header
     popup = QApplication.activePopupWidget()
     assert popup is not None and [a.text() for a in popup.actions()][:3] == ["Name", "Company", "Email"]
     popup.close()
 
-    header = window.table.horizontalHeader()
-    menu = window.column_menu()
+    header = window.customers.table.horizontalHeader()
+    menu = window.customers.column_menu()
     email = next(a for a in menu.actions() if a.text() == "Email")
     assert email.isChecked()
     email.trigger()
     assert header.isSectionHidden(COLUMN["email"])
-    view_columns = window.columns_menu
+    view_columns = window.customers.columns_menu
     view_columns.aboutToShow.emit()
     assert not next(a for a in view_columns.actions() if a.text() == "Email").isChecked()
     next(a for a in view_columns.actions() if a.text() == "Email").trigger()
@@ -552,7 +553,7 @@ def test_context_menus_and_column_choice(qtbot, make_window, people) -> None:
     # The last visible column cannot be hidden.
     for section in range(1, len(COLUMNS)):
         header.setSectionHidden(section, True)
-    assert not next(a for a in window.column_menu().actions() if a.text() == "Name").isEnabled()
+    assert not next(a for a in window.customers.column_menu().actions() if a.text() == "Name").isEnabled()
     window.actions_by_name["reset_columns"].trigger()
     assert not any(header.isSectionHidden(s) for s in range(len(COLUMNS)))
 
@@ -562,7 +563,7 @@ def test_an_address_added_in_the_pane_stays_selected(qtbot, make_window, store, 
 
     window = make_window()
     pick(window, "Mere Tui")
-    window.detail.setCurrentIndex(1)
+    window.customers.detail.setCurrentIndex(1)
 
     def fake_exec(form: AddressForm) -> int:
         form.show()
@@ -573,10 +574,10 @@ def test_an_address_added_in_the_pane_stays_selected(qtbot, make_window, store, 
         return form.result()
 
     monkeypatch.setattr(AddressForm, "exec", fake_exec)
-    window.detail.address_buttons["add"].click()
-    assert window.detail.address_model.rowCount() == 2
-    assert window.detail._selected_address().address1 == "1 Ngaio Lane"
-    assert window.selected_ids() == [people["Mere Tui"]]
+    window.customers.detail.address_buttons["add"].click()
+    assert window.customers.detail.address_model.rowCount() == 2
+    assert window.customers.detail._selected_address().address1 == "1 Ngaio Lane"
+    assert window.customers.selected_ids() == [people["Mere Tui"]]
 
 
 def test_about_shows_version_and_database(qtbot, make_window, store) -> None:
@@ -593,11 +594,11 @@ def test_f5_reads_changes_made_elsewhere_and_keeps_the_selection(qtbot, make_win
     with store.transaction() as s:
         cs.create_customer(s, {"name": "Anahera Pou"})
         cs.update_customer(s, people["Tane Mahuta"], {"email": "tane.mahuta@example.com"})
-    focus(qtbot, window.table)
-    qtbot.keyClick(window.table, Qt.Key.Key_F5)
-    assert window.model.total == 4 and names(window)[0] == "Anahera Pou"
-    assert window.selected_ids() == [people["Tane Mahuta"]]
-    assert window.detail.value("email") == "tane.mahuta@example.com"
+    focus(qtbot, window.customers.table)
+    qtbot.keyClick(window.customers.table, Qt.Key.Key_F5)
+    assert window.customers.model.total == 4 and names(window)[0] == "Anahera Pou"
+    assert window.customers.selected_ids() == [people["Tane Mahuta"]]
+    assert window.customers.detail.value("email") == "tane.mahuta@example.com"
 
 
 # --- persistence -----------------------------------------------------------------------------------
@@ -608,32 +609,32 @@ def test_layout_and_last_filter_survive_a_restart(qtbot, make_window, people) ->
     first = make_window(Settings(stored))
     # (The offscreen screen is 800 x 800 and a restored window is fitted into it: the height tells.)
     first.resize(first.minimumSizeHint().width(), 640)
-    first.splitter.setSizes([600, 380])
-    sizes = first.splitter.sizes()
-    header = first.table.horizontalHeader()
-    first.set_column_visible(COLUMN["company"], False)
+    first.customers.splitter.setSizes([600, 380])
+    sizes = first.customers.splitter.sizes()
+    header = first.customers.table.horizontalHeader()
+    first.customers.set_column_visible(COLUMN["company"], False)
     header.moveSection(header.visualIndex(COLUMN["phone"]), 1)
     header.resizeSection(COLUMN["name"], 260)
     header.setSortIndicator(COLUMN["email"], Qt.SortOrder.DescendingOrder)
-    assert first.model.query.sort == "-email"
-    first.filters.search.setText("a")
-    first.filters.archived.setCurrentIndex(first.filters.archived.findData("all"))
-    first.filters.flush()
-    total = first.model.total
+    assert first.customers.model.query.sort == "-email"
+    first.customers.filters.search.setText("a")
+    first.customers.filters.archived.setCurrentIndex(first.customers.filters.archived.findData("all"))
+    first.customers.filters.flush()
+    total = first.customers.model.total
     first.close()
     assert stored[TABLE_HEADER.key] and stored[LAST_FILTER.key]["search"] == "a"
 
     second = make_window(Settings(stored))
-    header = second.table.horizontalHeader()
+    header = second.customers.table.horizontalHeader()
     assert second.height() == 640
-    assert second.splitter.sizes() == sizes
+    assert second.customers.splitter.sizes() == sizes
     assert header.isSectionHidden(COLUMN["company"]) and header.visualIndex(COLUMN["phone"]) == 1
     assert header.sectionSize(COLUMN["name"]) == 260
     assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (COLUMN["email"],
                                                                              Qt.SortOrder.DescendingOrder)
-    assert second.model.query.sort == "-email"  # the rows are in the order the header shows
-    assert second.filters.search.text() == "a" and second.model.query.archived == "all"
-    assert second.model.total == total
+    assert second.customers.model.query.sort == "-email"  # the rows are in the order the header shows
+    assert second.customers.filters.search.text() == "a" and second.customers.model.query.archived == "all"
+    assert second.customers.model.total == total
 
 
 def test_unusable_saved_layout_falls_back_to_the_initial_one(qtbot, make_window, people) -> None:
@@ -641,22 +642,24 @@ def test_unusable_saved_layout_falls_back_to_the_initial_one(qtbot, make_window,
 
     window = make_window(Settings({TABLE_HEADER.key: QByteArray(b"not a header state"),
                                    LAST_FILTER.key: {"archived": "bogus", "sales_rep_id": "x"}}))
-    header = window.table.horizontalHeader()
-    assert header.sectionSize(COLUMN["name"]) >= 180 and window.model.query.sort == "name"
-    assert window.model.query.archived == "active" and window.model.total == 3
+    header = window.customers.table.horizontalHeader()
+    assert header.sectionSize(COLUMN["name"]) >= 180 and window.customers.model.query.sort == "name"
+    assert window.customers.model.query.archived == "active" and window.customers.model.total == 3
 
 
 def test_customer_actions_rest_while_another_section_is_shown(qtbot, make_window, people) -> None:  # type: ignore[no-untyped-def]
     window = make_window()
-    window.table.selectRow(0)
-    assert window.actions_by_name["archive"].isEnabled() and window.toolbar.isVisibleTo(window)
+    window.customers.table.selectRow(0)
+    assert window.actions_by_name["archive"].isEnabled() and window.customers.toolbar.isVisibleTo(window)
     window.show_section("Nominal codes")
-    for name in window.CUSTOMER_ACTIONS:
+    from desktop.ui.customers.section import CUSTOMER_ACTIONS
+
+    for name in CUSTOMER_ACTIONS:
         assert not window.actions_by_name[name].isEnabled(), name
-    assert not window.toolbar.isVisibleTo(window)
+    assert not window.customers.toolbar.isVisibleTo(window)
     window.show_section("Customers")
     assert window.actions_by_name["archive"].isEnabled() and window.actions_by_name["new"].isEnabled()
-    assert window.toolbar.isVisibleTo(window)
+    assert window.customers.toolbar.isVisibleTo(window)
 
 
 def test_programmatic_selection_ignores_the_last_keyboard_modifiers(qtbot, make_window, people) -> None:  # type: ignore[no-untyped-def]
@@ -667,8 +670,8 @@ def test_programmatic_selection_ignores_the_last_keyboard_modifiers(qtbot, make_
 
     window = make_window()
     ids = [people["Aroha Kowhai"]]
-    QTest.keyClick(window.filters.search, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(window.customers.filters.search, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     assert QGuiApplication.keyboardModifiers() & Qt.KeyboardModifier.ControlModifier  # what Qt believes
     for _round in range(2):  # the second time, a toggle would clear the selection
         window.show_customer(ids[0])
-        assert window.selected_ids() == ids
+        assert window.customers.selected_ids() == ids

@@ -19,8 +19,10 @@ from desktop.services import customers as cs
 from desktop.services import money
 from desktop.services import orders as os_
 from desktop.store.engine import Database
-from desktop.ui.money.allocation_dialog import AllocationDialog
+from desktop.ui.common.settings import Settings
+from desktop.ui.common.workers import Workers
 from desktop.ui.main_window import MainWindow
+from desktop.ui.money.allocation_dialog import AllocationDialog
 from desktop.ui.money.money_models import (
     AllocationColumn,
     AllocationModel,
@@ -29,9 +31,12 @@ from desktop.ui.money.money_models import (
     OpenCreditsModel,
     UnpaidOrdersModel,
 )
-from desktop.ui.money.order_entry import CreditDialog, FulfilmentDialog, OrderDialog, PaymentDialog
-from desktop.ui.common.settings import Settings
-from desktop.ui.common.workers import Workers
+from desktop.ui.money.order_entry import (
+    CreditDialog,
+    FulfilmentDialog,
+    OrderDialog,
+    PaymentDialog,
+)
 from tests import factories as f
 from tests.test_money import new_credit, new_customer, new_order, outstanding, remaining
 
@@ -257,7 +262,7 @@ def window(qtbot: Any, store: Database) -> Iterator[MainWindow]:
 
 
 def test_tabs_in_design_order_with_totals(qtbot: Any, store: Database, books: dict[str, Any], window: MainWindow):
-    pane = window.detail
+    pane = window.customers.detail
     titles = [pane.tabText(i).replace("&", "") for i in range(pane.count())]
     assert titles.index("Addresses") + 1 == titles.index("Unpaid orders")
     assert titles.index("Unpaid orders") + 1 == titles.index("Open credits")
@@ -265,25 +270,25 @@ def test_tabs_in_design_order_with_totals(qtbot: Any, store: Database, books: di
     assert [window.nav.item(i).text() for i in range(window.nav.count())][:2] == ["Customers", "Sales credits"]
 
     window.show_customer(books["customer"])
-    tab = window.money.unpaid_tab
+    tab = window.parts["money"].unpaid_tab
     pane.setCurrentWidget(tab)
     qtbot.waitUntil(lambda: tab.model.rowCount() == 5)
     assert "NZD: outstanding 135.50, of total 135.50" in tab.totals.text()
     assert "AUD: outstanding 99.00" in tab.totals.text()
     qtmodeltester_rows = [tab.model.index(r, 0).data() for r in range(tab.model.rowCount())]
     assert len(set(qtmodeltester_rows)) == 5
-    credits_tab = window.money.credits_tab
+    credits_tab = window.parts["money"].credits_tab
     pane.setCurrentWidget(credits_tab)
     qtbot.waitUntil(lambda: credits_tab.model.rowCount() == 2)
     assert "NZD: remaining 107.25, of total 107.25, allocated 0.00" == credits_tab.totals.text()
 
 
 def test_tabs_read_only_when_shown(qtbot: Any, store: Database, books: dict[str, Any], window: MainWindow):
-    tab = window.money.unpaid_tab
-    window.detail.setCurrentIndex(0)
+    tab = window.parts["money"].unpaid_tab
+    window.customers.detail.setCurrentIndex(0)
     window.show_customer(books["customer"])
     assert tab.model.rowCount() == 0  # not shown: not read
-    window.detail.setCurrentWidget(tab)
+    window.customers.detail.setCurrentWidget(tab)
     assert tab.model.rowCount() == 5
 
 
@@ -298,13 +303,13 @@ def test_allocate_from_the_credits_tab_refreshes_everything(qtbot: Any, store: D
 
     monkeypatch.setattr(AllocationDialog, "exec", exec_)
     window.show_customer(books["customer"])
-    window.detail.setCurrentWidget(window.money.credits_tab)
-    window.money.credits_tab.view.selectRow(0)
+    window.customers.detail.setCurrentWidget(window.parts["money"].credits_tab)
+    window.parts["money"].credits_tab.view.selectRow(0)
     QTest.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert "Allocated 100.00 of credit" in window.statusBar().currentMessage()
-    assert window.money.credits_tab.model.rowCount() == 1
-    window.detail.setCurrentWidget(window.money.unpaid_tab)
-    assert "NZD: outstanding 35.50" in window.money.unpaid_tab.totals.text()
+    assert window.parts["money"].credits_tab.model.rowCount() == 1
+    window.customers.detail.setCurrentWidget(window.parts["money"].unpaid_tab)
+    assert "NZD: outstanding 35.50" in window.parts["money"].unpaid_tab.totals.text()
 
 
 def test_sales_credits_section_lists_and_allocates(qtbot: Any, store: Database, books: dict[str, Any],
@@ -322,7 +327,7 @@ def test_sales_credits_section_lists_and_allocates(qtbot: Any, store: Database, 
     assert opened == [(books["customer"], books["small"])]
     section.view.selectRow(0)
     QTest.keyClick(section.view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    assert window.nav.currentRow() == 0 and window.current_id() == other
+    assert window.nav.currentRow() == 0 and window.customers.current_id() == other
 
 
 def test_new_order_is_refused_for_archived_customers(qtbot: Any, store: Database, window: MainWindow):
@@ -330,9 +335,9 @@ def test_new_order_is_refused_for_archived_customers(qtbot: Any, store: Database
     with store.transaction() as s:
         cs.archive_customer(s, cid)
     window.show_customer(cid)  # clears the Active filter to show it
-    qtbot.waitUntil(lambda: window.detail.customer is not None and window.detail.customer.id == cid)
-    assert not window.money.actions["order"].isEnabled()
-    assert window.money.actions["credit"].isEnabled()
+    qtbot.waitUntil(lambda: window.customers.detail.customer is not None and window.customers.detail.customer.id == cid)
+    assert not window.parts["money"].actions["order"].isEnabled()
+    assert window.parts["money"].actions["credit"].isEnabled()
 
 
 # --- entry dialogs ------------------------------------------------------------------------------
@@ -465,8 +470,8 @@ def test_money_menu_shortcuts_open_the_entry_dialogs(qtbot: Any, store: Database
     monkeypatch.setattr(CreditDialog, "exec", lambda d: seen.append("credit") or 0)
     monkeypatch.setattr(FulfilmentDialog, "exec", lambda d: seen.append("fulfil") or 0)
     window.show_customer(books["customer"])
-    tab = window.money.unpaid_tab
-    window.detail.setCurrentWidget(tab)
+    tab = window.parts["money"].unpaid_tab
+    window.customers.detail.setCurrentWidget(tab)
     ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
     QTest.keyClick(window, Qt.Key.Key_O, ctrl_shift)
     assert "Created order SO-" in window.statusBar().currentMessage()
@@ -480,6 +485,6 @@ def test_money_menu_shortcuts_open_the_entry_dialogs(qtbot: Any, store: Database
     QTest.keyClick(window, Qt.Key.Key_R, ctrl_shift)
     QTest.keyClick(window, Qt.Key.Key_F, ctrl_shift)
     assert seen[2:] == ["credit", "fulfil"]
-    menu = window.money.menu  # type: ignore[attr-defined]
+    menu = window.parts["money"].menu  # type: ignore[attr-defined]
     assert [a.text() for a in menu.actions() if a.text()] == [
         "New sales &order…", "Record &payment…", "&Fulfil order…", "New sales &credit…", "&Allocate credit…"]

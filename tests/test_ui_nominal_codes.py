@@ -24,6 +24,7 @@ from desktop.services.nominal_codes import NominalCodeInUse, NominalCodeRow
 from desktop.store import models as m
 from desktop.store.engine import Database
 from desktop.ui.common import messages
+from desktop.ui.common.settings import Settings
 from desktop.ui.customers.customer_form import CustomerForm
 from desktop.ui.main_window import MainWindow
 from desktop.ui.nominal_codes.nominal_codes_section import (
@@ -33,7 +34,6 @@ from desktop.ui.nominal_codes.nominal_codes_section import (
     NominalCodesSection,
     NominalCodeTableModel,
 )
-from desktop.ui.common.settings import Settings
 from tests import factories as f
 from tests.ui_fixtures import focus
 
@@ -327,7 +327,7 @@ def test_ctrl_n_and_f5_in_the_section_act_on_codes_not_customers(qtbot, make_win
     page = window.show_section("Nominal codes")
     monkeypatch.setattr(CustomerForm, "exec", lambda form: pytest.fail("Ctrl+N opened the customer form"))
     refreshed: list[int] = []
-    monkeypatch.setattr(window, "refresh", lambda: refreshed.append(1))
+    window.actions_by_name["refresh"].triggered.connect(lambda: refreshed.append(1))
     seen = answer_form(monkeypatch, qtbot, lambda form: (
         type_into(qtbot, form, {"code": "4300", "name": "Freight", "type": "revenue"}), form.ok_button.click()))
     focus(qtbot, page.table)

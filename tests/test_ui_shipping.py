@@ -16,11 +16,21 @@ from desktop.starshipit import credentials
 from desktop.store import models as m
 from desktop.store.engine import Database
 from desktop.ui.common import messages
-from desktop.ui.main_window import MainWindow
-from desktop.ui.common.settings import SHIPPING_QUEUE_STATE, STARSHIPIT_BASE_URL, STARSHIPIT_RATE, Settings
-from desktop.ui.shipping.shipping import CustomerShippingTab, ShippingActions, ShippingQueueSection, StarshipitOrderDialog
-from desktop.ui.shipping.starshipit_settings import StarshipitSettingsDialog
+from desktop.ui.common.settings import (
+    SHIPPING_QUEUE_STATE,
+    STARSHIPIT_BASE_URL,
+    STARSHIPIT_RATE,
+    Settings,
+)
 from desktop.ui.common.workers import Workers
+from desktop.ui.main_window import MainWindow
+from desktop.ui.shipping.shipping import (
+    CustomerShippingTab,
+    ShippingActions,
+    ShippingQueueSection,
+    StarshipitOrderDialog,
+)
+from desktop.ui.shipping.starshipit_settings import StarshipitSettingsDialog
 from tests import factories as fx
 from tests.fake_starshipit import API_KEY, SUBSCRIPTION_KEY, FakeStarshipit
 from tests.test_starshipit_cli import MemoryKeyring
@@ -217,16 +227,16 @@ def test_the_window_has_the_section_the_tab_and_the_menu(qtbot, store, fake, key
     window = MainWindow(store, settings_for(fake), workers)
     qtbot.addWidget(window)
     assert list(window.sections).index("Shipping queue") == list(window.sections).index("Nominal codes") + 1
-    tabs = [window.detail.tabText(i) for i in range(window.detail.count())]
+    tabs = [window.customers.detail.tabText(i) for i in range(window.customers.detail.count())]
     assert tabs.index("S&hipping") == tabs.index("Hi&story") - 1
     assert window.actions_by_name["starshipit_settings"].text() == "&Starshipit…"
-    window.detail.show_customer(cid)
-    tab: CustomerShippingTab = window.shipping_tab
-    assert window.detail.isTabEnabled(window.detail.indexOf(tab)) and tab.model.rowCount() == 2
+    window.customers.detail.show_customer(cid)
+    tab: CustomerShippingTab = window.parts["shipping"].tab
+    assert window.customers.detail.isTabEnabled(window.customers.detail.indexOf(tab)) and tab.model.rowCount() == 2
     assert not tab.empty.isVisible() and not tab.view_button.isEnabled()
     section = window.show_section("Shipping queue")
     assert section.model.rowCount() == 2
-    with qtbot.waitSignal(window.shipping.runEnded, timeout=20_000):
+    with qtbot.waitSignal(window.parts["shipping"].shipping.runEnded, timeout=20_000):
         section.submit_button.click()
     assert {tab.model.row(i).state for i in range(2)} == {"submitted"}
     assert window.statusBar().currentMessage() == "Starshipit: 2 of 2 submitted"
@@ -294,7 +304,7 @@ def test_alt_keys_leave_the_menu_bar_and_the_tabs_alone(qtbot, store, fake, keys
     texts = [w.text() for w in page.findChildren(QPushButton)] + [w.text() for w in page.findChildren(QLabel)]
     mine = [k for k in map(mnemonic, texts) if k]
     assert len(mine) == len(set(mine)) and not menus & set(mine), (menus, texts)
-    tabs = {mnemonic(window.detail.tabText(i)) for i in range(window.detail.count())}
-    button = mnemonic(window.shipping_tab.view_button.text())
+    tabs = {mnemonic(window.customers.detail.tabText(i)) for i in range(window.customers.detail.count())}
+    button = mnemonic(window.parts["shipping"].tab.view_button.text())
     assert button not in menus | tabs
     window.close()

@@ -7,10 +7,15 @@ import sys
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop import __version__
-from desktop.store.engine import Database, StoreError, open_database, resolve_database_url
+from desktop.store.engine import (
+    Database,
+    StoreError,
+    open_database,
+    resolve_database_url,
+)
 from desktop.ui.common import crash
-from desktop.ui.main_window import MainWindow
 from desktop.ui.common.settings import DATABASE_URL, ORGANIZATION, Settings
+from desktop.ui.main_window import MainWindow
 
 
 def _application() -> QApplication:
@@ -59,7 +64,7 @@ def run_smoke_test(database: str | None = None) -> int:
         db = open_database(resolve_database_url(database))
         # A dict instead of QSettings: the smoke test leaves the clerk's saved layout alone.
         window = MainWindow(db, Settings({}))  # counts and loads the first page while it is built
-        if window.model.total and window.model.customer_row(0) is None:
+        if window.customers.model.total and window.customers.model.customer_row(0) is None:
             raise RuntimeError("the first page of customers could not be read")
         window.show()
         QApplication.processEvents()

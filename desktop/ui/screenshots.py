@@ -175,11 +175,12 @@ def _render(db: Any, shooter: Shooter, log: Callable[[str], None]) -> list[Path]
     from PySide6.QtWidgets import QApplication
 
     from desktop.services import customers as customer_service
+    from desktop.ui.common.settings import Settings
     from desktop.ui.customers.address_form import AddressForm
+    from desktop.ui.customers.bulk import BulkResultDialog
     from desktop.ui.customers.customer_form import CustomerForm
     from desktop.ui.customers.find_match_dialog import FindMatchDialog
-    from desktop.ui.main_window import BulkResultDialog, MainWindow
-    from desktop.ui.common.settings import Settings
+    from desktop.ui.main_window import MainWindow
 
     with db.read() as s:
         customer_id = _pick_customer(s)
@@ -194,14 +195,14 @@ def _render(db: Any, shooter: Shooter, log: Callable[[str], None]) -> list[Path]
     window.show()
     window.show_customer(customer_id)
     QApplication.processEvents()
-    window.detail.setCurrentIndex(0)
+    window.customers.detail.setCurrentIndex(0)
     shooter.save(window, "main-window")
-    window.detail.setCurrentIndex(1)
-    window.detail.address_view.selectRow(0)
+    window.customers.detail.setCurrentIndex(1)
+    window.customers.detail.address_view.selectRow(0)
     shooter.save(window, "main-window-addresses")
-    window.detail.setCurrentIndex(2)
+    window.customers.detail.setCurrentIndex(2)
     shooter.save(window, "main-window-history")
-    window.detail.setCurrentIndex(0)
+    window.customers.detail.setCurrentIndex(0)
 
     def dialog(widget: Any, name: str, prepare: Callable[[Any], None] | None = None) -> None:
         widget.show()

@@ -9,7 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QWidget,
+)
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from desktop.importing.commit import ImportConflict, UndoRefused
@@ -33,7 +40,12 @@ from desktop.services.money import AllocationRefused
 from desktop.services.nominal_codes import NominalCodeInUse, NominalCodeTaken
 from desktop.services.orders import OrderNotEligible, OverFulfilment, OverPayment
 from desktop.services.validation import EMPTY_ADDRESS, FIELD_LABELS
-from desktop.starshipit.errors import KeyProblem, NotConfigured, StarshipitError, StarshipitUnavailable
+from desktop.starshipit.errors import (
+    KeyProblem,
+    NotConfigured,
+    StarshipitError,
+    StarshipitUnavailable,
+)
 from desktop.store.engine import StoreError
 
 log = logging.getLogger("desktop.ui")

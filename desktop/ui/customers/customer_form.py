@@ -23,7 +23,12 @@ from PySide6.QtWidgets import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from desktop.services.customers import CustomerDetail, create_customer, get_customer, update_customer
+from desktop.services.customers import (
+    CustomerDetail,
+    create_customer,
+    get_customer,
+    update_customer,
+)
 from desktop.services.errors import (
     ConflictError,
     DuplicateCustomer,
@@ -43,9 +48,14 @@ from desktop.services.validation import (
 from desktop.store import models as m
 from desktop.store.engine import Database
 from desktop.ui.common import messages
-from desktop.ui.customers.address_form import ValidatingDialog, add_address_rows, group, normalised
-from desktop.ui.customers.find_match_dialog import DUPLICATE_COLUMNS, CandidateView, MatchTableModel
+from desktop.ui.common.forms import ValidatingDialog, group, normalised
 from desktop.ui.common.views import select_row
+from desktop.ui.customers.address_form import add_address_rows
+from desktop.ui.customers.find_match_dialog import (
+    DUPLICATE_COLUMNS,
+    CandidateView,
+    MatchTableModel,
+)
 
 log = logging.getLogger("desktop.ui")
 

@@ -13,7 +13,6 @@ Used on the GUI thread only; every load opens its own read session.
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import logging
 import time
 from collections import OrderedDict
@@ -21,7 +20,14 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Literal
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QGuiApplication, QPalette
 from sqlalchemy import ColumnElement, Select, and_, func, literal, select, tuple_
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,15 +37,16 @@ from desktop.services.customer_list import (
     JOINS,
     MAX_LIMIT,
     SORT_KEYS,
+    Cursor,
     CustomerQuery,
     CustomerRow,
-    Cursor,
     count_customers,
     filter_conditions,
     list_customers,
 )
 from desktop.store import models as m
 from desktop.store.engine import Database
+from desktop.ui.common.formats import local_time
 
 log = logging.getLogger("desktop.ui.customer_model")
 
@@ -94,11 +101,6 @@ _HANDLED = frozenset((_DISPLAY, _TOOLTIP, _ALIGN, _FOREGROUND, _ID, _VERSION, _A
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _CENTER = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter
 _ALIGNMENT = tuple(_LEFT if c.kind == "text" else _CENTER for c in COLUMNS)
-
-
-def local_time(value: dt.datetime) -> dt.datetime:
-    """The store keeps naive UTC; the clerk reads their own day and time."""
-    return value.replace(tzinfo=dt.UTC).astimezone()
 
 
 def _display(row: CustomerRow, column: Column) -> str | None:

@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -41,6 +48,7 @@ from desktop.services.errors import DomainError, NotFound
 from desktop.store import models as m
 from desktop.store.engine import Database
 from desktop.ui.common import messages
+from desktop.ui.common.formats import local_time
 from desktop.ui.common.views import select_row
 
 Index = QModelIndex | QPersistentModelIndex
@@ -52,11 +60,6 @@ MUTED_STYLE = "color: palette(placeholder-text);"
 
 class Role(IntEnum):
     Address = Qt.ItemDataRole.UserRole + 1
-
-
-def local_time(value: dt.datetime) -> dt.datetime:
-    """The store keeps naive UTC; the clerk reads their own day and time."""
-    return value.replace(tzinfo=dt.UTC).astimezone()
 
 
 class _RowsModel(QAbstractTableModel):

@@ -8,29 +8,22 @@ formats each cell when it is painted: a 200,000-row file is one list, not 800,00
 the clerk chooses is kept in the settings (header key -> field) and applied to the next file with the same
 headers.
 """
-
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractListModel,
-    QAbstractTableModel,
-    QEvent,
     QMimeData,
     QModelIndex,
-    QObject,
     QPersistentModelIndex,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -46,7 +39,6 @@ from PySide6.QtWidgets import (
     QListView,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QSplitter,
     QTabBar,
@@ -54,83 +46,49 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
 from sqlalchemy import select
 
 from desktop.importing import commit as imp_commit
 from desktop.importing import plan as imp_plan
 from desktop.importing.errors_csv import write_error_rows
-from desktop.importing.mapping import FIELDS, auto_mapping, saved_form
-from desktop.importing.plan import Kind, Options, Preview, RowPlan, Status
-from desktop.importing.reading import DELIMITER_NAMES, DELIMITERS, ENCODINGS, Source, UnreadableFile, open_source
+from desktop.importing.mapping import auto_mapping, saved_form
+from desktop.importing.plan import Options, Preview
+from desktop.importing.reading import (
+    DELIMITER_NAMES,
+    DELIMITERS,
+    ENCODINGS,
+    Source,
+    UnreadableFile,
+    open_source,
+)
 from desktop.services.errors import Cancelled, DomainError
 from desktop.store.engine import Database
 from desktop.ui.common import messages
 from desktop.ui.common import settings as opt
-from desktop.ui.common.workers import Job, Workers
 from desktop.ui.common.views import select_row
+from desktop.ui.common.workers import Job, Workers
+from desktop.ui.importing.mapping_editor import MappingEditor
+from desktop.ui.importing.preview_models import (
+    DELIMITER_LABELS,
+    ENCODING_LABELS,
+    FILTERS,
+    MUTED_STYLE,
+    REFERENCE_COLUMNS,
+    SUMMARY_ROWS,
+    AlertsModel,
+    ImportRowsModel,
+    RowsIndex,
+    index_rows,
+    plural,
+)
 
 log = logging.getLogger("desktop.ui.import")
 
 Index = QModelIndex | QPersistentModelIndex
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 IMPORTABLE_SUFFIXES = (".csv", ".xlsx", ".txt")
 FILE_FILTER = "Customer files (*.csv *.xlsx *.txt);;CSV files (*.csv *.txt);;Excel workbooks (*.xlsx)"
 COMMIT_CHUNK_ROWS = 2000  # rows written between two progress reports (and two chances to cancel)
-SHOWN_VALUE = 60  # characters of one value shown in the rows table (the tooltip shows more)
-TOOLTIP_VALUE = 300
-MUTED_STYLE = "color: palette(placeholder-text);"
-
-ENCODING_LABELS = {
-    "utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16 (Excel Unicode text)",
-    "utf-16-le": "UTF-16 little-endian", "utf-16-be": "UTF-16 big-endian", "cp1252": "Windows-1252 (Western)",
-    "iso8859-1": "Latin-1 (ISO 8859-1)", "mac-roman": "Mac Roman", "cp850": "DOS Latin (cp850)",
-}
-DELIMITER_LABELS = {",": "Comma (,)", ";": "Semicolon (;)", "\t": "Tab", "|": "Pipe (|)"}
-STATUS_LABELS = {
-    Status.CREATE: "Create", Status.UPDATE: "Update", Status.UNCHANGED: "Unchanged",
-    Status.SAME_AS: "Same customer", Status.DUPLICATE: "Possible duplicate", Status.ERROR: "Error",
-}
-# Row filters: key -> tab title. "alert" is any row with a financial alert, whatever its status.
-FILTERS: tuple[tuple[str, str], ...] = (
-    ("all", "All"), ("create", "Create"), ("update", "Update"), ("unchanged", "Unchanged"),
-    ("same", "Same customer"), ("duplicate", "Duplicates"), ("error", "Errors"), ("alert", "Alerts"),
-)
-FILTER_STATUS = {"create": Status.CREATE, "update": Status.UPDATE, "unchanged": Status.UNCHANGED,
-                 "same": Status.SAME_AS, "duplicate": Status.DUPLICATE, "error": Status.ERROR}
-# (background, text) of rows that need the clerk's eye; the text colour is set too so that a dark theme
-# still reads dark text on the light background.
-ERROR_COLOURS = (QColor("#fde7e9"), QColor("#5a0a0f"))
-ALERT_COLOURS = (QColor("#fff4ce"), QColor("#3b2f00"))
-DUPLICATE_COLOURS = (QColor("#eef1f5"), QColor("#26323f"))
-STATUS_TEXT = {Status.CREATE: QColor("#0b6a0b"), Status.UPDATE: QColor("#0b4f8a"), Status.ERROR: QColor("#a4262c"),
-               Status.DUPLICATE: QColor("#7a4d00"), Status.SAME_AS: QColor("#555555"),
-               Status.UNCHANGED: QColor("#666666")}
-SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
-    ("rows", "Rows read"), ("create", "To create"), ("update", "To update"), ("unchanged", "Unchanged"),
-    ("same_as", "Same customer as an earlier row"), ("duplicates", "Possible duplicates"),
-    ("errors", "With errors"), ("alerts", "Financial alerts"),
-)
-REFERENCE_COLUMNS = {column: model for model, column, _what in imp_plan.REFERENCES.values()}
-REFERENCE_LABELS = {"default_sales_rep_id": "Sales rep", "product_pricing_tier_id": "Pricing tier",
-                    "store_id": "Store", "warehouse_id": "Warehouse"}
-
-
-def plural(n: int, noun: str, nouns: str | None = None) -> str:
-    return f"{n:,} {noun if n == 1 else nouns or noun + 's'}"
-
-
-def _field_label(name: str) -> str:
-    return REFERENCE_LABELS.get(name) or messages.field_label(name)
-
-
-def _short(value: Any, limit: int) -> str:
-    text = "" if value is None else str(value)
-    text = " ".join(text.split())  # a multi-line note reads on one line
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# --- dropped files ---------------------------------------------------------------------------------
-
 
 def importable_paths(mime: QMimeData | None) -> list[Path]:
     """The local .csv/.xlsx/.txt files among what is dragged (anything else: none)."""
@@ -157,41 +115,6 @@ def choose_save_path(parent: QWidget, suggested: str) -> str | None:
     return path or None
 
 
-def open_import(window: Any, path: str | Path | None = None) -> ImportDialog | None:
-    """Open the import preview for `path` (asked for when None) over the main window `window`."""
-    settings: opt.Settings = window.settings
-    current: ImportDialog | None = getattr(window, "import_dialog", None)
-    if current is not None and current.committing:
-        window.statusBar().showMessage("An import is still being written; wait for it to finish.", 8_000)
-        current.raise_()
-        return current
-    if path is None:
-        folder = settings.get(opt.IMPORT_FOLDER) or str(Path.home())
-        chosen = choose_import_file(window, folder)
-        if chosen is None:
-            return None
-        path = chosen
-    path = Path(path)
-    settings.set(opt.IMPORT_FOLDER, str(path.parent))
-    if current is not None:
-        current.close()
-        if not current.busy:
-            current.deleteLater()
-    dialog = ImportDialog(window.db, path, settings=settings, workers=window.workers, parent=window)
-    dialog.committed.connect(lambda result: _after_commit(window, result))
-    window.import_dialog = dialog
-    dialog.open()
-    return dialog
-
-
-def _after_commit(window: Any, result: imp_commit.CommitResult) -> None:
-    window.refresh()
-    history = window.sections.get("Import history")
-    if history is not None and hasattr(history, "reload"):
-        history.reload()
-    window.statusBar().showMessage(result_text(result), 20_000)
-
-
 def result_text(result: imp_commit.CommitResult) -> str:
     return (f"Imported: {result.created:,} created, {result.updated:,} updated, "
             f"{plural(result.addresses_added, 'address', 'addresses')} added, {plural(result.skipped, 'row')} "
@@ -199,396 +122,6 @@ def result_text(result: imp_commit.CommitResult) -> str:
 
 
 # --- the rows table --------------------------------------------------------------------------------
-
-
-@dataclass
-class RowsIndex:
-    """One pass over a preview's rows: how many of each status, which rows have financial alerts, and the
-    alerts' lines."""
-
-    counts: Counter[Status] = field(default_factory=Counter)
-    alert_rows: list[int] = field(default_factory=list)  # indexes into the rows
-    alerts: list[tuple[int, str]] = field(default_factory=list)  # (file row, 'Row 12 · Pricing tier: …')
-
-
-def index_rows(rows: Sequence[RowPlan]) -> RowsIndex:
-    index = RowsIndex()
-    index.counts.update(p.status for p in rows)
-    for n, p in enumerate(rows):
-        if not p.issues:
-            continue
-        alerts = [i for i in p.issues if i.kind is Kind.ALERT]
-        if alerts:
-            index.alert_rows.append(n)
-            for issue in alerts:
-                text = f"{issue.column}: {issue.message}" if issue.column else issue.message
-                index.alerts.append((p.row, f"Row {p.row}  ·  {text[:1].upper()}{text[1:]}"))
-    return index
-
-
-class RowRole(IntEnum):
-    Plan = Qt.ItemDataRole.UserRole + 1  # the RowPlan
-    Status = Qt.ItemDataRole.UserRole + 2  # its Status
-    HasAlert = Qt.ItemDataRole.UserRole + 3
-
-
-ROW_COLUMNS = ("Row", "Status", "Customer", "What changes, or the problem")
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-
-
-class ImportRowsModel(QAbstractTableModel):
-    """The preview's rows, filtered by status; each cell is formatted when asked for, nothing is cached."""
-
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self._rows: list[RowPlan] = []
-        self._shown: list[int] | None = None  # indexes into _rows (None: every row)
-        self._alerts: list[int] = []  # rows with a financial alert
-        self._counts: Counter[Status] = Counter()
-        self._filter = "all"
-        self._fields: dict[str, int] = {}  # field -> the file column giving it (for rows that failed)
-        self.names: dict[str, dict[int, str]] = {}  # reference column -> id -> name
-
-    # --- content ---------------------------------------------------------------------------------
-
-    def set_preview(self, preview: Preview | None, names: dict[str, dict[int, str]] | None = None,
-                    index: RowsIndex | None = None) -> None:
-        """Show `preview`'s rows; `index` (made off the GUI thread for a big file) saves a pass over them."""
-        self.beginResetModel()
-        self._rows = preview.rows if preview is not None else []
-        self._fields = {f: i for i, f in preview.mapping.items()} if preview is not None else {}
-        self.names = names or {}
-        index = index if index is not None else index_rows(self._rows)
-        self._alerts, self._counts = index.alert_rows, index.counts
-        self._shown = self._select(self._filter)
-        self.endResetModel()
-
-    def set_filter(self, key: str) -> None:
-        if key == self._filter:
-            return
-        self.beginResetModel()
-        self._filter = key
-        self._shown = self._select(key)
-        self.endResetModel()
-
-    @property
-    def filter(self) -> str:
-        return self._filter
-
-    def _select(self, key: str) -> list[int] | None:
-        if key == "all":
-            return None
-        if key == "alert":
-            return self._alerts
-        status = FILTER_STATUS[key]
-        return [i for i, p in enumerate(self._rows) if p.status is status]
-
-    def count(self, key: str) -> int:
-        """Rows the filter `key` shows."""
-        if key == "all":
-            return len(self._rows)
-        if key == "alert":
-            return len(self._alerts)
-        return self._counts.get(FILTER_STATUS[key], 0)
-
-    def plan(self, row: int) -> RowPlan:
-        return self._rows[row if self._shown is None else self._shown[row]]
-
-    def row_of(self, file_row: int) -> int | None:
-        """The table row showing the file's row `file_row`, under the current filter."""
-        for n in range(self.rowCount()):
-            if self.plan(n).row == file_row:
-                return n
-        return None
-
-    # --- Qt --------------------------------------------------------------------------------------
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        if parent.isValid():
-            return 0
-        return len(self._rows) if self._shown is None else len(self._shown)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(ROW_COLUMNS)
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(ROW_COLUMNS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return ROW_COLUMNS[section]
-            if role == Qt.ItemDataRole.TextAlignmentRole:
-                return int(_RIGHT if section == 0 else _LEFT)
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < self.rowCount():
-            return None
-        p = self.plan(index.row())
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return str(p.row)
-            if column == 1:
-                return STATUS_LABELS[p.status]
-            if column == 2:
-                return self.who(p)
-            return "  ·  ".join(self.details(p, SHOWN_VALUE))
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == 3:
-                return "\n".join(self.details(p, TOOLTIP_VALUE))
-            if column == 2:
-                return self.who(p)
-            return None
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(_RIGHT if column == 0 else _LEFT)
-        if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
-            colours = self._colours(p)
-            if colours is not None:
-                if role == Qt.ItemDataRole.BackgroundRole:
-                    return QBrush(colours[0])
-                return QBrush(STATUS_TEXT[p.status] if column == 1 else colours[1])
-            if role == Qt.ItemDataRole.ForegroundRole and column == 1:
-                return QBrush(STATUS_TEXT[p.status])
-            return None
-        if role == Qt.ItemDataRole.FontRole and column == 1 and p.status is Status.ERROR:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == RowRole.Plan:
-            return p
-        if role == RowRole.Status:
-            return p.status
-        if role == RowRole.HasAlert:
-            return any(i.kind is Kind.ALERT for i in p.issues)
-        return None
-
-    # --- formatting ------------------------------------------------------------------------------
-
-    def _colours(self, p: RowPlan) -> tuple[QColor, QColor] | None:
-        if p.status is Status.ERROR:
-            return ERROR_COLOURS
-        if any(i.kind is Kind.ALERT for i in p.issues):
-            return ALERT_COLOURS
-        if p.status is Status.DUPLICATE:
-            return DUPLICATE_COLOURS
-        return None
-
-    def _cell(self, p: RowPlan, f: str) -> str:
-        index = self._fields.get(f)
-        if p.record is None or index is None or index >= len(p.record.values):
-            return ""
-        return p.record.values[index].strip()
-
-    def who(self, p: RowPlan) -> str:
-        name = p.values.get("name")
-        if not name:  # a row that failed validation: what the file says
-            name = (self._cell(p, "name")
-                    or " ".join(x for x in (self._cell(p, "first_name"), self._cell(p, "last_name")) if x)
-                    or self._cell(p, "company") or self._cell(p, "email"))
-        name = _short(name, SHOWN_VALUE) or "(no name)"
-        if p.customer_id is not None and p.status in (Status.UPDATE, Status.UNCHANGED):
-            return f"{name} (id {p.customer_id})"
-        return name
-
-    def value(self, f: str, value: Any, limit: int) -> str:
-        if value is None or value == "":
-            return "(empty)"
-        if f in REFERENCE_COLUMNS:
-            return _short(self.names.get(f, {}).get(value, f"id {value}"), limit)
-        return _short(value, limit)
-
-    def details(self, p: RowPlan, limit: int) -> list[str]:
-        """The row's problems first (errors, alerts, warnings), then what it changes or creates."""
-        parts: list[str] = []
-        order = {Kind.ERROR: 0, Kind.ALERT: 1, Kind.WARNING: 2}
-        for issue in sorted(p.issues, key=lambda i: order[i.kind]):
-            text = f"{issue.column}: {issue.message}" if issue.column else issue.message
-            text = text[0].upper() + text[1:] if text else text
-            parts.append(f"Financial alert: {text}" if issue.kind is Kind.ALERT else text)
-        if p.status is Status.UPDATE:
-            parts.extend(f"{_field_label(f)}: {self.value(f, before, limit)} → {self.value(f, after, limit)}"
-                         for f, (before, after) in p.changes.items())
-        elif p.status is Status.UNCHANGED and not parts:
-            parts.append("No changes")
-        elif p.status is Status.CREATE:
-            v = p.values
-            place = ", ".join(_short(x, limit) for x in (v.get("address1"), v.get("city"), v.get("zip"),
-                                                          v.get("country_code") or v.get("country")) if x)
-            new = [x for x in (_short(v.get("email"), limit), place) if x]
-            parts.append("New customer" + (": " + " · ".join(new) if new else ""))
-        return parts
-
-
-class AlertsModel(QAbstractListModel):
-    """The financial alerts of a preview, one line each: 'Row 12 · Pricing tier: changes …'."""
-
-    FileRowRole = Qt.ItemDataRole.UserRole + 1
-
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self._alerts: list[tuple[int, str]] = []
-
-    def set_alerts(self, alerts: Sequence[tuple[int, str]]) -> None:
-        """(file row, text) of each alert, as `index_rows` lists them."""
-        self.beginResetModel()
-        self._alerts = list(alerts)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._alerts)
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._alerts):
-            return None
-        row, text = self._alerts[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return text
-        if role == self.FileRowRole:
-            return row
-        return None
-
-    def texts(self) -> list[str]:
-        return [t for _r, t in self._alerts]
-
-
-# --- the column mapping ----------------------------------------------------------------------------
-
-
-class _ComboGuard(QObject):
-    """For the combo boxes of a scrolled list: the wheel changes one only when it has the focus (otherwise
-    the wheel scrolls the list), and a combo box that gets the focus is scrolled into view."""
-
-    def __init__(self, area: QScrollArea):
-        super().__init__(area)
-        self.area = area
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if not isinstance(watched, QWidget):
-            return False
-        if event.type() == QEvent.Type.Wheel and not watched.hasFocus():
-            event.ignore()
-            return True
-        if event.type() == QEvent.Type.FocusIn:
-            self.area.ensureWidgetVisible(watched)
-        return False
-
-
-NOT_IMPORTED = "(not imported)"
-
-
-class MappingEditor(QScrollArea):
-    """File column → customer field, one combo box per column; a field is given by one column only."""
-
-    changed = Signal()
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWidgetResizable(True)
-        self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to its combo boxes
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.header: list[str] = []
-        self.combos: list[QComboBox] = []
-        self.examples: list[QLabel] = []
-        self._guard = _ComboGuard(self)
-        self._inner = QWidget()
-        self._grid = QGridLayout(self._inner)
-        self._grid.setContentsMargins(2, 2, 8, 2)
-        self._grid.setHorizontalSpacing(12)
-        self._grid.setVerticalSpacing(4)
-        self.setWidget(self._inner)
-
-    def set_columns(self, header: Sequence[str], mapping: dict[int, str], sample: Sequence[str] = ()) -> None:
-        """Show `header` with `mapping`; rebuilt only when the header is a new one."""
-        if list(header) != self.header:
-            self._rebuild(list(header))
-        for i, combo in enumerate(self.combos):
-            combo.blockSignals(True)
-            combo.setCurrentIndex(max(combo.findData(mapping.get(i, "")), 0))
-            combo.blockSignals(False)
-        self.set_sample(sample)
-
-    def set_sample(self, sample: Sequence[str]) -> None:
-        for i, label in enumerate(self.examples):
-            text = sample[i].strip() if i < len(sample) else ""
-            label.setText(_short(text, 28))
-            label.setToolTip(_short(text, TOOLTIP_VALUE) if len(text) > 28 else "")
-
-    def _rebuild(self, header: list[str]) -> None:
-        while self._grid.count():
-            item = self._grid.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
-        self.header = header
-        self.combos, self.examples = [], []
-        for column, title in enumerate(("File column", "First row", "Imported as")):
-            label = QLabel(f"<b>{title}</b>")
-            self._grid.addWidget(label, 0, column)
-            label.show()
-        for i, title in enumerate(header):
-            name = QLabel(_short(title, 40) or f"(column {i + 1}, no title)")
-            name.setToolTip(title)
-            example = QLabel()
-            example.setStyleSheet(MUTED_STYLE)
-            combo = QComboBox()
-            combo.setAccessibleName(f"Import column {title or i + 1} as")
-            combo.addItem(NOT_IMPORTED, "")
-            for key, label in FIELDS.items():
-                combo.addItem(label, key)
-            combo.setMinimumContentsLength(14)
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-            combo.installEventFilter(self._guard)
-            combo.currentIndexChanged.connect(lambda _i, c=i: self._picked(c))
-            name.setBuddy(combo)
-            for column, widget in enumerate((name, example, combo)):
-                self._grid.addWidget(widget, i + 1, column)
-                widget.show()  # at once (a layout would show it on the next turn of the event loop)
-            self.combos.append(combo)
-            self.examples.append(example)
-        self._grid.setColumnStretch(0, 3)
-        self._grid.setColumnStretch(1, 2)
-        self._grid.setColumnStretch(2, 0)
-        self._grid.setRowStretch(len(header) + 1, 1)
-
-    def _picked(self, column: int) -> None:
-        chosen = self.combos[column].currentData()
-        if chosen:  # one column per field: the one that gave it before gives nothing now
-            for i, combo in enumerate(self.combos):
-                if i != column and combo.currentData() == chosen:
-                    combo.blockSignals(True)
-                    combo.setCurrentIndex(0)
-                    combo.blockSignals(False)
-        self.changed.emit()
-
-    def mapping(self) -> dict[int, str]:
-        return {i: c.currentData() for i, c in enumerate(self.combos) if c.currentData()}
-
-    def set_field(self, column: int, field: str) -> None:
-        """Map `column` to `field` ('' for nothing) as the clerk would (emits `changed`)."""
-        combo = self.combos[column]
-        combo.setCurrentIndex(combo.findData(field))
-
-    def column_of(self, title: str) -> int:
-        return self.header.index(title)
-
-    def set_editable(self, enabled: bool) -> None:
-        for combo in self.combos:
-            combo.setEnabled(enabled)
-
-
-# --- the dialog ------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -1249,4 +782,5 @@ def _size_text(size: int) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
 

@@ -14,7 +14,13 @@ from collections.abc import Callable
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -29,9 +35,9 @@ from desktop.importing.commit import BatchView, UndoResult, list_batches, undo_b
 from desktop.services.errors import Cancelled
 from desktop.store.engine import Database
 from desktop.ui.common import messages
-from desktop.ui.customers.customer_model import local_time
-from desktop.ui.common.workers import Job, Workers
 from desktop.ui.common.views import record_table, select_row
+from desktop.ui.common.workers import Job, Workers
+from desktop.ui.common.formats import local_minute
 
 log = logging.getLogger("desktop.ui.import")
 
@@ -60,7 +66,7 @@ def plural(n: int, noun: str, nouns: str | None = None) -> str:
 
 
 def _when(value: Any) -> str:
-    return local_time(value).strftime("%Y-%m-%d %H:%M") if value is not None else ""
+    return local_minute(value)
 
 
 def _display(b: BatchView, key: str) -> str:

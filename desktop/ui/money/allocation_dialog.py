@@ -9,7 +9,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,11 +38,16 @@ from PySide6.QtWidgets import (
 
 from desktop.services import money
 from desktop.services.errors import ConflictError, DomainError, NotFound
-from desktop.services.money import AllocationRefused, AllocationResult, CreditAmounts, fmt
+from desktop.services.money import (
+    AllocationRefused,
+    AllocationResult,
+    CreditAmounts,
+    fmt,
+)
 from desktop.store.engine import Database
 from desktop.ui.common import messages
-from desktop.ui.money.money_models import AllocationColumn, AllocationModel
 from desktop.ui.common.workers import Job, Workers
+from desktop.ui.money.money_models import AllocationColumn, AllocationModel
 
 Index = QModelIndex | QPersistentModelIndex
 

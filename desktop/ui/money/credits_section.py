@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 
 from desktop.services.money import CreditAmounts
 from desktop.store.engine import Database
-from desktop.ui.money.money_models import AllOpenCreditsModel, MoneyRole
 from desktop.ui.common.views import record_table, select_row
+from desktop.ui.money.money_models import AllOpenCreditsModel, MoneyRole
 
 
 class SalesCreditsSection(QWidget):

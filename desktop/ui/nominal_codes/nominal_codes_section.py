@@ -46,11 +46,22 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services import nominal_codes as svc
-from desktop.services.errors import ConflictError, DomainError, FieldError, NotFound, ValidationError
-from desktop.services.nominal_codes import MappingSetting, NominalCodeInUse, NominalCodeRow, NominalCodeTaken
+from desktop.services.errors import (
+    ConflictError,
+    DomainError,
+    FieldError,
+    NotFound,
+    ValidationError,
+)
+from desktop.services.nominal_codes import (
+    MappingSetting,
+    NominalCodeInUse,
+    NominalCodeRow,
+    NominalCodeTaken,
+)
 from desktop.store.engine import Database
 from desktop.ui.common import messages
-from desktop.ui.customers.address_form import ValidatingDialog, group, normalised
+from desktop.ui.common.forms import ValidatingDialog, group, normalised
 from desktop.ui.common.views import record_table, select_row
 
 log = logging.getLogger("desktop.ui.nominal_codes")

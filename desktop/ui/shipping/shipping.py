@@ -8,9 +8,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,7 +28,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMenu,
     QProgressBar,
     QPushButton,
     QTableView,
@@ -41,11 +47,9 @@ from desktop.starshipit.errors import NotConfigured
 from desktop.store.engine import Database
 from desktop.ui.common import messages
 from desktop.ui.common import settings as opt
-from desktop.ui.common.workers import Job, Workers
+from desktop.ui.common.formats import local_minute
 from desktop.ui.common.views import record_table, select_row
-
-if TYPE_CHECKING:
-    from desktop.ui.main_window import MainWindow
+from desktop.ui.common.workers import Job, Workers
 
 log = logging.getLogger("desktop.ui.shipping")
 
@@ -67,9 +71,7 @@ def make_client(settings: opt.Settings, cancel: threading.Event | None = None) -
 
 
 def _when(value: Any) -> str:
-    from desktop.ui.customers.detail_pane import local_time
-
-    return f"{local_time(value):%Y-%m-%d %H:%M}" if value else ""
+    return local_minute(value) if value else ""
 
 
 class QueueModel(QAbstractTableModel):
@@ -561,28 +563,3 @@ def open_settings(parent: QWidget | None, settings: opt.Settings, workers: Worke
         dialog.exec()
     finally:
         dialog.deleteLater()
-
-
-def install_shipping(window: MainWindow) -> ShippingActions:
-    """The Shipping queue section, the customer's Shipping tab (before History) and Settings → Starshipit."""
-    actions = ShippingActions(window.db, window.settings, window.workers, window)
-    window.shipping = actions  # type: ignore[attr-defined]
-    window.shipping_section = ShippingQueueSection(window.db, window.settings, actions)  # type: ignore[attr-defined]
-    window.add_section("Shipping queue", window.shipping_section)  # type: ignore[attr-defined]
-    window.shipping_tab = CustomerShippingTab(window.db, actions)  # type: ignore[attr-defined]
-    window.detail.add_customer_tab(window.shipping_tab, "S&hipping")  # type: ignore[attr-defined]
-    bar = window.menuBar()
-    menu = next((a.menu() for a in bar.actions() if a.text().replace("&", "") == "Settings" and a.menu()), None)
-    if menu is None:
-        menu = QMenu("&Settings", window)
-        help_action = next((x for x in bar.actions() if x.text().replace("&", "") == "Help"), None)
-        bar.insertMenu(help_action, menu) if help_action is not None else bar.addMenu(menu)
-    action = QAction("&Starshipit…", window)
-    action.setStatusTip("Starshipit keys (kept in the keyring), base URL and request rate")
-    action.triggered.connect(lambda: open_settings(window, window.settings, window.workers))
-    menu.addAction(action)
-    window.actions_by_name["starshipit_settings"] = action
-    # Wherever the clerk is when a run ends, the status bar says how it went.
-    actions.runEnded.connect(lambda result: window.statusBar().showMessage(
-        f"Starshipit: {result.summary()}" if result is not None else "Starshipit: submitting stopped.", 15_000))
-    return actions

@@ -1,0 +1,34 @@
+"""The Shipping section: the Shipping queue page, the customer's Shipping tab (before History) and
+Settings → Starshipit…; wherever the clerk is when a run ends, the status bar says how it went."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction
+
+from desktop.ui.common.section import Host, Section
+from desktop.ui.shipping.shipping import (
+    CustomerShippingTab,
+    ShippingActions,
+    ShippingQueueSection,
+    open_settings,
+)
+
+
+class Shipping(Section):
+    key = "shipping"
+    title = "Shipping queue"
+
+    def __init__(self, host: Host):
+        super().__init__(host)
+        self.shipping = ShippingActions(host.db, host.settings, host.workers, host.widget)
+        self.queue = ShippingQueueSection(host.db, host.settings, self.shipping)
+        self.page = self.queue
+        self.tab = CustomerShippingTab(host.db, self.shipping)
+        host.add_customer_tab(self.tab, "S&hipping")
+        action = QAction("&Starshipit…", host.widget)
+        action.setStatusTip("Starshipit keys (kept in the keyring), base URL and request rate")
+        action.triggered.connect(lambda: open_settings(host.widget, host.settings, host.workers))
+        self.actions = {"starshipit_settings": action}
+        self.menus = [("&Settings", [action])]
+        self.shipping.runEnded.connect(lambda result: host.show_message(
+            f"Starshipit: {result.summary()}" if result is not None else "Starshipit: submitting stopped.", 15_000))
