@@ -675,3 +675,21 @@ def test_programmatic_selection_ignores_the_last_keyboard_modifiers(qtbot, make_
     for _round in range(2):  # the second time, a toggle would clear the selection
         window.show_customer(ids[0])
         assert window.customers.selected_ids() == ids
+
+
+def test_actions_sections_and_window_wear_their_icons(qtbot, make_window, store) -> None:
+    from desktop.ui.common.icons import ACTION_ICONS, ICON_NAMES, SECTION_ICONS
+
+    assert set(ACTION_ICONS.values()) | set(SECTION_ICONS.values()) <= ICON_NAMES
+    window = make_window()
+    assert not window.windowIcon().isNull()
+    missing = [name for name in ACTION_ICONS if name in window.actions_by_name
+               and window.actions_by_name[name].icon().isNull()]
+    assert missing == []
+    assert {"new", "edit", "archive", "delete", "refresh", "import", "about"} <= set(window.actions_by_name)
+    nav_icons = [window.nav.item(i).icon().isNull() for i in range(window.nav.count())]
+    assert nav_icons and not any(nav_icons)
+    window.show_about()
+    assert window.about_box is not None and not window.about_box.iconPixmap().isNull()
+    assert "Lucide" in window.about_box.text()
+    window.about_box.close()

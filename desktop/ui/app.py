@@ -14,6 +14,7 @@ from desktop.store.engine import (
     resolve_database_url,
 )
 from desktop.ui.common import crash
+from desktop.ui.common.icons import app_icon
 from desktop.ui.common.settings import DATABASE_URL, ORGANIZATION, Settings
 from desktop.ui.main_window import MainWindow
 
@@ -23,6 +24,8 @@ def _application() -> QApplication:
     app.setApplicationName("Customer Desk")
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("customer-desk")  # Wayland and task bars match the window to resources/*.desktop
+    app.setWindowIcon(app_icon())
     return app  # type: ignore[return-value]
 
 

@@ -31,6 +31,7 @@ from desktop import __version__
 from desktop.services.customers import CustomerDetail
 from desktop.store.engine import Database
 from desktop.ui.common import settings as opt
+from desktop.ui.common.icons import ACTION_ICONS, SECTION_ICONS, app_icon, icon
 from desktop.ui.common.section import CustomerPlace, MenuItem, Section
 from desktop.ui.common.workers import Workers
 from desktop.ui.sections import SECTIONS
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         self.workers = workers or Workers()
         self.about_box: QMessageBox | None = None
         self.setWindowTitle(f"Customer Desk — {db.location}")
+        self.setWindowIcon(app_icon())
         self.resize(initial_size())
 
         self.nav = QListWidget()
@@ -82,6 +84,9 @@ class MainWindow(QMainWindow):
         for section_class in SECTIONS:
             self._add(section_class(self))
         self._own_actions()
+        for name, action in self.actions_by_name.items():
+            if name in ACTION_ICONS and action.icon().isNull():
+                action.setIcon(icon(ACTION_ICONS[name]))
         for section in self.parts.values():
             section.sections_ready(self.actions_by_name)
         self._build_menus()
@@ -102,10 +107,13 @@ class MainWindow(QMainWindow):
             self.actions_by_name[name] = action
         if section.page is not None:
             self.nav.addItem(section.title)
+            if section.key in SECTION_ICONS:
+                self.nav.item(self.nav.count() - 1).setIcon(icon(SECTION_ICONS[section.key]))
             self.pages.addWidget(section.page)
             self.sections[section.title] = section.page
             self._paged.append(section)
         if section.toolbar is not None:
+            section.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             self.addToolBar(Qt.ToolBarArea.TopToolBarArea, section.toolbar)
             section.toolbar.setVisible(False)
         if section.status_widget is not None:
@@ -255,12 +263,15 @@ class MainWindow(QMainWindow):
         return (f"<h3>Customer Desk {__version__}</h3>"
                 f"<p>Keeps your company's customers and their addresses.</p>"
                 f"<p><b>Database:</b> {_escape(self.db.location)} ({self.db.backend})<br>"
-                f"<b>Log file:</b> {_escape(str(logs.log_file()))}</p>")
+                f"<b>Log file:</b> {_escape(str(logs.log_file()))}</p>"
+                f"<p><small>Icons: Lucide (lucide-static, ISC licence).</small></p>")
 
     def show_about(self) -> None:
         if self.about_box is None:
             self.about_box = QMessageBox(QMessageBox.Icon.Information, "About Customer Desk", "",
                                          QMessageBox.StandardButton.Ok, self)
+            self.about_box.setIconPixmap(app_icon().pixmap(QSize(64, 64), self.devicePixelRatioF()))
+            self.about_box.setWindowIcon(app_icon())
             self.about_box.setTextFormat(Qt.TextFormat.RichText)
             self.about_box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.about_box.setText(self.about_text())

@@ -50,6 +50,22 @@ def _actions_dir() -> Path:
 
 ICON_NAMES: frozenset[str] = frozenset(path.stem for path in _actions_dir().glob("*.svg"))
 
+# Window-wide actions (window.actions_by_name) -> their icon, after the usual desktop conventions. Bulk
+# "… all matching" entries share the icon of their one-customer action.
+ACTION_ICONS: dict[str, str] = {
+    "new": "user-plus", "edit": "pencil", "archive": "archive", "unarchive": "archive-restore",
+    "delete": "trash-2", "archive_all": "archive", "unarchive_all": "archive-restore", "delete_all": "trash-2",
+    "refresh": "refresh-cw", "find": "search", "find_match": "user-search", "reset_columns": "columns-3",
+    "order": "shopping-cart", "payment": "banknote", "fulfil": "package-check", "credit": "receipt",
+    "allocate": "link", "starshipit_settings": "settings", "import": "import", "quit": "log-out",
+    "about": "info",
+}
+# Sections (Section.key) -> their icon in the navigation.
+SECTION_ICONS: dict[str, str] = {
+    "customers": "users", "money": "wallet", "nominal_codes": "book-open", "shipping": "truck",
+    "importing": "history",
+}
+
 
 @cache
 def _svg(name: str) -> bytes:
