@@ -20,9 +20,9 @@ from desktop.store.engine import Database
 from desktop.ui.common import messages
 from desktop.ui.common.forms import CountryCombo
 from desktop.ui.customers.address_form import AddressForm
-from desktop.ui.customers.detail_pane import (
+from desktop.ui.customers.detail_pane import CustomerDetailPane
+from desktop.ui.customers.pane_models import (
     AddressTableModel,
-    CustomerDetailPane,
     HistoryEntry,
     HistoryModel,
     HistoryRole,
@@ -126,7 +126,7 @@ def test_address_and_history_models_pass_the_model_tester(qtmodeltester, store, 
     assert addresses.data(addresses.index(1, 2), Role.Address).id == customer.addresses[1].id
     assert addresses.row_of(customer.addresses[1].id) == 1
 
-    from desktop.ui.customers.detail_pane import load_history
+    from desktop.ui.customers.pane_models import load_history
 
     with store.read() as s:
         entries = load_history(s, customer)

@@ -26,7 +26,7 @@ from desktop.ui.common.settings import LAST_FILTER, TABLE_HEADER, Settings
 from desktop.ui.customers.bulk import BulkResultDialog
 from desktop.ui.customers.customer_form import CustomerForm
 from desktop.ui.customers.customer_model import COLUMNS
-from desktop.ui.customers.detail_pane import HistoryRole
+from desktop.ui.customers.pane_models import HistoryRole
 from desktop.ui.main_window import MainWindow
 from tests import factories as f
 from tests.ui_fixtures import focus

@@ -27,13 +27,9 @@ from desktop.ui.common import messages
 from desktop.ui.common.settings import Settings
 from desktop.ui.customers.customer_form import CustomerForm
 from desktop.ui.main_window import MainWindow
-from desktop.ui.nominal_codes.nominal_codes_section import (
-    NOT_SET,
-    NominalCodeForm,
-    NominalCodeRole,
-    NominalCodesSection,
-    NominalCodeTableModel,
-)
+from desktop.ui.nominal_codes.forms import NOT_SET, NominalCodeForm
+from desktop.ui.nominal_codes.model import NominalCodeRole, NominalCodeTableModel
+from desktop.ui.nominal_codes.nominal_codes_section import NominalCodesSection
 from tests import factories as f
 from tests.ui_fixtures import focus
 
