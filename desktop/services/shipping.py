@@ -22,6 +22,9 @@ of one uses POST /api/orders); 40 pending orders take ~21 s at 2/s instead of ~4
 
 States in the queue: `pending` (never tried), `failed` (still `pending` in the store, with `last_error`),
 `submitted` (has a Starshipit order id), `shipped`.
+
+Why one file of ~640 lines: the never-twice protocol above spans the queue, submit, update and view; kept
+together so that its steps can be read in one place.
 """
 
 from __future__ import annotations

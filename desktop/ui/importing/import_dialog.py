@@ -7,7 +7,12 @@ The engine is `desktop.importing` (no Qt). The rows table is a model over the pr
 formats each cell when it is painted: a 200,000-row file is one list, not 800,000 items. The column mapping
 the clerk chooses is kept in the settings (header key -> field) and applied to the next file with the same
 headers.
+
+Why this file is ~780 lines: it is one dialog, a state machine (reading → preview → importing → done, each
+cancellable) whose states share its widgets; the models, the mapping editor and the engine already live in
+preview_models.py, mapping_editor.py and desktop.importing. Cutting the states apart would scatter one flow.
 """
+
 from __future__ import annotations
 
 import logging
