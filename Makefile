@@ -61,3 +61,5 @@ smoke: package
 .PHONY: screenshots
 screenshots: $(STAMP)
 	$(PY) -m desktop.ui.screenshots docs
+	$(PY) -m desktop.ui.screenshots docs --dark --suffix=-dark --only main-window --only sales-credits
+	QT_SCALE_FACTOR=2 $(PY) -m desktop.ui.screenshots docs --suffix @2x --only main-window

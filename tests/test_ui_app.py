@@ -130,8 +130,14 @@ def test_screenshots_render_every_view_small_enough(tmp_path):
     assert done.returncode == 0, done.stderr
     names = {p.stem for p in out.glob("*.png")}
     assert {"main-window", "main-window-addresses", "main-window-history", "customer-form", "duplicate-warning",
-            "customer-form-edit", "address-form", "find-match", "bulk-result"} <= names
+            "customer-form-edit", "address-form", "find-match", "bulk-result", "sales-credits", "shipping-queue",
+            "nominal-codes", "import-history", "import-preview"} <= names
     assert all(0 < p.stat().st_size < 300_000 for p in out.glob("*.png"))
+    dark = subprocess.run([sys.executable, "-m", "desktop.ui.screenshots", str(out), "--customers", "120", "--dark",
+                           "--suffix=-dark", "--only", "main-window"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert dark.returncode == 0, dark.stderr
+    assert {p.stem for p in out.glob("*.png")} - names == {"main-window-dark"}
 
 
 def test_run_app_explains_a_window_that_cannot_open(qapp, database_url, dialogs, monkeypatch):

@@ -64,7 +64,7 @@ class MainWindow(QMainWindow):
         self.resize(initial_size())
 
         self.nav = QListWidget()
-        self.nav.setFixedWidth(130)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.nav.setStyleSheet("QListWidget::item { padding: 6px 4px; }")
         self.nav.setAccessibleName("Sections")
         self.pages = QStackedWidget()
@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
                 action.setIcon(icon(ACTION_ICONS[name]))
         for section in self.parts.values():
             section.sections_ready(self.actions_by_name)
+        self._fit_nav()
         self._build_menus()
         self._restore()
         self.nav.currentRowChanged.connect(self._show_page)
@@ -123,6 +124,13 @@ class MainWindow(QMainWindow):
     @property
     def customers(self) -> CustomerPlace:
         return cast(CustomerPlace, self.parts["customers"])
+
+    def _fit_nav(self) -> None:
+        """As wide as its longest title with its icon (at any font and scale), never wider than needed."""
+        widths = [self.nav.sizeHintForColumn(0)] + [
+            self.nav.fontMetrics().horizontalAdvance(self.nav.item(i).text()) + self.nav.iconSize().width() + 16
+            for i in range(self.nav.count())]
+        self.nav.setFixedWidth(max(widths) + 2 * self.nav.frameWidth() + 12)
 
     def show_section(self, title: str) -> QWidget:
         self.nav.setCurrentRow(list(self.sections).index(title))

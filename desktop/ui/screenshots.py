@@ -39,12 +39,18 @@ def _offscreen(folder: Path) -> None:
 class Shooter:
     """Saves widgets as PNG files and remembers what it wrote."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, *, suffix: str = "", only: frozenset[str] | None = None):
         self.folder = folder
+        self.suffix = suffix
+        self.only = only
         self.written: list[Path] = []
 
-    def save(self, widget: Any, name: str) -> Path:
+    def save(self, widget: Any, name: str) -> Path | None:
         from PySide6.QtWidgets import QApplication
+
+        if self.only is not None and name not in self.only:
+            return None
+        name += self.suffix
 
         for _ in range(3):  # layouts settle over a few passes (wrapped labels, resize-to-contents)
             QApplication.processEvents()
@@ -143,8 +149,10 @@ def _bulk_result(db: Any) -> Any:
         return customer_service.bulk_delete(s, ids=[*free[:6], *with_orders, *free[6:]])
 
 
-def render(folder: Path, customers: int = 2000, seed: int = 3, *, log: Callable[[str], None] = print) -> list[Path]:
-    """Fill a temporary demo store and write every screenshot into `folder`; returns the files."""
+def render(folder: Path, customers: int = 2000, seed: int = 3, *, log: Callable[[str], None] = print,
+           dark: bool = False, suffix: str = "", only: frozenset[str] | None = None) -> list[Path]:
+    """Fill a temporary demo store and write every screenshot into `folder` (or those named in `only`, with
+    `suffix` after their names; `dark`: in a dark palette); returns the files."""
     from PySide6.QtWidgets import QApplication
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -156,6 +164,9 @@ def render(folder: Path, customers: int = 2000, seed: int = 3, *, log: Callable[
         font.setFamily("DejaVu Sans")
         font.setPointSizeF(9.5)
         app.setFont(font)
+        if dark:
+            app.setStyle("Fusion")  # the platform style of a dark desktop theme; Fusion follows the palette
+            app.setPalette(dark_palette())
 
         from desktop.services.demo import seed_demo
         from desktop.store.engine import open_database
@@ -165,7 +176,7 @@ def render(folder: Path, customers: int = 2000, seed: int = 3, *, log: Callable[
             with db.engine.begin() as conn:
                 seed_demo(conn, customers, seed=seed, now=DEMO_NOW)
             log(f"demo store: {customers:,} customers (seed {seed})")
-            shots = _render(db, Shooter(folder), log)
+            shots = _render(db, Shooter(folder, suffix=suffix, only=only), log)
         finally:
             db.dispose()
     return shots
@@ -251,6 +262,31 @@ def _render(db: Any, shooter: Shooter, log: Callable[[str], None]) -> list[Path]
     bulk = BulkResultDialog(_bulk_result(db), window)
     dialog(bulk, "bulk-result")
 
+    # Every other section of the window, on the same demo data.
+    for key, name in (("money", "sales-credits"), ("shipping", "shipping-queue"),
+                      ("nominal_codes", "nominal-codes"), ("importing", "import-history")):
+        window.show_section(window.parts[key].title)
+        shooter.save(window, name)
+    window.show_section(window.parts["customers"].title)
+
+    # The import preview of a small file with a Cyrillic name, a bad email and a missing name.
+    sample_folder = tempfile.TemporaryDirectory(prefix="customer-desk-import-")
+    sample = Path(sample_folder.name) / "new-customers.csv"
+    sample.write_text("Name,Company,Email,Phone,Address 1,City,Postcode,Country\n"
+                      "Olga Petrova,Sever Trading,olga@example.com,+64 9 555 0142,5 Karaka Lane,Nelson,7010,NZ\n"
+                      "Иван Соколов,Северная Торговля,ivan@example.org,,14 Rata Street,Napier,4110,NZ\n"
+                      "Tama Ngata,,tama@example,,22 Kowhai Road,Rotorua,3010,NZ\n"
+                      ",Orphan Ltd,orphan@example.net,,1 Nowhere Road,Timaru,7910,NZ\n", encoding="utf-8")
+    try:
+        preview = window.parts["importing"].open_import(sample)
+        _wait(lambda: not preview.busy)
+        preview.resize(1100, 700)
+        shooter.save(preview, "import-preview")
+        preview.close()
+        preview.deleteLater()
+    finally:
+        sample_folder.cleanup()
+
     window.close()
     window.deleteLater()
     QApplication.processEvents()
@@ -259,13 +295,48 @@ def _render(db: Any, shooter: Shooter, log: Callable[[str], None]) -> list[Path]
     return shooter.written
 
 
+def _wait(done: Callable[[], bool], seconds: float = 60) -> None:
+    """Let the event loop run until `done()` (a worker's result arrives as an event)."""
+    import time
+
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError("a background job did not finish")
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+
+def dark_palette() -> Any:
+    """A dark palette like the desktops' dark themes, to check that text and icons stay readable."""
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = QPalette()
+    roles = QPalette.ColorRole
+    for role, colour in ((roles.Window, "#2b2b2e"), (roles.WindowText, "#e6e6e6"), (roles.Base, "#1f1f22"),
+                         (roles.AlternateBase, "#2a2a2e"), (roles.Text, "#e6e6e6"), (roles.Button, "#35353a"),
+                         (roles.ButtonText, "#e6e6e6"), (roles.Highlight, "#3d6fb4"),
+                         (roles.HighlightedText, "#ffffff"), (roles.ToolTipBase, "#35353a"),
+                         (roles.ToolTipText, "#e6e6e6"), (roles.PlaceholderText, "#9a9aa0"), (roles.Link, "#8ab4f8")):
+        palette.setColor(role, QColor(colour))
+    for role in (roles.WindowText, roles.Text, roles.ButtonText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#77777c"))
+    return palette
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m desktop.ui.screenshots", description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", default="docs", type=Path)
     parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--dark", action="store_true", help="render in a dark palette")
+    parser.add_argument("--suffix", default="", help="added to each file name, e.g. -dark or @2x")
+    parser.add_argument("--only", action="append", metavar="NAME", help="only this screenshot (repeatable)")
     args = parser.parse_args(argv)
-    render(args.folder, args.customers, args.seed)
+    render(args.folder, args.customers, args.seed, dark=args.dark, suffix=args.suffix,
+           only=frozenset(args.only) if args.only else None)
     return 0
 
 
