@@ -1,5 +1,6 @@
-"""The `customer-desk` command line: opens the GUI, or runs `demo`, `export` and `find-match` on the same
-store. Bad input ends with one clear line on stderr and a non-zero exit, never a traceback."""
+"""The `customer-desk` command line: opens the GUI, or runs `init`, `demo`, `export` and `find-match` (and the
+commands of desktop.commands) on the same store. Bad input ends with one clear line on stderr and a non-zero
+exit, never a traceback, SQL or a Python exception name; log lines reach stderr only with `--verbose`."""
 
 from __future__ import annotations
 
@@ -19,8 +20,12 @@ from desktop.commands.common import (
     CommandError,
     in_store,
     open_store,
+    seconds,
+    whole_number,
 )
-from desktop.store.engine import StoreError
+from desktop.store.engine import ENV_BUSY_WAIT, StoreError, StoreMissing, describe_error
+
+MAX_DEMO_CUSTOMERS = 10_000_000  # about 6 GB of store; more is a typo, not a demo
 
 __all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "CommandError", "build_parser", "in_store", "main",
            "open_store"]
@@ -28,16 +33,6 @@ __all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "CommandError", "build_parser"
 _open = open_store  # the former name
 
 log = logging.getLogger("desktop.cli")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,11 +50,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="SQLAlchemy URL or SQLite file path (default: $CUSTOMER_DESK_DATABASE_URL, then the app's "
              "setting, then an SQLite file in your data folder)",
     )
+    parser.add_argument(
+        "--busy-wait", type=seconds, metavar="SECONDS",
+        help=f"how long a write waits while another program writes to the store (default: ${ENV_BUSY_WAIT}, "
+             f"else 120)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="also print the log's lines on stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    init = commands.add_parser("init", help="create an empty store (an SQLite file or a PostgreSQL database)")
+    init.add_argument("path", nargs="?", metavar="PATH",
+                      help="SQLite file or PostgreSQL URL (default: --database, then the usual store)")
+
     demo = commands.add_parser("demo", help="fill the store with fictional sample data")
-    demo.add_argument("--customers", type=_positive, required=True, metavar="N")
-    demo.add_argument("--seed", type=int, default=1, metavar="S")
+    demo.add_argument("--customers", type=whole_number("a number of customers", high=MAX_DEMO_CUSTOMERS),
+                      required=True, metavar="N", help=f"0 to {MAX_DEMO_CUSTOMERS:,}")
+    demo.add_argument("--seed", type=whole_number("a seed", high=2**32 - 1), default=1, metavar="S")
 
     export = commands.add_parser("export", help="write customers to a CSV file ('-' for standard output)")
     export.add_argument("file", metavar="FILE")
@@ -78,6 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
     for feature in FEATURES:
         feature.register(commands)
     return parser
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from desktop.store.engine import create_store, resolve_database_url
+
+    db, new = create_store(args.path or resolve_database_url(args.database))
+    try:
+        print(f"{'Created an empty store' if new else 'A store is already there'} at {db.location}.",
+              file=sys.stderr)
+    finally:
+        db.dispose()
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -135,13 +153,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     from desktop.services.export import export_customers
     from desktop.services.customer_list import CustomerQuery
 
+    if args.file == "-" and sys.stdout is None:
+        raise CommandError("Standard output is closed: give a file name instead of '-'.")
     db = open_store(args)
     try:
         query = CustomerQuery(search=args.search, archived=args.archived, sort="id")
         with db.read() as session:
             count = export_customers(session, query, args.file, bom=args.bom)
     except OSError as exc:
-        raise CommandError(f"Cannot write {args.file}: {exc.strerror or exc}") from exc
+        if isinstance(exc, BrokenPipeError):
+            raise
+        plain = describe_error(exc)
+        raise CommandError(plain or f"Cannot write {args.file}: {exc.strerror or exc}.") from exc
     finally:
         db.dispose()
     if args.file != "-":
@@ -183,13 +206,13 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return run_app(args.database)
 
 
-COMMANDS = {"demo": cmd_demo, "export": cmd_export, "find-match": cmd_find_match, None: cmd_gui}
+COMMANDS = {"init": cmd_init, "demo": cmd_demo, "export": cmd_export, "find-match": cmd_find_match, None: cmd_gui}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    log_path = logs.setup()
     parser = build_parser()
     args = parser.parse_args(argv)
+    log_path = logs.setup(console_level=logging.INFO if args.verbose else None)
     from desktop.services.errors import DomainError
 
     try:
@@ -197,14 +220,45 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_smoke_test(args)
         handler = getattr(args, "handler", None) or COMMANDS[args.command]
         return handler(args)
+    except StoreMissing as exc:
+        _say(str(exc))
+        return EXIT_USAGE
     except (StoreError, CommandError, DomainError) as exc:
-        print(f"customer-desk: {exc}", file=sys.stderr)
+        _say(str(exc))
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("customer-desk: interrupted; nothing was changed.", file=sys.stderr)
+        _say("interrupted; nothing was changed.")
         return 130
+    except BrokenPipeError:  # `customer-desk export - | head`: the reader has had enough
+        _quiet_stdout()
+        return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
         log.error("unexpected error", exc_info=True)
-        where = f" (details in {log_path})" if log_path else ""
-        print(f"customer-desk: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        plain = describe_error(exc)
+        if plain is not None:
+            _say(plain)
+            return EXIT_ERROR
+        where = f"; details are in {log_path}" if log_path else ""
+        _say(f"an unexpected error stopped the work{where}.")
         return EXIT_ERROR
+
+
+def _say(text: str) -> None:
+    """One line on stderr (if there is a stderr at all)."""
+    if sys.stderr is None:
+        return
+    try:
+        print(f"customer-desk: {text}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so that the interpreter's final flush stays silent."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -28,16 +28,20 @@ def log_file() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)) / "customer-desk.log"
 
 
-def setup(console_level: int = logging.WARNING) -> Path | None:
-    """Console at `console_level`, the log file at INFO. Returns the log file (None if it can't be written)."""
+def setup(console_level: int | None = None) -> Path | None:
+    """The log file at INFO and, only when `console_level` is given (`--verbose`), stderr too: otherwise a
+    clerk's terminal shows the command's own one-line messages, never log lines. Returns the log file
+    (None if it cannot be written)."""
     root = logging.getLogger()
     if getattr(root, "_customer_desk", False):
+        if console_level is not None and not any(getattr(h, "_customer_desk_console", False)
+                                                 for h in root.handlers):
+            _add_console(root, console_level)
         return log_file()
     root.setLevel(logging.INFO)
-    console = logging.StreamHandler()
-    console.setLevel(console_level)
-    console.setFormatter(OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
-    root.addHandler(console)
+    root.addHandler(logging.NullHandler())  # never logging's last resort, which writes to stderr
+    if console_level is not None:
+        _add_console(root, console_level)
     path: Path | None = log_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,3 +53,11 @@ def setup(console_level: int = logging.WARNING) -> Path | None:
         path = None
     root._customer_desk = True  # type: ignore[attr-defined]
     return path
+
+
+def _add_console(root: logging.Logger, level: int) -> None:
+    console = logging.StreamHandler()
+    console.setLevel(level)
+    console.setFormatter(OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
+    console._customer_desk_console = True  # type: ignore[attr-defined]
+    root.addHandler(console)

@@ -71,10 +71,26 @@ def _pg_database(cluster: PostgresCluster, template: str) -> str:
     return cluster.url(name)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A migrated SQLite store that every SQLite test copies (the app never creates one implicitly)."""
+    path = tmp_path_factory.mktemp("template") / "store.sqlite3"
+    database = open_database(f"sqlite:///{path}")
+    with database.engine.connect() as conn:  # one self-contained file: no -wal beside it to copy
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+    return path
+
+
 def _new_store_url(request: pytest.FixtureRequest, backend: str, tmp_path) -> str:  # type: ignore[no-untyped-def]
     if backend == "postgresql":
         return _pg_database(request.getfixturevalue("pg_cluster"), request.getfixturevalue("pg_template"))
-    return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    import shutil
+
+    target = tmp_path / "store.sqlite3"
+    if not target.exists():
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+    return f"sqlite:///{target}"
 
 
 @pytest.fixture

@@ -484,6 +484,7 @@ def test_demo_command_leaves_every_foreign_key_whole(tmp_path) -> None:  # type:
     from desktop.cli import main
 
     path = tmp_path / "demo.sqlite3"
+    assert main(["init", str(path)]) == 0
     assert main(["--database", f"sqlite:///{path}", "demo", "--customers", "1500", "--seed", "5"]) == 0
     with sqlite3.connect(path) as check:
         assert check.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -500,6 +501,7 @@ def test_demo_command_beside_an_open_app_keeps_the_write_ahead_log(tmp_path) -> 
 
     path = tmp_path / "shared.sqlite3"
     url = f"sqlite:///{path}"
+    assert main(["init", url]) == 0
     assert main(["--database", url, "demo", "--customers", "50"]) == 0
     reader = sqlite3.connect(path)
     try:

@@ -285,6 +285,7 @@ def file_digest(path: Path) -> str:
 def sqlite_store(tmp_path: Path) -> tuple[str, Path]:
     path = tmp_path / "store.sqlite3"
     url = f"sqlite:///{path}"
+    assert main(["init", url]) == 0
     assert main(["--database", url, "demo", "--customers", "20", "--seed", "3"]) == 0
     return url, path
 

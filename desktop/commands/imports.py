@@ -12,7 +12,15 @@ import argparse
 import sys
 from typing import TextIO
 
-from desktop.commands.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, CommandError, in_store, open_store
+from desktop.commands.common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_USAGE,
+    CommandError,
+    in_store,
+    open_store,
+    whole_number,
+)
 
 MAX_PRINTED = 200  # issues printed; all of them go to --errors
 
@@ -31,16 +39,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     imp.add_argument("--delimiter", metavar="CHAR", help="the CSV delimiter (',', ';', 'tab' or '|')")
     imp.add_argument("--allow-duplicates", action="store_true",
                      help="also create rows that look like an existing customer (Find Match)")
-    imp.add_argument("--quiet", action="store_true", help="print the summary only")
+    imp.add_argument("--quiet", action="store_true", help="print one summary line only (and errors on stderr)")
     imp.set_defaults(handler=cmd_import)
 
     batches = commands.add_parser("imports", help="list past imports or undo one")
     sub = batches.add_subparsers(dest="imports_command", metavar="ACTION", required=True)
     listing = sub.add_parser("list", help="list imports, newest first")
-    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--limit", type=whole_number("a number of imports", low=1, high=1_000_000), default=50)
     listing.set_defaults(handler=cmd_list)
     undo = sub.add_parser("undo", help="undo an import while its customers are untouched since")
-    undo.add_argument("batch_id", type=int, metavar="BATCH_ID")
+    undo.add_argument("batch_id", type=whole_number("an import batch id", low=1), metavar="BATCH_ID")
     undo.set_defaults(handler=cmd_undo)
 
 
@@ -68,49 +76,143 @@ def cmd_import(args: argparse.Namespace) -> int:
     options = imp_plan.Options(allow_duplicates=args.allow_duplicates)
     db = open_store(args)
     try:
+        if args.errors:  # before anything is read or written: never onto the store or the input
+            from desktop.services.outputs import check_output
+
+            check_output(args.errors, store=db.file, inputs=[source.path])
+        if args.quiet:
+            out = _Discard()
         print(f"{source.file_name}: {source.describe()}", file=out)
         for note in source.notes:
             print(f"  ({note})", file=out)
         _print_mapping(source.header, mapping, out)
+        progress = _Progress(source) if not args.quiet else None
         try:
             preview: imp_plan.Preview | None = None
             if args.dry_run or args.strict:
                 with db.read() as session:
-                    preview = imp_plan.preview(session, source, mapping, options, keep_rows=bool(args.errors))
+                    preview = imp_plan.preview(session, source, mapping, options, keep_rows=bool(args.errors),
+                                               progress=progress)
+                if progress:
+                    progress.done()
                 if args.dry_run or preview.summary.errors:
-                    _report(preview, out, quiet=args.quiet)
+                    _report(preview, out)
                     if args.errors:
-                        _save_errors(write_error_rows, preview, args.errors)
+                        _save_errors(write_error_rows, preview, args.errors, db, out)
                     if args.strict and preview.summary.errors:
                         print(f"Refused (--strict): {preview.summary.errors:,} rows have errors; nothing was "
-                              f"imported.", file=out)
+                              f"imported.", file=sys.stdout)
                         return EXIT_ERROR
-                    print("Dry run: nothing was written.", file=out)
+                    print(f"Dry run: nothing was written. {_counts(preview)}.", file=sys.stdout)
                     return EXIT_OK
-            result, done = imp_commit.import_file(db, source, mapping, options)
-            _report(result, out, quiet=args.quiet)
+            result, done = imp_commit.import_file(db, source, mapping, options, progress=progress)
+            if progress:
+                progress.done()
+            _report(result, out)
             if args.errors:
-                _save_errors(write_error_rows, result, args.errors)
+                _save_errors(write_error_rows, result, args.errors, db, out)
             if done is None:
-                print("Nothing to import: no row creates or changes a customer. Nothing was written.", file=out)
+                print("Nothing to import: no row creates or changes a customer. Nothing was written.",
+                      file=sys.stdout)
                 return EXIT_OK
+            errors = f", {result.summary.errors:,} with errors" if result.summary.errors else ""
             print(f"Imported as batch {done.batch_id}: {done.created:,} created, {done.updated:,} updated, "
-                  f"{done.addresses_added:,} addresses added, {done.skipped:,} rows skipped. "
-                  f"Undo with: customer-desk imports undo {done.batch_id}", file=out)
+                  f"{done.addresses_added:,} addresses added, {done.skipped:,} rows skipped{errors}. "
+                  f"Undo with: customer-desk imports undo {done.batch_id}", file=sys.stdout)
             return EXIT_OK
         except UnreadableFile as exc:
+            if progress:
+                progress.done()
             print(f"customer-desk: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        finally:
+            if progress:
+                progress.done()
     finally:
         db.dispose()
 
 
-def _save_errors(write_error_rows, preview, path: str) -> None:  # type: ignore[no-untyped-def]
+def _counts(preview) -> str:  # type: ignore[no-untyped-def]
+    s = preview.summary
+    return f"It would create {s.create:,} and update {s.update:,} customers; {s.errors:,} rows have errors"
+
+
+class _Discard:
+    """`--quiet`: everything but the one summary line goes nowhere."""
+
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass
+
+
+class _Progress:
+    """Rows read, rows a second and (from the bytes read, when the source counts them) the time left, on
+    stderr, rewritten in place a few times a second; only on a terminal. Raising from here is not done:
+    Ctrl+C interrupts the import and the transaction rolls back."""
+
+    def __init__(self, source) -> None:  # type: ignore[no-untyped-def]
+        import time
+
+        self.source = source
+        self.clock = time.monotonic
+        self.started = self.last = self.clock()
+        self.stream = sys.stderr
+        self.shown = False
+        try:
+            self.live = self.stream is not None and self.stream.isatty()
+        except (OSError, ValueError):
+            self.live = False
+
+    def __call__(self, rows: int, _total: int = 0) -> None:
+        if not self.live:
+            return
+        now = self.clock()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        elapsed = max(now - self.started, 1e-6)
+        text = f"{rows:,} rows read, {rows / elapsed:,.0f} rows/s"
+        read = getattr(self.source, "bytes_read", None)
+        size = getattr(self.source, "size", 0)
+        if read and size and 0 < read <= size:
+            left = elapsed * (size - read) / read
+            text += f", {read * 100 // size}%, about {_duration(left)} left"
+        try:
+            print(f"\r{text}\033[K", end="", file=self.stream, flush=True)
+            self.shown = True
+        except (OSError, ValueError):
+            self.live = False
+
+    def done(self) -> None:
+        if self.shown:
+            try:
+                print("\r\033[K", end="", file=self.stream, flush=True)
+            except (OSError, ValueError):
+                pass
+            self.shown = False
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds + 0.5)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def _save_errors(write_error_rows, preview, path: str, db, out) -> None:  # type: ignore[no-untyped-def]
+    from desktop.store.engine import describe_error
+
     try:
-        count = write_error_rows(preview, path)
+        count = write_error_rows(preview, path, store=db.file)
     except OSError as exc:
-        raise CommandError(f"Cannot write {path}: {exc.strerror or exc}") from exc
-    print(f"{count:,} rows with errors saved to {path}", file=sys.stdout)
+        raise CommandError(describe_error(exc) or f"Cannot write {path}: {exc.strerror or exc}.") from exc
+    print(f"{count:,} rows with errors saved to {path}", file=out)
 
 
 def _print_mapping(header: list[str], mapping: dict[int, str], out: TextIO) -> None:
@@ -123,11 +225,9 @@ def _print_mapping(header: list[str], mapping: dict[int, str], out: TextIO) -> N
         print("Not imported: " + ", ".join(ignored), file=out)
 
 
-def _report(preview, out: TextIO, *, quiet: bool) -> None:  # type: ignore[no-untyped-def]
+def _report(preview, out: TextIO) -> None:  # type: ignore[no-untyped-def]
     for line in preview.summary.lines():
         print(line, file=out)
-    if quiet:
-        return
     from desktop.importing.mapping import FIELDS
     from desktop.importing.plan import Status
 

@@ -10,31 +10,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from decimal import Decimal
 from typing import Any
 
-from desktop.commands.common import EXIT_ERROR, EXIT_OK, in_store, open_store
+from desktop.commands.common import EXIT_ERROR, EXIT_OK, MAX_ID, in_store, open_store, whole_number
 from desktop.services.money import fmt
 
 EXIT_REFUSED = EXIT_ERROR
 
 
-def _customer_id(text: str) -> int:
-    if not text.strip().isdigit() or int(text) <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a customer id (a whole number)")
-    return int(text)
-
-
-def _credit_id(text: str) -> int:
-    if not text.strip().isdigit() or int(text) <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a credit id (a whole number)")
-    return int(text)
+_customer_id = whole_number("a customer id", low=1)
+_credit_id = whole_number("a credit id", low=1)
 
 
 def _pair(text: str) -> tuple[int, str]:
     order, sep, amount = text.partition("=")
-    if not sep or not order.strip().isdigit() or int(order) <= 0 or not amount.strip():
+    order = order.strip()
+    valid = sep and re.fullmatch(r"[0-9]{1,19}", order) and 0 < int(order) <= MAX_ID and amount.strip()
+    if not valid:
         raise argparse.ArgumentTypeError(f"{text!r} is not ORDER_ID=AMOUNT (for example 1042=25.50)")
     return int(order), amount.strip()
 

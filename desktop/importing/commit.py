@@ -476,7 +476,9 @@ def undo_batch(session: Session, batch_id: int) -> UndoResult:
 
     changed: list[tuple[int, str]] = []
     gone: list[int] = []
+    later = _LaterUndos(session, batch_id)  # what imports after this one, since undone, did and undid
     expected = {cid: 1 for cid in created} | {cid: int(v["version"]) for cid, v in updated.items()}
+    current: dict[int, int] = {}
     for part in chunked(list(expected)):
         stmt = select(c.c.id, c.c.version, c.c.name).where(c.c.id.in_(part))
         if conn.dialect.name == "postgresql":
@@ -485,26 +487,30 @@ def undo_batch(session: Session, batch_id: int) -> UndoResult:
         for cid in part:
             if cid not in found:
                 gone.append(cid)
-            elif found[cid][0] != expected[cid]:
+            elif found[cid][0] != expected[cid] and found[cid][0] != later.customer(cid, expected[cid]):
                 changed.append((cid, found[cid][1]))
+            else:
+                current[cid] = found[cid][0]
     # Addresses edited or added since (on created customers, or the ones this import edited).
     stamp = dt.datetime.strptime(undo["stamp"], "%Y-%m-%d %H:%M:%S.%f") if undo.get("stamp") else None
     for part in chunked(created):
         touched = or_(a.c.version != 1, a.c.updated_at != stamp) if stamp is not None else a.c.version != 1
-        for cid, name in conn.execute(
-            select(c.c.id, c.c.name).where(
-                c.c.id.in_(part),
-                select(a.c.id).where(a.c.customer_id == c.c.id, touched).exists(),
-            )
+        for address_id, version, cid, name in conn.execute(
+            select(a.c.id, a.c.version, c.c.id, c.c.name).join(c, c.c.id == a.c.customer_id)
+            .where(c.c.id.in_(part), touched)
         ):
-            changed.append((cid, name))
+            if version == 1 or version != later.address(address_id, 1):
+                changed.append((cid, name))
+    address_now: dict[int, int] = {}
     for part in chunked(list(addresses)):
         for address_id, version, cid, name in conn.execute(
             select(a.c.id, a.c.version, a.c.customer_id, c.c.name).join(c, c.c.id == a.c.customer_id)
             .where(a.c.id.in_(part))
         ):
-            if addresses[address_id].get("version") not in (None, version):
+            recorded = addresses[address_id].get("version")
+            if recorded not in (None, version) and version != later.address(address_id, int(recorded)):
                 changed.append((cid, name))  # named, so the clerk knows whom (not just an id)
+            address_now[address_id] = version
     if changed:
         unique = sorted(dict(changed).items())
         raise UndoRefused(batch_id, f"{len(unique):,} of its customers changed since", unique)
@@ -520,10 +526,13 @@ def undo_batch(session: Session, batch_id: int) -> UndoResult:
         conn.execute(delete(a).where(a.c.customer_id.in_(part)))
         result.deleted += conn.execute(delete(c).where(c.c.id.in_(part))).rowcount or 0
         log_rows.extend(("customer", cid, "undo import", {"import_batch": [batch_id, None]}, user, now) for cid in part)
+    undone_versions: dict[str, dict[str, int]] = {"customers": {}, "addresses": {}}
     for cid, info in updated.items():
         before = dict(info.get("before") or {})
         if before:
             conn.execute(update(c).where(c.c.id == cid).values(**before, version=c.c.version + 1, updated_at=now))
+        if cid in current:
+            undone_versions["customers"][str(cid)] = current[cid] + (1 if before else 0)
         result.restored += 1
         log_rows.append(("customer", cid, "undo import",
                          {"import_batch": [batch_id, None], **{k: [None, v] for k, v in before.items()}}, user, now))
@@ -532,6 +541,8 @@ def undo_batch(session: Session, batch_id: int) -> UndoResult:
         if row is None:
             continue
         values = {**row, **(info.get("before") or {})}
+        if address_id in address_now:
+            undone_versions["addresses"][str(address_id)] = address_now[address_id] + 1
         conn.execute(update(a).where(a.c.id == address_id).values(
             **values, zip_key=zip_key(values.get("zip")),
             address1_key=normalize_address_text(values.get("address1")) or None,
@@ -541,10 +552,54 @@ def undo_batch(session: Session, batch_id: int) -> UndoResult:
         conn.execute(update(c).where(c.c.default_billing_address_id.in_(part)).values(default_billing_address_id=None))
         result.addresses_removed += conn.execute(delete(a).where(a.c.id.in_(part))).rowcount or 0
     bulk.bulk_insert(conn, m.ChangeLog.__table__, CHANGE_COLUMNS, log_rows)
+    # The versions this undo left: an earlier import undone after this one sees that its customers are as
+    # it left them (this undo's restore is not a change of theirs), so undo 2 then 1 works.
+    batch.undo = {**undo, "undone": undone_versions}
     batch.undone_at = now
     session.flush()
     log.info("import %s undone: %s", batch_id, result)
     return result
+
+
+class _LaterUndos:
+    """The imports after `batch_id` that have since been undone: for a customer or address, the version
+    each one found it at (before its change) and the version its undo left. Following that chain from the
+    version an earlier import left gives the version the row has if nothing else touched it. Read only
+    when a version does not match (the usual undo of the newest import never reads it)."""
+
+    def __init__(self, session: Session, batch_id: int):
+        self.session, self.batch_id = session, batch_id
+        self._steps: dict[str, dict[int, list[tuple[int, int]]]] | None = None
+
+    def _load(self) -> dict[str, dict[int, list[tuple[int, int]]]]:
+        if self._steps is None:
+            b = m.ImportBatch
+            steps: dict[str, dict[int, list[tuple[int, int]]]] = {"customers": {}, "addresses": {}}
+            rows = self.session.execute(
+                select(b.undo).where(b.id > self.batch_id, b.undone_at.is_not(None)).order_by(b.undone_at, b.id)
+            ).scalars()
+            for undo in rows:
+                undone = (undo or {}).get("undone") or {}
+                for kind in ("customers", "addresses"):
+                    made = (undo or {}).get(kind) or {}
+                    for key, after in (undone.get(kind) or {}).items():
+                        version = (made.get(key) or {}).get("version")
+                        if version is not None:
+                            steps[kind].setdefault(int(key), []).append((int(version) - 1, int(after)))
+            self._steps = steps
+        return self._steps
+
+    def _follow(self, kind: str, key: int, version: int) -> int:
+        for before, after in self._load()[kind].get(key, ()):
+            if before == version:
+                version = after
+        return version
+
+    def customer(self, customer_id: int, version: int) -> int:
+        return self._follow("customers", customer_id, version)
+
+    def address(self, address_id: int, version: int) -> int:
+        return self._follow("addresses", address_id, version)
 
 
 def _linked(conn: Connection, customer_ids: Sequence[int]) -> list[tuple[int, str]]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import os
 import sys
-import tempfile
 from collections.abc import Iterable
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from desktop.services.customer_list import CustomerQuery, CustomerRow, iter_customers
+from desktop.services.outputs import atomic_output, check_output
+from desktop.store.engine import sqlite_file
 
 EXPORT_COLUMNS = (
     "id", "name", "company", "email", "phone", "fax",
@@ -55,21 +55,12 @@ def write_csv(rows: Iterable[CustomerRow], stream) -> int:  # type: ignore[no-un
 def export_customers(session: Session, query: CustomerQuery, target: str | os.PathLike[str], *, bom: bool = False) -> int:
     """Write every customer matching `query` to `target` ('-' = standard output). Returns the row count."""
     encoding = "utf-8-sig" if bom else "utf-8"
+    check_output(target, store=sqlite_file(session.get_bind().engine.url))
     rows = iter_customers(session, query)
     if str(target) == "-":
+        if sys.stdout is None:
+            raise OSError(9, "standard output is closed")
         sys.stdout.reconfigure(newline="")  # type: ignore[union-attr]
         return write_csv(rows, sys.stdout)
-    path = Path(target)
-    if path.exists() and not path.is_file():
-        # A device or a pipe (e.g. /dev/null, a FIFO): write straight into it, never replace it.
-        with open(path, "w", encoding=encoding, newline="") as stream:
-            return write_csv(rows, stream)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as stream:
-            count = write_csv(rows, stream)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return count
+    with atomic_output(target, encoding=encoding) as stream:
+        return write_csv(rows, stream)
