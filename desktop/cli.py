@@ -23,7 +23,7 @@ from desktop.commands.common import (
     seconds,
     whole_number,
 )
-from desktop.store.engine import ENV_BUSY_WAIT, StoreError, StoreMissing, describe_error
+from desktop.store.engine import ENV_BUSY_WAIT, BadStoreUrl, StoreError, StoreMissing, describe_error
 
 MAX_DEMO_CUSTOMERS = 10_000_000  # about 6 GB of store; more is a typo, not a demo
 
@@ -220,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_smoke_test(args)
         handler = getattr(args, "handler", None) or COMMANDS[args.command]
         return handler(args)
-    except StoreMissing as exc:
+    except (StoreMissing, BadStoreUrl) as exc:
         _say(str(exc))
         return EXIT_USAGE
     except (StoreError, CommandError, DomainError) as exc:

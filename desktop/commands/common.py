@@ -56,19 +56,26 @@ def seconds(text: str) -> float:
     return value
 
 
-def _busy_line(waited: float, limit: float) -> None:
-    """While another program writes to the store: one line on stderr, rewritten in place on a terminal."""
-    stream = sys.stderr
-    if stream is None:
-        return
-    text = f"Waiting for the store: another program is writing to it ({waited:.0f} s of {limit:.0f} s)…"
-    try:
-        if stream.isatty():
-            print(f"\r{text}\033[K", end="", file=stream, flush=True)
-        elif waited < 1.5:  # a log or a pipe hears it once
-            print(text, file=stream, flush=True)
-    except (OSError, ValueError):
-        pass
+class _BusyLine:
+    """While another program writes to the store: a line on stderr, rewritten in place on a terminal,
+    said once to a log or a pipe."""
+
+    def __init__(self) -> None:
+        self.said = False
+
+    def __call__(self, waited: float, limit: float) -> None:
+        stream = sys.stderr
+        if stream is None:
+            return
+        text = f"Waiting for the store: another program is writing to it ({waited:.0f} s of {limit:.0f} s)…"
+        try:
+            if stream.isatty():
+                print(f"\r{text}\033[K", end="", file=stream, flush=True)
+            elif not self.said:
+                print(text, file=stream, flush=True)
+            self.said = True
+        except (OSError, ValueError):
+            pass
 
 
 def open_store(args: argparse.Namespace, *, create: bool = False) -> Database:
@@ -79,7 +86,7 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Database:
     wait = getattr(args, "busy_wait", None)
     db = open_database(resolve_database_url(getattr(args, "database", None)), create=create,
                        busy_wait=busy_wait_default() if wait is None else wait)
-    db.on_busy = _busy_line
+    db.on_busy = _BusyLine()
     return db
 
 

@@ -67,6 +67,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     from desktop.importing.reading import UnreadableFile, open_source
 
     out = sys.stdout
+    if args.encoding is not None and not _text_encoding(args.encoding):
+        print(f"customer-desk: {args.encoding!r} is not a text encoding (for example utf-8, cp1252, cp1251, "
+              f"gb18030, shift_jis).", file=sys.stderr)
+        return EXIT_USAGE
     try:
         source = open_source(args.file, encoding=args.encoding, delimiter=_delimiter(args.delimiter))
         mapping = auto_mapping(source.header)
@@ -130,6 +134,16 @@ def cmd_import(args: argparse.Namespace) -> int:
                 progress.done()
     finally:
         db.dispose()
+
+
+def _text_encoding(name: str) -> bool:
+    """A codec Python knows that turns bytes into text (not rot13, base64 or zlib)."""
+    import codecs
+
+    try:
+        return bool(getattr(codecs.lookup(name), "_is_text_encoding", True))
+    except (LookupError, TypeError, ValueError):
+        return False
 
 
 def _counts(preview) -> str:  # type: ignore[no-untyped-def]

@@ -63,6 +63,11 @@ def parse_amount(value: Any, *, allow_zero: bool = False) -> Decimal:
         raise AmountError(Rule.AMOUNT_INVALID, "is not an amount")
     if not amount.is_finite():
         raise AmountError(Rule.AMOUNT_INVALID, f"{value!s} is not an amount")
+    if amount.adjusted() >= 12 and amount != 0:  # before quantize, which cannot hold 1e999999 to the cent
+        raise AmountError(Rule.AMOUNT_INVALID, f"{str(value).strip()[:40]} is too large")
+    if amount.adjusted() < -30 and amount != 0:
+        raise AmountError(Rule.AMOUNT_PRECISION, f"{str(value).strip()[:40]} has more than two decimals "
+                                                 f"(cents are the smallest unit)")
     if amount != amount.quantize(CENT, rounding="ROUND_DOWN"):
         raise AmountError(Rule.AMOUNT_PRECISION, f"{amount} has more than two decimals (cents are the smallest unit)")
     amount = amount.quantize(CENT)

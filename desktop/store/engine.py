@@ -52,6 +52,10 @@ class StoreMissing(StoreError):
         super().__init__(f"No store {where}; create one with `customer-desk init {_quoted(location)}`.")
 
 
+class BadStoreUrl(StoreError):
+    """The text given as the store is neither a file path nor a database URL this app can use."""
+
+
 class StoreBusy(StoreError):
     """Another program held the store's write lock for longer than the busy limit."""
 
@@ -97,15 +101,15 @@ def parse_url(raw: str) -> URL:
     in memory (it would vanish with the program, taking an import with it), other back-ends."""
     raw = raw.strip()
     if not raw or "\x00" in raw:
-        raise StoreError(f"Not a database URL or file path: {raw!r}; {URL_HINT}.")
+        raise BadStoreUrl(f"Not a database URL or file path: {raw!r}; {URL_HINT}.")
     if "://" not in raw:
         if raw == ":memory:" or raw.startswith(":") or (_SCHEME.match(raw) and not _DRIVE.match(raw)):
-            raise StoreError(f"Not a database URL or file path: {raw!r}; {URL_HINT}.")
+            raise BadStoreUrl(f"Not a database URL or file path: {raw!r}; {URL_HINT}.")
         return make_url("sqlite:///").set(database=str(Path(raw).expanduser()))
     try:
         url = make_url(raw)
     except (ArgumentError, ValueError) as exc:
-        raise StoreError(f"Not a database URL: {raw!r}; {URL_HINT}.") from exc
+        raise BadStoreUrl(f"Not a database URL: {raw!r}; {URL_HINT}.") from exc
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     backend = url.get_backend_name()
@@ -115,12 +119,12 @@ def parse_url(raw: str) -> URL:
         database = url.database or ""
         if (not database or database == ":memory:" or database.startswith("file:")
                 or url.query.get("mode") == "memory" or url.query.get("uri")):
-            raise StoreError(
+            raise BadStoreUrl(
                 f"{raw!r} is not a store on disk: an SQLite store must be a file (nothing in memory or by "
                 f"URI); {URL_HINT}."
             )
     elif not url.database:
-        raise StoreError(f"{url.render_as_string(hide_password=True)!r} names no database; {URL_HINT}.")
+        raise BadStoreUrl(f"{url.render_as_string(hide_password=True)!r} names no database; {URL_HINT}.")
     return url
 
 
@@ -361,6 +365,9 @@ def open_database(raw_url: str, *, migrate: bool = True, create: bool = True,
         engine.dispose()
         if is_busy(exc):
             raise StoreBusy() from exc
+        if sqlite and _read_only(Path(url.database or "")):
+            raise StoreError(f"Cannot open database {describe_url(url)}: the store is read-only (its file or "
+                             f"folder cannot be written); nothing was changed.") from exc
         # The driver's own first line names the host, port or file (never SQL: only SELECT 1 and the
         # migrations run here).
         raise StoreError(f"Cannot open database {describe_url(url)}: {_first_line(getattr(exc, 'orig', exc))}") from exc
@@ -379,6 +386,16 @@ def create_store(raw_url: str) -> tuple[Database, bool]:
     except StoreMissing:
         existed = False
     return open_database(raw_url, create=True), not existed
+
+
+def _read_only(path: Path) -> bool:
+    """The SQLite file or its folder cannot be written (a WAL store then cannot even be opened)."""
+    try:
+        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
 
 
 def _has_tables(conn) -> bool:  # type: ignore[no-untyped-def]
