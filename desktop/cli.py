@@ -117,8 +117,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 # Pages straight into the file instead of through the write-ahead log and a checkpoint
                 # copy of the whole load; only possible while no other connection has the store open.
                 journal = _leave_wal(driver)
+            conn.execution_options(sqlite_immediate=True)  # the write lock first, waited for if taken
             try:
-                with conn.begin():
+                with db.begin(conn, db.on_busy):
                     summary = seed_demo(conn, args.customers, seed=args.seed, progress=progress)
             finally:
                 if sqlite:

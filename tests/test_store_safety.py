@@ -412,3 +412,39 @@ def test_every_command_with_hostile_arguments_answers_in_one_line(shop: Path, tm
         result = run_cli("--database", raw, "export", "-")
         assert result.returncode in (1, 2), (raw, result)
         one_line(result.stderr)
+
+
+# --- progress and --quiet ----------------------------------------------------------------------------
+
+
+def test_import_shows_progress_on_a_terminal_and_quiet_prints_one_line(shop: Path, tmp_path: Path) -> None:
+    import pty
+    import select
+
+    source = _big_csv(tmp_path / "many.csv", 60_000)
+    master, slave = pty.openpty()
+    importer = subprocess.Popen([sys.executable, "-m", "desktop", "--database", str(shop), "import", str(source),
+                                 "--dry-run"], cwd=ROOT, stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    seen = b""
+    while True:  # read the terminal until the importer closes it
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    out, _ = importer.communicate(timeout=60)
+    assert importer.returncode == 0
+    text = seen.decode("utf-8", "replace")
+    assert re.search(r"[\d,]+ rows read, [\d,]+ rows/s", text), text
+    assert "rows read" not in out  # progress goes to the terminal's stderr, never into the report
+    quiet = run_cli("--database", str(shop), "import", str(source), "--quiet")
+    assert quiet.returncode == 0
+    assert quiet.stdout.count("\n") == 1 and quiet.stdout.startswith("Imported as batch ")
+    assert quiet.stderr == ""

@@ -280,7 +280,7 @@ class Database:
         with self.engine.connect() as conn:
             conn.execution_options(sqlite_immediate=True)
             with Session(bind=conn, expire_on_commit=False) as session:
-                begun = self._begin(conn, on_busy or self.on_busy)
+                begun = self.begin(conn, on_busy or self.on_busy)
                 try:
                     with begun:
                         yield session
@@ -290,8 +290,9 @@ class Database:
                         raise StoreBusy() from exc
                     raise
 
-    def _begin(self, conn, on_busy: BusyHook | None):  # type: ignore[no-untyped-def]
-        """Start the transaction; on SQLite wait (with backoff) for the write lock."""
+    def begin(self, conn, on_busy: BusyHook | None = None):  # type: ignore[no-untyped-def]
+        """Start a transaction on `conn`, waiting (with backoff) while another program holds the write lock
+        (SQLite with `sqlite_immediate`), up to `busy_wait`; then StoreBusy. Returns the transaction."""
         started = time.monotonic()
         pause = 0.05
         while True:
@@ -355,9 +356,7 @@ def open_database(raw_url: str, *, migrate: bool = True, create: bool = True,
             if not sqlite and not create and not _has_tables(conn):
                 raise StoreMissing(describe_url(url), postgres=True)
         if migrate:
-            from desktop.store.migrate import upgrade_to_head
-
-            upgrade_to_head(engine)
+            _migrate_waiting(engine, wait)
     except StoreError:
         engine.dispose()
         raise
@@ -376,6 +375,23 @@ def open_database(raw_url: str, *, migrate: bool = True, create: bool = True,
         raise StoreError(f"Cannot open database {describe_url(url)}: {exc.strerror or exc}") from exc
     log.info("opened %s database at %s", engine.dialect.name, describe_url(url))
     return Database(engine=engine, url=url, busy_wait=wait)
+
+
+def _migrate_waiting(engine: Engine, wait: float) -> None:
+    """Bring the store up to date; the migration is one transaction, so while another program writes
+    (another workstation migrating the same store) it is simply tried again, up to the busy limit."""
+    from desktop.store.migrate import upgrade_to_head
+
+    started, pause = time.monotonic(), 0.05
+    while True:
+        try:
+            upgrade_to_head(engine)
+            return
+        except OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() - started >= wait:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
 
 
 def create_store(raw_url: str) -> tuple[Database, bool]:
