@@ -486,6 +486,25 @@ def test_save_error_rows_writes_the_csv(qtbot, make_window, known, sample, tmp_p
     assert dialog.banner.text().startswith(f"3 rows with errors saved to {target}")
 
 
+def test_error_rows_never_overwrite_the_file_or_the_store(qtbot, make_window, known, sample, monkeypatch,
+                                                         errors_shown) -> None:
+    import hashlib
+
+    window = make_window()
+    dialog = open_dropped(qtbot, window, sample)
+    targets = [sample]
+    if window.db.file is not None:  # an SQLite store: its file and its write-ahead log
+        targets += [window.db.file, window.db.file.with_name(window.db.file.name + "-wal")]
+    for target in targets:
+        before = hashlib.sha256(target.read_bytes()).hexdigest() if target.exists() else None
+        monkeypatch.setattr(import_dialog, "choose_save_path", lambda _parent, _proposal, t=target: str(t))
+        dialog.save_errors_button.click()
+        assert "nothing was written" in str(errors_shown[-1])
+        assert (hashlib.sha256(target.read_bytes()).hexdigest() if target.exists() else None) == before
+    assert len(errors_shown) == len(targets)
+    assert dialog.preview is not None and dialog.preview.summary.errors == 3  # the preview is still there
+
+
 def test_all_or_nothing_blocks_the_import(qtbot, make_window, known, sample, asked) -> None:
     window = make_window()
     dialog = open_dropped(qtbot, window, sample)

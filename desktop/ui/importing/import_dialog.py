@@ -67,7 +67,7 @@ from desktop.importing.reading import (
     open_source,
 )
 from desktop.services.errors import Cancelled, DomainError
-from desktop.store.engine import Database
+from desktop.store.engine import Database, describe_error
 from desktop.ui.common import messages
 from desktop.ui.common import settings as opt
 from desktop.ui.common.views import select_row
@@ -637,10 +637,14 @@ class ImportDialog(QDialog):
         target = choose_save_path(self, suggested)
         if target is None:
             return
-        try:
-            count = write_error_rows(self.preview, target)
+        try:  # never onto the file being imported, the store or another database (UnsafeOutput)
+            count = write_error_rows(self.preview, target, store=self.db.file)
+        except DomainError as exc:
+            messages.show_error(self, exc)
+            return
         except OSError as exc:
-            messages.show_error(self, DomainError(f"Cannot write {target}: {exc.strerror or exc}."))
+            messages.show_error(self, DomainError(describe_error(exc) or f"Cannot write {target}: "
+                                                                         f"{exc.strerror or exc}."))
             return
         self.banner.show_message(f"{plural(count, 'row')} with errors saved to {target}. Fix them there and "
                                  f"import that file.", "info")
