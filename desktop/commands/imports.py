@@ -242,6 +242,9 @@ def _print_mapping(header: list[str], mapping: dict[int, str], out: TextIO) -> N
 def _report(preview, out: TextIO) -> None:  # type: ignore[no-untyped-def]
     for line in preview.summary.lines():
         print(line, file=out)
+    if preview.source.cut_last_row is not None:
+        print(f"Warning: the file does not end with a line end: row {preview.source.cut_last_row} may be cut "
+              f"short (check it).", file=out)
     from desktop.importing.mapping import FIELDS
     from desktop.importing.plan import Status
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -63,12 +62,6 @@ class CommitResult:
     skipped: int = 0
 
 
-def file_checksum(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class IdReserver:
@@ -106,12 +99,13 @@ class Committer:
 
     def __init__(self, session: Session, source: Source, mapping: Mapping[int, str]):
         self.session = session
+        self.source = source
         self.conn = session.connection()
         self.now = m.utcnow()
         self.stamp = bulk.storage_datetime(self.now)  # the form bulk inserts store without conversion
         self.user = changelog.os_user()
         self.batch = m.ImportBatch(
-            file_name=str(source.path.name)[:1000], checksum=file_checksum(source.path),
+            file_name=str(source.path.name)[:1000], checksum="",  # of what was read: set by finish()
             mapping={source.header[i] if i < len(source.header) else str(i): f for i, f in mapping.items()},
             counts={}, created_customer_ids=[], updated_customer_ids=[], os_user=changelog.os_user(),
         )
@@ -319,6 +313,10 @@ class Committer:
         self.result.addresses_added += len(new)
 
     def finish(self, summary: Summary) -> CommitResult:
+        # The file must still be the one read (a sync tool may have cut or replaced it meanwhile): else
+        # UnreadableFile, and the transaction rolls back with nothing imported.
+        self.source.check_unchanged()
+        self.batch.checksum = self.source.checksum()
         bulk.reset_sequences(self.conn, [m.Customer.__table__, m.Address.__table__])
         self.batch.counts = {**summary.as_dict(), "created": self.result.created, "updated": self.result.updated,
                              "addresses_added": self.result.addresses_added}

@@ -25,7 +25,7 @@ from desktop.importing.reading import Record, Source, UnreadableFile
 from desktop.services.errors import ValidationError
 from desktop.services.matching import ADDRESS_THRESHOLD, NAME_THRESHOLD, name_similarity
 from desktop.services.normalize import normalize_address_text, normalize_name, zip_key
-from desktop.services.validation import CUSTOMER_FIELDS, LOCATION_FIELDS, clean_customer
+from desktop.services.validation import CUSTOMER_FIELDS, LOCATION_FIELDS, MAX_ID, clean_customer
 from desktop.store import models as m
 
 log = logging.getLogger("desktop.import")
@@ -267,10 +267,11 @@ class Planner:
             plan.values = {}
         if "id" in raw:
             try:
-                number = int(raw["id"])
-                if number <= 0:
+                text = raw["id"].strip()
+                # Digits only (int() also takes "1_000", " ٣ " and 4,300-digit numbers): 1 to 2**63 - 1.
+                if not (text.isascii() and text.isdigit()) or len(text) > 19 or not 0 < int(text) <= MAX_ID:
                     raise ValueError
-                plan.customer_id = number
+                plan.customer_id = int(text)
             except ValueError:
                 plan.issues.append(Issue(record.row, self.column("id"), f"{raw['id']!r} is not a customer id"))
         for f, (_model, column, what) in REFERENCES.items():

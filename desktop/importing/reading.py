@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import hashlib
 import io
 import logging
 import os
@@ -36,6 +37,16 @@ DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 SAMPLE_BYTES = 256 * 1024
 MAX_FIELD = 1 << 24  # 16 MB: one cell of a real file is never near this; a runaway quote is
 csv.field_size_limit(min(sys.maxsize, MAX_FIELD))
+# A quoted cell longer than this, or spanning more line ends, is a quote that was never closed (a real
+# address or note is a few lines): the import stops there instead of swallowing the rows after it.
+MAX_QUOTED_CELL = 64 * 1024
+MAX_QUOTED_LINES = 1_000
+# Workbooks are zip archives: each part is checked before anything is inflated. A 200,000-row customer
+# sheet is about 60 MB of XML (5-10x its compressed size); a bomb inflates a thousand-fold.
+MAX_XLSX_PART = 512 * 1024 * 1024
+MAX_XLSX_TOTAL = 1024 * 1024 * 1024
+MAX_XLSX_RATIO = 200  # for parts above 16 MB
+XLSX_RATIO_FLOOR = 16 * 1024 * 1024
 
 # Encodings the clerk may choose from in the dialog (Python codec names).
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1", "mac-roman", "cp850")
@@ -64,6 +75,12 @@ class Source:
     delimiter: str | None = None
     size: int = 0
     notes: list[str] = field(default_factory=list)  # what was detected or assumed, for the clerk
+    # (size, mtime_ns, inode) when opened: an import re-checks it before it commits
+    fingerprint: tuple[int, int, int] | None = None
+    bytes_read: int = 0  # of the current pass over the records (progress, and the check below)
+    read_checksum: str | None = None  # sha256 of the bytes of the last complete pass (CSV)
+    read_complete: int = 0  # how many bytes that pass read
+    cut_last_row: int | None = None  # the last record had no line end: it may have been cut short
 
     @property
     def file_name(self) -> str:
@@ -81,13 +98,70 @@ class Source:
         else:
             yield from _csv_records(self)
 
+    def checksum(self) -> str:
+        """The sha256 of what was read: of the bytes the last complete pass read (CSV), else of the file
+        (a workbook is read by random access, and checked unchanged by its fingerprint)."""
+        if self.read_checksum is not None:
+            return self.read_checksum
+        return file_checksum(self.path)
+
+    def check_unchanged(self) -> None:
+        """Refuse (UnreadableFile) when the file is not the one that was opened and read: another program
+        (a sync tool, an editor) replaced, cut or extended it meanwhile."""
+        try:
+            now = _fingerprint(self.path)
+        except OSError:
+            now = None
+        read_all = self.kind != "csv" or self.read_checksum is None or self.read_complete == self.size
+        if now != self.fingerprint or not read_all:
+            raise UnreadableFile(f"{self.path.name} changed while it was read: nothing was imported.")
+
+
+def _fingerprint(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns, st.st_ino
+
+
+def file_checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _Counting(io.RawIOBase):
+    """A raw file that hashes and counts every byte read through it (one pass, no second read)."""
+
+    def __init__(self, raw: io.BufferedReader, source: Source):
+        self.raw, self.source = raw, source
+        self.digest = hashlib.sha256()
+        self.count = 0
+        source.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+        n = self.raw.readinto(buffer)
+        if n:
+            self.digest.update(memoryview(buffer)[:n])
+            self.count += n
+            self.source.bytes_read = self.count
+        return n or 0
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
 
 def open_source(path: str | os.PathLike[str], *, encoding: str | None = None,
                 delimiter: str | None = None) -> Source:
     """Look at `path` and say how to read it; `encoding` / `delimiter` override what is detected."""
     path = Path(path)
     try:
-        size = path.stat().st_size
+        fingerprint = _fingerprint(path)
+        size = fingerprint[0]
         with path.open("rb") as f:
             sample = f.read(SAMPLE_BYTES)
     except FileNotFoundError:
@@ -99,12 +173,15 @@ def open_source(path: str | os.PathLike[str], *, encoding: str | None = None,
     if not sample.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise UnreadableFile(f"{path.name} is empty: there are no customers to import.")
     if sample.startswith(b"PK\x03\x04"):
-        return _open_xlsx(path, size)
-    if sample.startswith(b"\xd0\xcf\x11\xe0"):
+        source = _open_xlsx(path, size)
+    elif sample.startswith(b"\xd0\xcf\x11\xe0"):
         raise UnreadableFile(
             f"{path.name} is an old-style Excel (.xls) workbook; save it as .xlsx or CSV and import that."
         )
-    return _open_csv(path, size, sample, encoding, delimiter)
+    else:
+        source = _open_csv(path, size, sample, encoding, delimiter)
+    source.fingerprint = fingerprint
+    return source
 
 
 # --- CSV ----------------------------------------------------------------------------------------
@@ -234,16 +311,32 @@ def _open_csv(path: Path, size: int, sample: bytes, encoding: str | None, delimi
 
 
 def _text_stream(source: Source) -> io.TextIOWrapper:
-    raw = source.path.open("rb")
+    raw = io.BufferedReader(_Counting(source.path.open("rb"), source), 1 << 16)
     return io.TextIOWrapper(raw, encoding=source.encoding or "utf-8", errors="strict", newline="")
 
 
 def _csv_rows(source: Source) -> Iterator[list[str]]:
-    with _text_stream(source) as stream:
+    """Every row of the file as the csv module splits it (the header is row 1). A complete pass records
+    the checksum of the bytes it read and whether the last line had its line end. A quoted cell that
+    runs on for more than MAX_QUOTED_LINES line ends or MAX_QUOTED_CELL characters, or to the end of
+    the file, is a quote that was never closed: refused, naming where it opens."""
+    stream = _text_stream(source)
+    counting = stream.buffer.raw  # type: ignore[attr-defined]
+    with stream:
         reader = csv.reader(stream, delimiter=source.delimiter or ",", strict=False)
         first = True
+        row = 0
+        line = 0
+        long_row: tuple[int, list[str]] | None = None  # the last row that spans more than one line
         try:
             for values in reader:
+                row += 1
+                if reader.line_num - line > 1:
+                    _check_quoted(source, row, values, reader.line_num - line)
+                    long_row = (row, values)
+                else:
+                    long_row = None
+                line = reader.line_num
                 if first and values and values[0].startswith("\ufeff"):
                     values[0] = values[0][1:]
                 first = False
@@ -255,6 +348,51 @@ def _csv_rows(source: Source) -> Iterator[list[str]]:
             ) from exc
         except csv.Error as exc:
             raise UnreadableFile(f"{source.path.name} cannot be read as CSV near row {reader.line_num}: {exc}.") from exc
+        tail = _tail(source)
+        if long_row is not None and _open_at_end(long_row[1], tail, source.encoding):
+            _refuse_quote(source, *long_row)
+        source.read_checksum = counting.digest.hexdigest()
+        source.read_complete = counting.count
+        source.cut_last_row = row if row > 1 and tail and not tail.endswith((b"\n", b"\r", b"\n\x00", b"\r\x00")) else None
+        if source.cut_last_row is not None:
+            note = f"the file does not end with a line end: row {row} may be cut short"
+            if note not in source.notes:
+                source.notes.append(note)
+
+
+def _check_quoted(source: Source, row: int, values: list[str], lines: int) -> None:
+    if lines > MAX_QUOTED_LINES or any(len(v) > MAX_QUOTED_CELL for v in values):
+        _refuse_quote(source, row, values)
+
+
+def _refuse_quote(source: Source, row: int, values: list[str]) -> None:
+    column = max(range(len(values)), key=lambda i: (values[i].count("\n") + values[i].count("\r"), len(values[i])))
+    header = source.header[column] if column < len(source.header) else ""
+    named = f" ({header})" if header else ""
+    raise UnreadableFile(
+        f"{source.path.name}: an unterminated quote opens at row {row}, column {column + 1}{named}; nothing was "
+        f"imported. Close the quote in that cell (or remove it) and import again."
+    )
+
+
+def _tail(source: Source) -> bytes:
+    """The file's last bytes (to see whether it ends with a line end, and with a closing quote)."""
+    try:
+        with source.path.open("rb") as f:
+            f.seek(max(0, source.size - 16))
+            return f.read(16)
+    except OSError:
+        return b""
+
+
+def _open_at_end(values: list[str], tail: bytes, encoding: str | None) -> bool:
+    """The last row spans several lines: was its last cell still inside its quote at the end of the file?
+    The quote swallows everything up to the end, so that cell is the last one and the file does not end
+    with the closing quote."""
+    if not values or not any(c in values[-1] for c in "\r\n"):
+        return False
+    end = tail.decode(encoding or "utf-8", errors="ignore").rstrip("\r\n\x00")
+    return not end.endswith('"')
 
 
 def _csv_header(source: Source) -> list[str]:
@@ -289,6 +427,7 @@ def _open_xlsx(path: Path, size: int) -> Source:
                 raise UnreadableFile(
                     f"{path.name} is a zip archive, not an Excel workbook, so it has no customers to read."
                 )
+            _check_inflation(path, z.infolist())
     except zipfile.BadZipFile:
         raise UnreadableFile(f"{path.name} looks like a workbook but is damaged and cannot be read.") from None
     source = Source(path=path, kind="xlsx", header=[], size=size)
@@ -297,6 +436,26 @@ def _open_xlsx(path: Path, size: int) -> Source:
             source.header = [v.strip() for v in record]
             return source
     raise UnreadableFile(f"{path.name} has an empty first sheet: there are no customers to import.")
+
+
+def _check_inflation(path: Path, parts: list[zipfile.ZipInfo]) -> None:
+    """Refuse a workbook whose parts would inflate beyond what a customer list needs (a zip bomb), before
+    a byte of it is inflated: the sizes are the ones the archive declares, and zipfile refuses to inflate
+    a part beyond its declared size."""
+    total = 0
+    for part in parts:
+        total += part.file_size
+        ratio = part.file_size / max(part.compress_size, 1)
+        if (part.file_size > MAX_XLSX_PART or total > MAX_XLSX_TOTAL
+                or (part.file_size > XLSX_RATIO_FLOOR and ratio > MAX_XLSX_RATIO)):
+            raise UnreadableFile(
+                f"{path.name} inflates to {_size(max(total, part.file_size))} when opened, more than this app "
+                f"reads from a workbook (at most {_size(MAX_XLSX_PART)} a sheet); save it as CSV, or split it."
+            )
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 30):.1f} GB" if n >= 1 << 30 else f"{n / (1 << 20):.0f} MB"
 
 
 def cell_text(value: Any) -> str:

@@ -68,6 +68,7 @@ _LINE_BREAKS = re.compile(r"[\t\r\n\u2028\u2029]")
 _PHONE_CHARS = re.compile(r"^[0-9+()\-.\s/]*(?:\s*(?:x|ext\.?|extension)\s*\d+)?$", re.IGNORECASE)
 _ZIP_CHARS = re.compile(r"^[0-9A-Za-z][0-9A-Za-z \-]*$")
 MULTILINE_FIELDS = frozenset({"notes"})
+MAX_ID = 2**63 - 1  # the largest id either back-end stores (a signed 64-bit integer)
 EMPTY_ADDRESS = "an address needs at least one of address, city, zip or country"
 
 
@@ -164,12 +165,12 @@ class Cleaner:
         if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
             self.error(field, "must be a record id")
             return None
-        try:
-            number = int(str(value).strip())
-        except ValueError:
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > 19:
             self.error(field, "must be a record id")
             return None
-        if number <= 0:
+        number = int(text)
+        if not 0 < number <= MAX_ID:
             self.error(field, "must be a record id")
             return None
         return number
