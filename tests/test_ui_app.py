@@ -62,7 +62,8 @@ def test_crash_hook_logs_the_traceback_and_shows_a_clear_dialog(dialogs, caplog)
     title, text = dialogs[0]
     assert title == "Something went wrong"
     assert "could not finish what it was doing" in text and "Nothing was saved" in text
-    assert "KeyError: 'customer_id'" in text and str(logs.log_file()) in text
+    assert str(logs.log_file()) in text
+    assert "KeyError" not in text and "customer_id" not in text  # no exception name or internals
     assert "Traceback" not in text and 'File "' not in text
 
 
@@ -70,7 +71,11 @@ def test_crash_dialog_keeps_long_messages_short_and_domain_errors_plain(dialogs)
     long = RuntimeError("SELECT " + "x, " * 500 + "\n[parameters: …]")
     crash.excepthook(*_raised(long))  # type: ignore[arg-type]
     text = dialogs[-1][1]
-    assert "RuntimeError: SELECT x, x," in text and "parameters" not in text and len(text) < 1000
+    assert "RuntimeError" not in text and "SELECT" not in text and "parameters" not in text
+    assert len(text) < 1000
+
+    crash.excepthook(*_raised(OSError(28, "No space left on device")))  # type: ignore[arg-type]
+    assert "The disk is full" in dialogs[-1][1]
 
     refused = NotDeletable(4, "Aroha Kowhai", Links(sales_orders=2))
     crash.excepthook(*_raised(refused))  # type: ignore[arg-type]
@@ -151,4 +156,5 @@ def test_run_app_explains_a_window_that_cannot_open(qapp, database_url, dialogs,
     monkeypatch.setattr(app_module, "MainWindow", broken)
     assert app_module.run_app(database_url) == 1
     assert dialogs and dialogs[0][0] == "Something went wrong"
-    assert "RuntimeError: no first page today" in dialogs[0][1]
+    assert "could not finish what it was doing" in dialogs[0][1]
+    assert "RuntimeError" not in dialogs[0][1] and "no first page" not in dialogs[0][1]

@@ -7,12 +7,15 @@ refusals run on SQLite and PostgreSQL; the rest on SQLite.
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QPlainTextEdit, QWidget
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from desktop.services import addresses as addr
 from desktop.services import customers as cs
@@ -113,10 +116,28 @@ def test_explain_turns_each_error_into_clerk_words() -> None:
     assert messages.explain(ConflictError("customer", 5))[0] == "Changed by someone else"
     assert messages.explain(NotFound("customer", 5)) == ("Not found", str(NotFound("customer", 5)))
     assert messages.explain(StoreError("Cannot open database x."))[0] == "Database problem"
-    title, text = messages.explain(OperationalError("SELECT 1", {}, Exception("database is locked")))
-    assert title == "Database problem" and "database is locked" in text and "Traceback" not in text
+    title, text = messages.explain(OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked")))
+    assert title == "Store busy" and text.startswith("The store is busy: another program is writing to it.")
     title, text = messages.explain(KeyError("oops"))
-    assert title == "Unexpected problem" and "KeyError" in text and "log" in text
+    assert title == "Unexpected problem" and "KeyError" not in text and "oops" not in text and "log" in text
+
+
+@pytest.mark.parametrize(("fault", "words"), [
+    (lambda: OperationalError("INSERT INTO customers (name) VALUES (?)", ("Ana",),
+                              sqlite3.OperationalError("database or disk is full")), "disk of the store is full"),
+    (lambda: OperationalError("UPDATE customers SET name=?", ("Ana",),
+                              sqlite3.OperationalError("attempt to write a readonly database")), "read-only"),
+    (lambda: OSError(errno.ENOSPC, "No space left on device"), "The disk is full"),
+    (lambda: MemoryError(), "ran out of memory"),
+    (lambda: IntegrityError("INSERT INTO x VALUES (?)", (1,), sqlite3.IntegrityError("CHECK failed")),
+     "could not complete the request"),
+])
+def test_faults_read_as_plain_sentences_without_sql_or_exception_names(fault, words: str) -> None:
+    title, text = messages.explain(fault())
+    assert words in text, text
+    for leak in ("INSERT", "UPDATE", "VALUES", "[SQL", "Ana", "OperationalError", "IntegrityError", "Error:",
+                 "sqlalche.me", "Traceback"):
+        assert leak not in title + text, (leak, text)
 
 
 def test_show_error_and_ask_use_message_boxes(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,7 +24,6 @@ _QT_LEVELS = {
     QtMsgType.QtCriticalMsg: logging.ERROR,
     QtMsgType.QtFatalMsg: logging.CRITICAL,
 }
-MAX_DETAIL_CHARS = 300  # of the exception's own message shown in the dialog (an SQL statement can be long)
 
 # Tests replace this to answer the dialog; it receives (title, text).
 show_dialog: Callable[[str, str], None] | None = None
@@ -36,11 +35,14 @@ def _qt_message(kind: QtMsgType, _context: object, message: str) -> None:
 
 
 def _summary(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    text = lines[0] if lines else ""
-    if len(text) > MAX_DETAIL_CHARS:
-        text = text[:MAX_DETAIL_CHARS].rstrip() + "…"
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    """A plain sentence for faults of the machine or the store; otherwise nothing technical (no SQL, no
+    parameters, no exception names: those are in the log)."""
+    from desktop.store.engine import describe_error
+
+    plain = describe_error(exc)
+    if plain:
+        return plain
+    return "an internal error; the log file has the details"
 
 
 def explain(exc: BaseException) -> tuple[str, str]:
@@ -52,7 +54,7 @@ def explain(exc: BaseException) -> tuple[str, str]:
         "Something went wrong",
         "Customer Desk ran into an unexpected problem and could not finish what it was doing. "
         "Nothing was saved from that action; you can carry on working.\n\n"
-        f"What happened: {_summary(exc)}\n\n"
+        f"What happened: {_summary(exc).rstrip('.')}.\n\n"
         f"If it happens again, send the log file to whoever looks after Customer Desk:\n{where}",
     )
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QWidget,
 )
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from desktop.importing.commit import ImportConflict, UndoRefused
 from desktop.importing.reading import UnreadableFile
@@ -46,7 +46,8 @@ from desktop.starshipit.errors import (
     StarshipitError,
     StarshipitUnavailable,
 )
-from desktop.store.engine import StoreError
+from desktop import logs
+from desktop.store.engine import BUSY_MESSAGE, StoreBusy, StoreError, describe_error
 
 log = logging.getLogger("desktop.ui")
 
@@ -91,11 +92,6 @@ def _bullets(lines: Iterable[str]) -> str:
     if len(lines) > MAX_LISTED:
         shown.append(f"… and {len(lines) - MAX_LISTED} more")
     return "\n".join(shown)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 # Errors whose message is shown as it is, under these titles (first match wins: subclasses first).
@@ -143,22 +139,22 @@ def explain(exc: BaseException) -> tuple[str, str]:
         return "Possible duplicate customer", f"{exc}\n\n{_bullets(lines)}"
     if isinstance(exc, EmailTaken):
         return "Email already in use", f"{exc} Use another email, or open that customer."
+    if isinstance(exc, StoreBusy):
+        return "Store busy", str(exc)
     for kind, title in _TITLES:
         if isinstance(exc, kind):
             return title, str(exc)  # the error's own sentence already speaks to the clerk
-    if isinstance(exc, (OperationalError, DBAPIError)):
-        return "Database problem", (
-            f"The database could not complete the request: {_first_line(exc)}\n\n"
-            "Nothing was changed. Try again; if it keeps happening, tell whoever looks after the database."
-        )
+    plain = describe_error(exc)  # disk full, read-only store, out of memory, busy, lost connection…
+    if plain is not None:
+        return ("Store busy" if plain == BUSY_MESSAGE else "Cannot finish", plain)
+    where = f"\n\nThe details are in the log file:\n{logs.log_file()}"
     if isinstance(exc, SQLAlchemyError):
+        # Never the statement, its parameters or the driver's class names: the log has them.
         return "Database problem", (
-            f"The database refused the request: {_first_line(exc)}\n\nNothing was changed."
+            "The database could not complete the request. Nothing was changed. Try again; if it keeps "
+            "happening, tell whoever looks after the database." + where
         )
-    return "Unexpected problem", (
-        f"Something went wrong ({type(exc).__name__}: {_first_line(exc)}). Nothing was changed.\n\n"
-        "The details were written to the log file."
-    )
+    return "Unexpected problem", "Something went wrong and the action was not finished. Nothing was changed." + where
 
 
 def show_error(parent: QWidget | None, exc: BaseException) -> None:
