@@ -19,6 +19,7 @@ run: $(STAMP)
 	QT_QPA_PLATFORM= $(VENV)/bin/customer-desk
 
 demo: $(STAMP)
+	$(VENV)/bin/customer-desk init
 	$(VENV)/bin/customer-desk demo --customers 2000
 
 # The packaged executable's smoke test, then the whole suite (SQLite and PostgreSQL; its summary closes).
@@ -49,10 +50,14 @@ $(PACKAGE_STAMP): pyproject.toml $(STAMP)
 package: $(PACKAGE_STAMP)
 	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN build.spec
 
-# The bundle starts, migrates a fresh store, opens the window on it, and opens it again once it exists.
+# The bundle starts, refuses a store that is not there, creates and migrates a fresh one, opens the window
+# on it, and opens it again.
 smoke: package
 	QT_QPA_PLATFORM=offscreen $(BUNDLE) --version
 	store=$$(mktemp -d) && \
+	! QT_QPA_PLATFORM=offscreen $(BUNDLE) --database sqlite:///$$store/smoke.sqlite3 --smoke-test 2>/dev/null && \
+	test ! -e $$store/smoke.sqlite3 && \
+	$(BUNDLE) init sqlite:///$$store/smoke.sqlite3 && \
 	QT_QPA_PLATFORM=offscreen $(BUNDLE) --database sqlite:///$$store/smoke.sqlite3 --smoke-test && \
 	QT_QPA_PLATFORM=offscreen $(BUNDLE) --database sqlite:///$$store/smoke.sqlite3 --smoke-test && \
 	rm -rf $$store

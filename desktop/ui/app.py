@@ -16,6 +16,8 @@ from desktop.store.engine import (
 from desktop.ui.common import crash
 from desktop.ui.common.icons import app_icon
 from desktop.ui.common.settings import DATABASE_URL, ORGANIZATION, Settings
+from desktop.ui.common.store_settings import open_store_interactively
+from desktop.ui.common.workers import Workers
 from desktop.ui.main_window import MainWindow
 
 
@@ -34,13 +36,17 @@ def run_app(database: str | None = None) -> int:
     app = _application()
     crash.install()
     settings = Settings()
-    try:
-        db = open_database(resolve_database_url(database, settings.get(DATABASE_URL)))
+    workers = Workers()
+    try:  # a store that is not there is never made unasked: the clerk creates one or chooses another
+        db = open_store_interactively(resolve_database_url(database, settings.get(DATABASE_URL)), settings,
+                                      workers)
     except StoreError as exc:
         QMessageBox.critical(None, "Customer Desk", str(exc))
         return 1
+    if db is None:
+        return 0
     try:
-        window = MainWindow(db, settings)
+        window = MainWindow(db, settings, workers)
     except Exception:  # noqa: BLE001 - started from a desktop icon, nobody reads stderr: say it in a dialog
         crash.excepthook(*sys.exc_info())  # type: ignore[arg-type]
         db.dispose()
@@ -64,7 +70,7 @@ def run_smoke_test(database: str | None = None) -> int:
     _application()
     db: Database | None = None
     try:
-        db = open_database(resolve_database_url(database))
+        db = open_database(resolve_database_url(database), create=False)  # never made by a smoke test
         # A dict instead of QSettings: the smoke test leaves the clerk's saved layout alone.
         window = MainWindow(db, Settings({}))  # counts and loads the first page while it is built
         if window.customers.model.total and window.customers.model.customer_row(0) is None:

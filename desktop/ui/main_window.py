@@ -33,7 +33,8 @@ from desktop.store.engine import Database
 from desktop.ui.common import settings as opt
 from desktop.ui.common.icons import ACTION_ICONS, SECTION_ICONS, app_icon, icon
 from desktop.ui.common.section import CustomerPlace, MenuItem, Section
-from desktop.ui.common.workers import Workers
+from desktop.ui.common.store_settings import StoreDialog
+from desktop.ui.common.workers import Workers, busy_hook, busy_signals
 from desktop.ui.sections import SECTIONS
 
 log = logging.getLogger("desktop.ui")
@@ -59,6 +60,9 @@ class MainWindow(QMainWindow):
         self.settings = settings or opt.Settings()
         self.workers = workers or Workers()
         self.about_box: QMessageBox | None = None
+        if db.on_busy is None:  # a write that waits for another program says so in the status bar
+            db.on_busy = busy_hook
+        busy_signals.waiting.connect(self._store_busy)
         self.setWindowTitle(f"Customer Desk — {db.location}")
         self.setWindowIcon(app_icon())
         self.resize(initial_size())
@@ -185,6 +189,11 @@ class MainWindow(QMainWindow):
         quit_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         quit_action.setToolTip("Quit")
         quit_action.triggered.connect(self.close)
+        store = QAction("&Store…", self)
+        store.setToolTip("Which store Customer Desk opens, and how long a change waits for a busy one")
+        store.triggered.connect(self.show_store_settings)
+        self.actions_by_name["store_settings"] = store
+        self.addAction(store)
         about = QAction("&About Customer Desk", self)
         about.setToolTip("About Customer Desk")
         about.triggered.connect(self.show_about)
@@ -201,7 +210,7 @@ class MainWindow(QMainWindow):
         for section in self.parts.values():
             for title, items in section.menus:
                 merged.setdefault(title, []).extend(items)
-        merged["&File"] += [None, a["quit"]]
+        merged["&File"] += [None, a["store_settings"], None, a["quit"]]
         merged["&Help"] = [a["about"]]
         for title, items in merged.items():
             menu = self.menuBar().addMenu(title)
@@ -274,6 +283,18 @@ class MainWindow(QMainWindow):
                 f"<b>Log file:</b> {_escape(str(logs.log_file()))}</p>"
                 f"<p><small>Icons: Lucide (lucide-static, ISC licence).</small></p>")
 
+    def _store_busy(self, waited: float, limit: float) -> None:
+        self.show_message(f"Waiting for the store: another program is writing to it ({waited:.0f} s of "
+                          f"{_duration(limit)})… Cancel stops waiting.", 5_000)
+
+    def show_store_settings(self) -> StoreDialog:
+        dialog = StoreDialog(self.settings, self.workers, current=self.db.location, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.show_message(
+            "Saved. Customer Desk uses the new store settings the next time it starts.") if dialog.saved else None)
+        dialog.open()
+        return dialog
+
     def show_about(self) -> None:
         if self.about_box is None:
             self.about_box = QMessageBox(QMessageBox.Icon.Information, "About Customer Desk", "",
@@ -284,6 +305,10 @@ class MainWindow(QMainWindow):
             self.about_box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.about_box.setText(self.about_text())
         self.about_box.open()
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
 
 
 def _escape(text: str) -> str:

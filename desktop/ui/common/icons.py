@@ -58,7 +58,7 @@ ACTION_ICONS: dict[str, str] = {
     "refresh": "refresh-cw", "find": "search", "find_match": "user-search", "reset_columns": "columns-3",
     "order": "shopping-cart", "payment": "banknote", "fulfil": "package-check", "credit": "receipt",
     "allocate": "link", "starshipit_settings": "settings", "import": "import", "quit": "log-out",
-    "about": "info",
+    "about": "info", "store_settings": "settings",
 }
 # Sections (Section.key) -> their icon in the navigation.
 SECTION_ICONS: dict[str, str] = {

@@ -26,6 +26,8 @@ class Option(Generic[T]):
 
 
 DATABASE_URL = Option[str]("store/database_url", str, "", "database URL (empty: the default SQLite file)")
+STORE_BUSY_WAIT = Option[float]("store/busy_wait", float, 120.0,
+                                "seconds a change waits while another program is writing to the store")
 WINDOW_GEOMETRY = Option[QByteArray]("window/geometry", QByteArray, QByteArray(), "main window geometry")
 WINDOW_STATE = Option[QByteArray]("window/state", QByteArray, QByteArray(), "main window toolbars/docks")
 SPLITTER_STATE = Option[QByteArray]("window/splitter", QByteArray, QByteArray(), "table / detail splitter")
@@ -43,7 +45,7 @@ IMPORT_MAPPING = Option[dict]("import/mapping", dict, {},
                               "import column mapping the clerk chose: header key -> field ('' = not imported)")
 IMPORT_FOLDER = Option[str]("import/folder", str, "", "folder of the last file chosen for import")
 
-ALL_OPTIONS = (DATABASE_URL, WINDOW_GEOMETRY, WINDOW_STATE, SPLITTER_STATE, TABLE_HEADER, LAST_FILTER,
+ALL_OPTIONS = (DATABASE_URL, STORE_BUSY_WAIT, WINDOW_GEOMETRY, WINDOW_STATE, SPLITTER_STATE, TABLE_HEADER, LAST_FILTER,
                STARSHIPIT_BASE_URL, STARSHIPIT_RATE, SHIPPING_QUEUE_STATE, IMPORT_MAPPING, IMPORT_FOLDER)
 
 

@@ -23,6 +23,26 @@ log = logging.getLogger("desktop.ui.workers")
 Progress = Callable[[int, int], None]
 PROGRESS_INTERVAL_S = 0.05  # at most ~20 progress signals a second
 
+_current = threading.local()  # the job running on this worker thread
+
+
+class _BusySignals(QObject):
+    """`waiting(waited_s, limit_s)`: a job's write waits for another program holding the store."""
+
+    waiting = Signal(float, float)
+
+
+busy_signals = _BusySignals()  # made on the GUI thread at import, so its signals reach the window
+
+
+def busy_hook(waited: float, limit: float) -> None:
+    """`Database.on_busy` for the window: tells the status bar, and stops waiting once the job's Cancel
+    was pressed (Cancelled: nothing was written)."""
+    job = getattr(_current, "job", None)
+    if job is not None and job.cancel_requested:
+        raise Cancelled()
+    busy_signals.waiting.emit(waited, limit)
+
 
 class Job(QObject):
     """One piece of background work. Connect to its signals before `start()`."""
@@ -56,6 +76,7 @@ class Job(QObject):
             self.progress.emit(done, total)
 
     def _run(self) -> None:
+        _current.job = self
         try:
             if self._cancel.is_set():
                 raise Cancelled()
@@ -68,6 +89,7 @@ class Job(QObject):
         else:
             self.finished.emit(result)
         finally:
+            _current.job = None
             self.running = False
             self.ended.emit()
 
