@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect
 
+from desktop.store.engine import create_store
 from desktop.store.migrate import head_revision
 from desktop.ui.app import run_smoke_test
 
@@ -18,8 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "build.spec"
 
 
-def test_smoke_test_opens_the_window_on_a_fresh_store_and_migrates_it(qapp, tmp_path, capsys):
+def test_smoke_test_refuses_a_missing_store_and_opens_a_fresh_one(qapp, tmp_path, capsys):
     path = tmp_path / "smoke.sqlite3"
+    assert run_smoke_test(f"sqlite:///{path}") == 1  # never creates a store
+    assert "No store at" in capsys.readouterr().err and not path.exists()
+    create_store(f"sqlite:///{path}")[0].dispose()
     assert run_smoke_test(f"sqlite:///{path}") == 0
     assert capsys.readouterr().err == ""
     engine = create_engine(f"sqlite:///{path}")
@@ -53,12 +57,17 @@ def _run_cli(*argv: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
 
 def test_cli_smoke_test_exits_0(tmp_path):
     store = tmp_path / "cli.sqlite3"
+    assert _run_cli("init", f"sqlite:///{store}", tmp_path=tmp_path).returncode == 0
     done = _run_cli("--database", f"sqlite:///{store}", "--smoke-test", tmp_path=tmp_path)
     assert done.returncode == 0, done.stderr
     assert store.exists()
 
 
 def test_cli_smoke_test_uses_the_default_store(tmp_path):
+    missing = _run_cli("--smoke-test", tmp_path=tmp_path)
+    assert missing.returncode == 1 and "No store at" in missing.stderr
+    assert not (tmp_path / "data" / "customer-desk" / "customers.sqlite3").exists()
+    assert _run_cli("init", tmp_path=tmp_path).returncode == 0  # `init` without a path: the default store
     done = _run_cli("--smoke-test", tmp_path=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "data" / "customer-desk" / "customers.sqlite3").exists()
