@@ -352,7 +352,7 @@ def test_changing_encoding_and_delimiter_reads_again(qtbot, make_window, tmp_pat
     window = make_window()
     dialog = open_dropped(qtbot, window, path)
     assert dialog.encoding_combo.currentData() == "cp1252"
-    assert dialog.encoding_combo.currentText() == "Windows-1252 (Western) (detected)"
+    assert dialog.encoding_combo.currentText() == "Windows-1252 (Western European) (detected)"
     assert dialog.delimiter_combo.currentData() == ";"
     assert cell(dialog, 2, 2) == "Zoë Müller"
 

@@ -20,7 +20,9 @@ import hashlib
 import io
 import logging
 import os
+import re
 import sys
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +30,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from desktop.importing.encodings import ALL_ENCODINGS, Candidate, Unclear, common_name
+from desktop.importing.encodings import choose as choose_encoding
 from desktop.services.errors import DomainError
 
 log = logging.getLogger("desktop.import")
@@ -48,8 +52,10 @@ MAX_XLSX_TOTAL = 1024 * 1024 * 1024
 MAX_XLSX_RATIO = 200  # for parts above 16 MB
 XLSX_RATIO_FLOOR = 16 * 1024 * 1024
 
-# Encodings the clerk may choose from in the dialog (Python codec names).
-ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1", "mac-roman", "cp850")
+# Encodings the clerk may choose from in the dialog (Python codec names), grouped by script.
+ENCODINGS = ALL_ENCODINGS
+# Legacy detection judges a sample from the whole file: its start, middle and end.
+DETECT_PART = 64 * 1024
 
 
 class UnreadableFile(DomainError):
@@ -81,6 +87,7 @@ class Source:
     read_checksum: str | None = None  # sha256 of the bytes of the last complete pass (CSV)
     read_complete: int = 0  # how many bytes that pass read
     cut_last_row: int | None = None  # the last record had no line end: it may have been cut short
+    errors: str = "strict"  # "surrogateescape": UTF-8 with a few damaged bytes, reported row by row
 
     @property
     def file_name(self) -> str:
@@ -187,17 +194,22 @@ def open_source(path: str | os.PathLike[str], *, encoding: str | None = None,
 # --- CSV ----------------------------------------------------------------------------------------
 
 
-def detect_encoding(sample: bytes, complete: bool) -> tuple[str, str | None]:
-    """(codec, note). `complete` says the sample is the whole file."""
+def detect_encoding(sample: bytes, complete: bool, name: str = "the file") -> tuple[str, str | None]:
+    """(codec, note). `complete` says the sample is the whole file. Raises UnclearEncoding when two
+    encodings read the sample equally well into different text, BinaryFile for binary data."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig", None
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", None
-    # UTF-16 without a BOM: every other byte of ASCII text is NUL.
+    # UTF-16 without a BOM: every other byte of ASCII text is NUL …
     if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4 and sample[0::2].count(0) == 0:
         return "utf-16-le", None
     if len(sample) >= 4 and sample[0::2].count(0) > len(sample) // 4 and sample[1::2].count(0) == 0:
         return "utf-16-be", None
+    # … but of Chinese or Japanese text none is: then it is recognised by reading as text.
+    utf16 = _utf16_from_text(sample)
+    if utf16 is not None:
+        return utf16, f"no byte-order mark: read as {utf16} (its text reads cleanly)"
     if _looks_binary(sample):
         raise BinaryFile()
     try:
@@ -205,21 +217,54 @@ def detect_encoding(sample: bytes, complete: bool) -> tuple[str, str | None]:
         return "utf-8", None
     except UnicodeDecodeError:
         pass
-    return guess_legacy(sample)
+    return guess_legacy(sample, name)
 
 
-def guess_legacy(sample: bytes) -> tuple[str, str | None]:
-    from charset_normalizer import from_bytes
+class UnclearEncoding(UnreadableFile):
+    """Two encodings read the file equally well and give different text: the clerk chooses."""
 
-    best = from_bytes(sample, cp_isolation=["cp1252", "latin_1", "mac_roman", "cp850", "utf_8"]).best()
-    guess = best.encoding if best is not None else "cp1252"
-    codec = {"latin_1": "cp1252", "iso8859_1": "cp1252", "windows_1252": "cp1252"}.get(guess, guess)
-    if codec == "cp1252":
+    def __init__(self, name: str, first: Candidate, second: Candidate):
+        self.first, self.second = first, second
+        super().__init__(
+            f"{name}: its encoding is unclear: it reads as {first.label} or as {second.label}, and the two give "
+            f"different text; nothing was imported. Choose one with --encoding {first.codec} or --encoding "
+            f"{second.codec} (in the window: the Encoding list)."
+        )
+
+
+def guess_legacy(sample: bytes, name: str = "the file") -> tuple[str, str | None]:
+    """The legacy encoding of a sample that is not UTF-8, with its evidence as a note."""
+    try:
+        best, runner = choose_encoding(sample)
+    except Unclear as unclear:
+        raise UnclearEncoding(name, unclear.first, unclear.second) from None
+    except LookupError:
+        return "latin-1", "not UTF-8, and no encoding reads it cleanly: read as latin-1 (check the text)"
+    evidence = f"{best.label}, {best.quality:.0%} clean"
+    if runner is not None:
+        evidence += f"; next best {common_name(runner.codec)}, {runner.quality:.0%}"
+    if best.signs:
+        evidence += f"; {best.signs} odd characters: check the text"
+    return best.codec, f"not UTF-8: read as {best.codec} ({evidence})"
+
+
+def _utf16_from_text(sample: bytes) -> str | None:
+    """UTF-16 without a BOM, recognised from its text: it decodes, has line ends and a delimiter, and no
+    control characters (CJK text in UTF-16 has no NUL bytes for the ASCII test above to see)."""
+    if len(sample) < 8:
+        return None
+    even = sample[: len(sample) // 2 * 2]
+    for codec in ("utf-16-le", "utf-16-be"):
         try:
-            sample.decode("cp1252")
-        except UnicodeDecodeError:  # bytes 0x81, 0x8d, 0x8f, 0x90, 0x9d: undefined in cp1252
-            codec = "latin-1"
-    return codecs.lookup(codec).name, f"not UTF-8: read as {codecs.lookup(codec).name}"
+            text = codecs.getincrementaldecoder(codec)().decode(even)
+        except UnicodeDecodeError:
+            continue
+        if "\n" not in text or not any(d in text for d in DELIMITERS):
+            continue
+        if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch not in "\t\r\n" for ch in text):
+            continue
+        return codec
+    return None
 
 
 class BinaryFile(Exception):
@@ -238,22 +283,54 @@ def _looks_binary(sample: bytes) -> bool:
     return controls > len(sample) // 20
 
 
-def _check_utf8(path: Path, encoding: str, note: str | None) -> tuple[str, str | None]:
-    """A file that starts as UTF-8 may not be UTF-8 further on (one accented name in row 90,000): read it
-    all once, so that it is never refused or garbled halfway through an import."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def _utf8_damage(path: Path) -> tuple[int, int, int | None]:
+    """Read the whole file once as UTF-8: (bytes that are not UTF-8, characters outside ASCII that are,
+    offset of the first bad byte). A file that starts as UTF-8 may not be further on: it is never refused
+    or garbled halfway through an import."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    bad = good = 0
+    first: int | None = None
+    offset = 0
     with path.open("rb") as f:
-        offset = 0
         for block in iter(lambda: f.read(1 << 20), b""):
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError as exc:
-                start = max(0, offset + exc.start - 4096)
-                f.seek(start)
-                legacy, _ = guess_legacy(f.read(8192))
-                return legacy, f"not UTF-8 (from byte {offset + exc.start:,}): read as {legacy}"
+            text = decoder.decode(block)
+            if not block.isascii():
+                damaged = len(_SURROGATE.findall(text))
+                if damaged and first is None:
+                    where = _SURROGATE.search(text)
+                    first = offset + len(text[: where.start()].encode("utf-8", "surrogateescape")) if where else offset
+                bad += damaged
+                good += sum(1 for ch in text if ch > "\x7f") - damaged
             offset += len(block)
-    return encoding, note
+        tail = decoder.decode(b"", final=True)
+        bad += len(_SURROGATE.findall(tail))
+    return bad, good, first
+
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def _mostly_utf8(bad: int, good: int) -> bool:
+    """UTF-8 with a few damaged bytes (a stray byte pasted from elsewhere) rather than a legacy file: the
+    good UTF-8 letters outnumber the bad bytes many times over."""
+    return bad > 0 and good >= 4 * bad
+
+
+def spread_sample(path: Path, size: int, part: int = DETECT_PART) -> bytes:
+    """The start, middle and end of the file, cut at line ends: what legacy detection judges."""
+    if size <= 3 * part:
+        return path.read_bytes()
+    pieces = []
+    with path.open("rb") as f:
+        for start in (0, size // 2 - part // 2, size - part):
+            f.seek(max(0, start))
+            piece = f.read(part)
+            if start > 0 and b"\n" in piece:
+                piece = piece[piece.index(b"\n") + 1:]
+            if start + part < size and b"\n" in piece:
+                piece = piece[: piece.rindex(b"\n") + 1]
+            pieces.append(piece)
+    return b"".join(pieces)
 
 
 def sniff_delimiter(text: str) -> str:
@@ -281,15 +358,24 @@ def sniff_delimiter(text: str) -> str:
 
 def _open_csv(path: Path, size: int, sample: bytes, encoding: str | None, delimiter: str | None) -> Source:
     notes: list[str] = []
+    errors = "strict"
     if encoding is None:
         try:
-            encoding, note = detect_encoding(sample, complete=len(sample) >= size)
-            if encoding == "utf-8" and size > len(sample):
-                encoding, note = _check_utf8(path, encoding, note)
+            encoding, note = detect_encoding(sample, complete=len(sample) >= size, name=path.name)
         except BinaryFile:
             raise UnreadableFile(
                 f"{path.name} is not a text or Excel file (it holds binary data), so it has no customers to read."
             ) from None
+        legacy = note is not None and note.startswith("not UTF-8")
+        if encoding == "utf-8" or legacy:
+            bad, good, first = _utf8_damage(path) if (encoding == "utf-8" and size > len(sample)) or legacy \
+                else (0, 0, None)
+            if _mostly_utf8(bad, good):
+                encoding, errors = "utf-8", "surrogateescape"
+                note = (f"UTF-8 with {bad:,} damaged byte{'s' if bad != 1 else ''} (the first at byte {first or 0:,}): "
+                        f"those rows are reported, every other row is read exactly")
+            elif bad or legacy:
+                encoding, note = guess_legacy(spread_sample(path, size), path.name)
         if note:
             notes.append(note)
     else:
@@ -305,14 +391,14 @@ def _open_csv(path: Path, size: int, sample: bytes, encoding: str | None, delimi
     elif delimiter not in DELIMITERS and len(delimiter) != 1:
         raise UnreadableFile(f"{delimiter!r} cannot be a delimiter: give one character.")
     source = Source(path=path, kind="csv", header=[], encoding=encoding, delimiter=delimiter, size=size,
-                    notes=notes)
+                    notes=notes, errors=errors)
     source.header = _csv_header(source)
     return source
 
 
 def _text_stream(source: Source) -> io.TextIOWrapper:
     raw = io.BufferedReader(_Counting(source.path.open("rb"), source), 1 << 16)
-    return io.TextIOWrapper(raw, encoding=source.encoding or "utf-8", errors="strict", newline="")
+    return io.TextIOWrapper(raw, encoding=source.encoding or "utf-8", errors=source.errors, newline="")
 
 
 def _csv_rows(source: Source) -> Iterator[list[str]]:

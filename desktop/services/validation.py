@@ -64,6 +64,7 @@ FIELD_LABELS = {
 
 # C0 and C1 controls and DEL; tab and newlines are allowed only in multi-line fields.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_DAMAGED = re.compile("[\udc80-\udcff]")
 _LINE_BREAKS = re.compile(r"[\t\r\n\u2028\u2029]")
 _PHONE_CHARS = re.compile(r"^[0-9+()\-.\s/]*(?:\s*(?:x|ext\.?|extension)\s*\d+)?$", re.IGNORECASE)
 _ZIP_CHARS = re.compile(r"^[0-9A-Za-z][0-9A-Za-z \-]*$")
@@ -120,6 +121,11 @@ class Cleaner:
             return None
         if "\x00" in value:
             self.error(field, "contains a NUL character")
+            return None
+        damaged = _DAMAGED.findall(value)
+        if damaged:  # bytes a UTF-8 file holds that are not UTF-8 (read with surrogateescape)
+            shown = " ".join(f"0x{ord(ch) - 0xDC00:02X}" for ch in damaged[:4])
+            self.error(field, f"holds bytes that are not UTF-8 ({shown}): the file is damaged here; fix this cell")
             return None
         if _CONTROL.search(value) or (field not in MULTILINE_FIELDS and _LINE_BREAKS.search(value)):
             self.error(field, "contains control characters or line breaks")

@@ -55,13 +55,14 @@ from sqlalchemy import select
 
 from desktop.importing import commit as imp_commit
 from desktop.importing import plan as imp_plan
+from desktop.importing.encodings import GROUPS as ENCODING_GROUPS
+from desktop.importing.encodings import common_name
 from desktop.importing.errors_csv import write_error_rows
 from desktop.importing.mapping import auto_mapping, saved_form
 from desktop.importing.plan import Options, Preview
 from desktop.importing.reading import (
     DELIMITER_NAMES,
     DELIMITERS,
-    ENCODINGS,
     Source,
     UnreadableFile,
     open_source,
@@ -75,7 +76,6 @@ from desktop.ui.common.workers import Job, Workers
 from desktop.ui.importing.mapping_editor import MappingEditor
 from desktop.ui.importing.preview_models import (
     DELIMITER_LABELS,
-    ENCODING_LABELS,
     FILTERS,
     MUTED_STYLE,
     REFERENCE_COLUMNS,
@@ -227,9 +227,13 @@ class ImportDialog(QDialog):
         self.encoding_combo = QComboBox()
         self.encoding_combo.setPlaceholderText("Detecting…")
         self.encoding_combo.setToolTip("The file's text encoding: change it when accents look wrong")
-        for codec in ENCODINGS:
-            name = _codec_name(codec)
-            self.encoding_combo.addItem(ENCODING_LABELS.get(name, codec), name)
+        for index, (_group, members) in enumerate(ENCODING_GROUPS):  # grouped by script, common names
+            if index:
+                self.encoding_combo.insertSeparator(self.encoding_combo.count())
+            for codec in members:
+                name = _codec_name(codec)
+                if self.encoding_combo.findData(name) < 0:
+                    self.encoding_combo.addItem(common_name(name), name)
         self.encoding_combo.setCurrentIndex(-1)
         self.encoding_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.delimiter_combo = QComboBox()
@@ -558,7 +562,7 @@ class ImportDialog(QDialog):
     def _select(self, combo: QComboBox, value: str, *, detected: bool) -> None:
         index = combo.findData(value)
         if index < 0:
-            label = ENCODING_LABELS.get(value) or DELIMITER_NAMES.get(value) or value
+            label = (common_name(value) if combo is self.encoding_combo else DELIMITER_NAMES.get(value)) or value
             combo.addItem(label, value)
             index = combo.count() - 1
         for i in range(combo.count()):  # "(detected)" marks what the file was read as when it was detected

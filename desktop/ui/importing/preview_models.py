@@ -32,11 +32,6 @@ SHOWN_VALUE = 60  # characters of one value shown in the rows table (the tooltip
 TOOLTIP_VALUE = 300
 MUTED_STYLE = "color: palette(placeholder-text);"
 
-ENCODING_LABELS = {
-    "utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16 (Excel Unicode text)",
-    "utf-16-le": "UTF-16 little-endian", "utf-16-be": "UTF-16 big-endian", "cp1252": "Windows-1252 (Western)",
-    "iso8859-1": "Latin-1 (ISO 8859-1)", "mac-roman": "Mac Roman", "cp850": "DOS Latin (cp850)",
-}
 DELIMITER_LABELS = {",": "Comma (,)", ";": "Semicolon (;)", "\t": "Tab", "|": "Pipe (|)"}
 STATUS_LABELS = {
     Status.CREATE: "Create", Status.UPDATE: "Update", Status.UNCHANGED: "Unchanged",

@@ -1,0 +1,221 @@
+"""Which legacy encoding a text file is in, with the evidence, or the honest answer that it is unclear.
+
+`charset-normalizer` proposes every encoding it knows that decodes the sample, each with its measure of
+chaos and the language it sees. A file from a Russian, Chinese, Polish or Greek desk decodes without an
+error in a dozen encodings, so each proposal is also read as a clerk would: *mojibake signs* are symbols
+or controls inside words (`£ukasz`, `Ã¼`), letters of two scripts in one word, and Latin words whose
+accented letters belong to no single language's alphabet (`Dvoøák`: ø is Danish, á is not). The
+proposal with the fewest signs wins; equal signs and nearly equal chaos between two proposals that
+give *different* text is ambiguous, and the import refuses, naming both, rather than guess. Between two
+equally clean proposals the more common encoding for spreadsheets wins when it is of a more common
+tier (Windows-1252 before Baltic Windows-1257 for a German file whose only difference is `ë`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+# Tiers of how often a spreadsheet export is in the encoding: a tie between tiers goes to the lower.
+_TIER_1 = {"cp1252"}
+_TIER_2 = {"cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp874", "gb18030", "gbk", "gb2312",
+           "big5", "big5hkscs", "cp950", "cp932", "shift_jis", "euc_jp", "euc_jis_2004", "cp949", "euc_kr",
+           "koi8_r", "koi8_u", "iso8859_7", "iso8859_8", "tis_620", "cp1258"}
+# Heard besides what charset-normalizer proposes (it samples a few chunks and may miss the right one).
+ALWAYS_HEARD = ("cp1252", "cp1250", "iso8859-2", "cp1251", "koi8-r", "cp1253", "iso8859-7", "cp1254", "cp1257",
+                "iso8859-15")
+QUALITY_TIE = 0.03  # chaos measures closer than this are the same evidence
+
+# The accented letters each Latin-script language writes (lower case). A word whose letters outside ASCII
+# no single alphabet holds is a sign that its bytes were read in the wrong encoding.
+_ALPHABETS = [set(letters) for letters in (
+    "äöüß", "àâæçéèêëîïôœùûüÿ", "áéíñóúü", "áâãàçéêíóôõú", "àèéìíîòóùú", "áéëïóöüè", "æøåé", "åäöé",
+    "åäöšž", "áðéíóúýþæö", "ąćęłńóśźż", "áčďéěíňóřšťúůýž", "áäčďéíĺľňóôŕšťúýž", "áéíóöőúüű", "ăâîșşțţ",
+    "çğıöşüâîû", "čćđšž", "ąčęėįšųūž", "āčēģīķļņšūž", "äöõüšž", "àçèéíïòóúü·", "âêîôûŵŷáéíóúàèìòùäëïöüÿ",
+    "çë", "ċġħż", "áéíóú", "ãõáéíóúâêôàç", "ëïéèêç",
+)]
+_WORD = re.compile(r"[^\s,;|\t\"'()\[\]{}<>./\\@0-9_:=+*#&%!?-]+")
+_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK", "HANGUL", "HIRAGANA", "KATAKANA", "ARABIC", "HEBREW", "THAI",
+            "ARMENIAN", "GEORGIAN", "DEVANAGARI")
+_JAPANESE = {"HAN", "HIRAGANA", "KATAKANA"}
+MAX_JUDGED_LINES = 2_000  # of the lines with letters outside ASCII: enough evidence, bounded cost
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One reading of the sample: the codec, what it looks like, and the evidence."""
+
+    codec: str  # Python's codec name
+    language: str
+    quality: float  # 1 - charset-normalizer's chaos
+    signs: int  # mojibake signs in the decoded sample
+    text: str
+
+    @property
+    def label(self) -> str:
+        name = common_name(self.codec)
+        if not self.language or self.language == "Unknown" or self.language in name:
+            return name
+        return f"{name}, looks {self.language}"
+
+
+class Unclear(Exception):
+    """The sample reads cleanly in two encodings that give different text."""
+
+    def __init__(self, first: Candidate, second: Candidate):
+        super().__init__(f"{first.codec} or {second.codec}")
+        self.first, self.second = first, second
+
+
+def tier(codec: str) -> int:
+    return 1 if codec in _TIER_1 else 2 if codec in _TIER_2 else 3
+
+
+@lru_cache(maxsize=4096)
+def _script(ch: str) -> str | None:
+    if not ch.isalpha():
+        return None
+    name = unicodedata.name(ch, "")
+    if "IDEOGRAPH" in name:
+        return "HAN"
+    for script in _SCRIPTS:
+        if name.startswith(script):
+            return script
+    return "OTHER"
+
+
+@lru_cache(maxsize=4096)
+def _odd(ch: str) -> bool:
+    """A character that does not belong inside a word: symbols, digits of other kinds, punctuation such
+    as ¶ or ¿, controls, private or unassigned code points."""
+    if ch.isascii() or ch in "·'’ʼ":
+        return not ch.isalnum() and ch not in "'"
+    category = unicodedata.category(ch)
+    return category[0] in "SN" or category in ("Po", "Ps", "Pe", "Pi", "Pf", "Co", "Cn", "Cf", "Cc")
+
+
+def mojibake_signs(text: str) -> int:
+    """How much of `text` looks like bytes read in the wrong encoding (0 for clean text)."""
+    signs = text.count("\ufffd") * 3
+    signs += sum(3 for ch in text if "\x80" <= ch <= "\x9f")
+    judged = 0
+    for line in text.splitlines():
+        if line.isascii():
+            continue
+        judged += 1
+        if judged > MAX_JUDGED_LINES:
+            break
+        for word in _WORD.findall(line):
+            if word.isascii():
+                continue
+            letters = [c for c in word if c.isalpha()]
+            if not letters:
+                continue
+            signs += sum(1 for c in word if _odd(c))
+            # A capital outside ASCII between small letters ("MŸller"): bytes of another code page.
+            signs += sum(1 for a, b, c in zip(word, word[1:], word[2:])
+                         if a.islower() and b.isupper() and not b.isascii() and c.islower())
+            scripts = {_script(c) for c in letters} - {None}
+            if len(scripts) > 1 and not scripts <= _JAPANESE:
+                signs += 1
+            elif scripts == {"LATIN"}:
+                extra = {c for c in word.lower() if not c.isascii() and c.isalpha()}
+                if extra and not any(extra <= alphabet for alphabet in _ALPHABETS):
+                    signs += 1
+    return signs
+
+
+def candidates(sample: bytes) -> list[Candidate]:
+    """Every reading charset-normalizer proposes, best first (fewest signs, then quality, then tier)."""
+    from charset_normalizer import from_bytes
+
+    found: dict[str, Candidate] = {}
+    for match in from_bytes(sample):
+        try:
+            codec = codecs.lookup(match.encoding).name
+        except LookupError:
+            continue
+        text = str(match)
+        found.setdefault(codec, Candidate(codec, match.language or "", round(1.0 - match.chaos, 3),
+                                          mojibake_signs(text), text))
+    for codec in ALWAYS_HEARD:  # the usual single-byte encodings are always heard, when they decode
+        if codec in found:
+            continue
+        try:
+            text = sample.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        found[codec] = Candidate(codec, "", 0.9, mojibake_signs(text), text)
+    ranked = sorted(found.values(), key=lambda c: (c.signs, -round(c.quality / QUALITY_TIE), tier(c.codec)))
+    return ranked
+
+
+def choose(sample: bytes) -> tuple[Candidate, Candidate | None]:
+    """The reading to use and the runner-up (its evidence), or Unclear when the two best are equally
+    clean, equally likely and different."""
+    ranked = candidates(sample)
+    if not ranked:
+        raise LookupError("no encoding decodes the sample")
+    best = ranked[0]
+    same = [c for c in ranked if c.text == best.text]
+    usual = min(same, key=lambda c: (tier(c.codec), ranked.index(c)))  # the same text: the usual encoding
+    best = replace(usual, quality=max(usual.quality, best.quality), language=usual.language or best.language)
+    for other in ranked:
+        if other.text == best.text:
+            continue  # the same text: no matter which (the usual one was taken)
+        if (other.signs == best.signs and abs(other.quality - best.quality) <= QUALITY_TIE
+                and tier(other.codec) == tier(best.codec)):
+            raise Unclear(best, other)
+        return best, other
+    return best, None
+
+
+# --- names for the clerk -----------------------------------------------------------------------------
+
+_NAMES = {
+    "utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16", "utf-16-le": "UTF-16 LE",
+    "utf-16-be": "UTF-16 BE", "cp1252": "Windows-1252 (Western European)", "latin-1": "ISO-8859-1 (Latin-1)",
+    "iso8859-15": "ISO-8859-15 (Latin-9)", "mac-roman": "Mac Roman", "cp850": "DOS 850 (Western European)",
+    "cp437": "DOS 437 (US)", "cp1250": "Windows-1250 (Central European)", "iso8859-2": "ISO-8859-2 (Central European)",
+    "cp852": "DOS 852 (Central European)", "mac-latin2": "Mac Central European",
+    "cp1251": "Windows-1251 (Cyrillic)", "koi8-r": "KOI8-R (Russian)", "koi8-u": "KOI8-U (Ukrainian)",
+    "iso8859-5": "ISO-8859-5 (Cyrillic)", "cp866": "DOS 866 (Cyrillic)", "mac-cyrillic": "Mac Cyrillic",
+    "cp1253": "Windows-1253 (Greek)", "iso8859-7": "ISO-8859-7 (Greek)", "mac-greek": "Mac Greek",
+    "cp1254": "Windows-1254 (Turkish)", "iso8859-9": "ISO-8859-9 (Turkish)", "cp1257": "Windows-1257 (Baltic)",
+    "iso8859-4": "ISO-8859-4 (Baltic)", "iso8859-13": "ISO-8859-13 (Baltic)", "cp1255": "Windows-1255 (Hebrew)",
+    "iso8859-8": "ISO-8859-8 (Hebrew)", "cp1256": "Windows-1256 (Arabic)", "iso8859-6": "ISO-8859-6 (Arabic)",
+    "cp874": "Windows-874 (Thai)", "tis-620": "TIS-620 (Thai)", "cp1258": "Windows-1258 (Vietnamese)",
+    "gb18030": "GB18030 (Simplified Chinese)", "gbk": "GBK (Simplified Chinese)", "gb2312": "GB2312 (Simplified Chinese)",
+    "big5": "Big5 (Traditional Chinese)", "big5hkscs": "Big5-HKSCS (Traditional Chinese)",
+    "cp950": "Windows-950 (Traditional Chinese)", "cp932": "Windows-932 / Shift-JIS (Japanese)",
+    "shift_jis": "Shift-JIS (Japanese)", "euc_jp": "EUC-JP (Japanese)", "euc_jis_2004": "EUC-JIS-2004 (Japanese)",
+    "iso2022_jp": "ISO-2022-JP (Japanese)", "cp949": "Windows-949 / UHC (Korean)", "euc_kr": "EUC-KR (Korean)",
+}
+# Groups for the dialog's encoding list, in the order a clerk looks for them.
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Unicode", ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be")),
+    ("Western European", ("cp1252", "latin-1", "iso8859-15", "mac-roman", "cp850", "cp437")),
+    ("Central European", ("cp1250", "iso8859-2", "cp852", "mac-latin2")),
+    ("Cyrillic", ("cp1251", "koi8-r", "koi8-u", "iso8859-5", "cp866", "mac-cyrillic")),
+    ("Greek", ("cp1253", "iso8859-7", "mac-greek")),
+    ("Turkish", ("cp1254", "iso8859-9")),
+    ("Baltic", ("cp1257", "iso8859-4", "iso8859-13")),
+    ("Hebrew and Arabic", ("cp1255", "iso8859-8", "cp1256", "iso8859-6")),
+    ("Thai and Vietnamese", ("cp874", "tis-620", "cp1258")),
+    ("Chinese", ("gb18030", "gbk", "gb2312", "big5", "big5hkscs", "cp950")),
+    ("Japanese", ("cp932", "shift_jis", "euc_jp", "euc_jis_2004", "iso2022_jp")),
+    ("Korean", ("cp949", "euc_kr")),
+)
+ALL_ENCODINGS: tuple[str, ...] = tuple(codec for _group, codecs_ in GROUPS for codec in codecs_)
+
+
+def common_name(codec: str) -> str:
+    """'cp1251' -> 'Windows-1251 (Cyrillic)'; unknown codecs as Python names them."""
+    try:
+        name = codecs.lookup(codec).name
+    except LookupError:
+        return codec
+    return _NAMES.get(name) or _NAMES.get(codec) or name
