@@ -41,7 +41,8 @@ _WORD = re.compile(r"[^\s,;|\t\"'()\[\]{}<>./\\@0-9_:=+*#&%!?-]+")
 _SCRIPTS = ("LATIN", "CYRILLIC", "GREEK", "HANGUL", "HIRAGANA", "KATAKANA", "ARABIC", "HEBREW", "THAI",
             "ARMENIAN", "GEORGIAN", "DEVANAGARI")
 _JAPANESE = {"HAN", "HIRAGANA", "KATAKANA"}
-MAX_JUDGED_LINES = 2_000  # of the lines with letters outside ASCII: enough evidence, bounded cost
+_C1 = re.compile("[\x80-\x9f]")
+MAX_JUDGED_LINES = 200  # of the lines with bytes outside ASCII: enough evidence, bounded cost
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,7 @@ def _odd(ch: str) -> bool:
 
 def mojibake_signs(text: str) -> int:
     """How much of `text` looks like bytes read in the wrong encoding (0 for clean text)."""
-    signs = text.count("\ufffd") * 3
-    signs += sum(3 for ch in text if "\x80" <= ch <= "\x9f")
+    signs = text.count("\ufffd") * 3 + len(_C1.findall(text)) * 3
     judged = 0
     for line in text.splitlines():
         if line.isascii():
@@ -128,27 +128,38 @@ def mojibake_signs(text: str) -> int:
     return signs
 
 
+def _telling_lines(sample: bytes) -> bytes:
+    """The sample's lines that hold bytes outside ASCII, at most MAX_JUDGED_LINES of them."""
+    lines = [line for line in sample.split(b"\n") if not line.isascii()]
+    return b"\n".join(lines[:MAX_JUDGED_LINES])
+
+
 def candidates(sample: bytes) -> list[Candidate]:
     """Every reading charset-normalizer proposes, best first (fewest signs, then quality, then tier)."""
     from charset_normalizer import from_bytes
 
     found: dict[str, Candidate] = {}
+    # Only the lines with bytes outside ASCII tell encodings apart: each reading decodes those (a few
+    # hundred of them), so judging a dozen readings costs milliseconds, not a decode of the file each.
+    judged = _telling_lines(sample)
+
+    def reading(codec: str, language: str, quality: float) -> None:
+        if codec in found:
+            return
+        try:
+            text = judged.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            return
+        found[codec] = Candidate(codec, language, quality, mojibake_signs(text), text)
+
     for match in from_bytes(sample):
         try:
             codec = codecs.lookup(match.encoding).name
         except LookupError:
             continue
-        text = str(match)
-        found.setdefault(codec, Candidate(codec, match.language or "", round(1.0 - match.chaos, 3),
-                                          mojibake_signs(text), text))
+        reading(codec, match.language or "", round(1.0 - match.chaos, 3))
     for codec in ALWAYS_HEARD:  # the usual single-byte encodings are always heard, when they decode
-        if codec in found:
-            continue
-        try:
-            text = sample.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        found[codec] = Candidate(codec, "", 0.9, mojibake_signs(text), text)
+        reading(codec, "", 0.9)
     ranked = sorted(found.values(), key=lambda c: (c.signs, -round(c.quality / QUALITY_TIE), tier(c.codec)))
     return ranked
 

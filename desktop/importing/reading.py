@@ -194,7 +194,11 @@ def open_source(path: str | os.PathLike[str], *, encoding: str | None = None,
 # --- CSV ----------------------------------------------------------------------------------------
 
 
-def detect_encoding(sample: bytes, complete: bool, name: str = "the file") -> tuple[str, str | None]:
+LEGACY = "legacy"  # what detect_encoding(judge=False) answers for a sample that is not UTF-8
+
+
+def detect_encoding(sample: bytes, complete: bool, name: str = "the file", *,
+                    judge: bool = True) -> tuple[str, str | None]:
     """(codec, note). `complete` says the sample is the whole file. Raises UnclearEncoding when two
     encodings read the sample equally well into different text, BinaryFile for binary data."""
     if sample.startswith(codecs.BOM_UTF8):
@@ -217,6 +221,8 @@ def detect_encoding(sample: bytes, complete: bool, name: str = "the file") -> tu
         return "utf-8", None
     except UnicodeDecodeError:
         pass
+    if not judge:  # the caller judges a sample of the whole file instead
+        return LEGACY, "not UTF-8"
     return guess_legacy(sample, name)
 
 
@@ -283,7 +289,7 @@ def _looks_binary(sample: bytes) -> bool:
     return controls > len(sample) // 20
 
 
-def _utf8_damage(path: Path) -> tuple[int, int, int | None]:
+def _utf8_damage(path: Path, data: bytes | None = None) -> tuple[int, int, int | None]:
     """Read the whole file once as UTF-8: (bytes that are not UTF-8, characters outside ASCII that are,
     offset of the first bad byte). A file that starts as UTF-8 may not be further on: it is never refused
     or garbled halfway through an import."""
@@ -291,7 +297,7 @@ def _utf8_damage(path: Path) -> tuple[int, int, int | None]:
     bad = good = 0
     first: int | None = None
     offset = 0
-    with path.open("rb") as f:
+    with (io.BytesIO(data) if data is not None else path.open("rb")) as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             text = decoder.decode(block)
             if not block.isascii():
@@ -300,7 +306,7 @@ def _utf8_damage(path: Path) -> tuple[int, int, int | None]:
                     where = _SURROGATE.search(text)
                     first = offset + len(text[: where.start()].encode("utf-8", "surrogateescape")) if where else offset
                 bad += damaged
-                good += sum(1 for ch in text if ch > "\x7f") - damaged
+                good += len(text) - len(text.encode("ascii", "ignore")) - damaged
             offset += len(block)
         tail = decoder.decode(b"", final=True)
         bad += len(_SURROGATE.findall(tail))
@@ -308,6 +314,19 @@ def _utf8_damage(path: Path) -> tuple[int, int, int | None]:
 
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def _all_utf8(path: Path) -> bool:
+    """The whole file is valid UTF-8 (the usual case: one strict pass at the codec's speed)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _mostly_utf8(bad: int, good: int) -> bool:
@@ -361,20 +380,22 @@ def _open_csv(path: Path, size: int, sample: bytes, encoding: str | None, delimi
     errors = "strict"
     if encoding is None:
         try:
-            encoding, note = detect_encoding(sample, complete=len(sample) >= size, name=path.name)
+            encoding, note = detect_encoding(sample, complete=len(sample) >= size, name=path.name, judge=False)
         except BinaryFile:
             raise UnreadableFile(
                 f"{path.name} is not a text or Excel file (it holds binary data), so it has no customers to read."
             ) from None
-        legacy = note is not None and note.startswith("not UTF-8")
-        if encoding == "utf-8" or legacy:
-            bad, good, first = _utf8_damage(path) if (encoding == "utf-8" and size > len(sample)) or legacy \
-                else (0, 0, None)
+        legacy = encoding == LEGACY
+        suspect = legacy or (encoding == "utf-8" and size > len(sample) and not _all_utf8(path))
+        if suspect:
+            # Judged on the start, middle and end when the start is not UTF-8 (a legacy file says so at
+            # once); on the whole file when only something further on is not.
+            bad, good, first = _utf8_damage(path, spread_sample(path, size) if legacy else None)
             if _mostly_utf8(bad, good):
                 encoding, errors = "utf-8", "surrogateescape"
                 note = (f"UTF-8 with {bad:,} damaged byte{'s' if bad != 1 else ''} (the first at byte {first or 0:,}): "
                         f"those rows are reported, every other row is read exactly")
-            elif bad or legacy:
+            else:
                 encoding, note = guess_legacy(spread_sample(path, size), path.name)
         if note:
             notes.append(note)
