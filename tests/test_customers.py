@@ -171,7 +171,7 @@ REFUSALS: list[tuple[str, Op, type[DomainError], str | None]] = [
      "email"),
     ("create-unknown-country", _create({"name": "Olivia Smith", "country_code": "XX"}), ValidationError,
      "country_code"),
-    ("create-country-code-3", _create({"name": "Olivia Smith", "country_code": "NZL"}), ValidationError,
+    ("create-country-code-4", _create({"name": "Olivia Smith", "country_code": "NZLD"}), ValidationError,
      "country_code"),
     ("create-name-201", _create({"name": LONG}), ValidationError, "name"),
     ("create-company-201", _create({"name": "Olivia Smith", "company": LONG}), ValidationError, "company"),
@@ -370,11 +370,25 @@ def test_create_with_billing_address_only(db: Database) -> None:
 COUNTRIES: list[tuple[dict[str, str], str | None, str]] = [
     ({"country_code": "nz"}, "NZ", "New Zealand"),
     ({"country_code": "GB"}, "GB", "United Kingdom"),
+    ({"country_code": "NZL"}, "NZ", "New Zealand"),             # alpha-3
     ({"country": "New Zealand"}, "NZ", "New Zealand"),
-    ({"country": "australia"}, "AU", "australia"),
-    ({"country": "Aotearoa"}, None, "Aotearoa"),              # free text kept as written, no code
-    ({"country": "Aotearoa", "country_code": "NZ"}, "NZ", "Aotearoa"),
+    ({"country": "australia"}, "AU", "Australia"),             # the country's own name, whatever the case
+    ({"country": "Aotearoa"}, "NZ", "New Zealand"),            # a common alias
+    ({"country": "NZ"}, "NZ", "New Zealand"),                  # a code in the country column
+    ({"country": "UK"}, "GB", "United Kingdom"),
+    ({"country": "Aotearoa", "country_code": "NZ"}, "NZ", "New Zealand"),
 ]
+
+
+def test_an_unknown_country_is_refused_naming_it(db: Database) -> None:
+    with db.transaction() as s, pytest.raises(ValidationError) as refused:
+        cs.create_customer(s, {"name": "Olivia Smith", "city": "Somewhere", "country": "Narnia"})
+    assert [(e.field, e.message.split(":")[0]) for e in refused.value.errors] == [
+        ("country", "'Narnia' is not a country this app knows")]
+    with db.transaction() as s, pytest.raises(ValidationError) as refused:
+        cs.create_customer(s, {"name": "Olivia Smith", "city": "Somewhere", "country": "France",
+                               "country_code": "NZ"})
+    assert "is another country than the code 'NZ'" in refused.value.errors[0].message
 
 
 def test_country_name_and_code_fill_each_other(db: Database) -> None:

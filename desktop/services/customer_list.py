@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from desktop.services.errors import FieldError, ValidationError
+from desktop.services.validation import normal_text
 from desktop.store import models as m
 from desktop.store.search import FTS_TABLE, MIN_INDEXED_TERM
 
@@ -208,7 +209,9 @@ def _has_nul(q: CustomerQuery) -> bool:
 
 
 def _tokens(search: str) -> list[str]:
-    return [t for t in re.split(r"\s+", search.strip()) if t]
+    """The words of a search, in the form text is stored in (NFC, no zero-width characters), so "Café"
+    typed on a Mac finds the "Café" typed on Windows."""
+    return [t for t in re.split(r"\s+", normal_text(search).strip()) if t]
 
 
 def _fts_phrase(token: str) -> str:

@@ -179,10 +179,16 @@ def _check_email_free(session: Session, email: str | None, customer_id: int | No
         raise EmailTaken(email, owner)
 
 
-def _flush(session: Session, customer: m.Customer) -> None:
-    """Flush in a savepoint, turning a lost race on the email index or the version into typed errors."""
+def _flush(session: Session, customer: m.Customer, *, add: bool = False) -> None:
+    """Flush in a savepoint, turning a lost race on the email index or the version into typed errors.
+
+    `add`: the new customer joins the session inside the savepoint. begin_nested() flushes what is pending
+    before it emits SAVEPOINT: a customer added before it would be inserted outside the savepoint, and a
+    lost race on its email would then spoil the whole transaction instead of this step."""
     try:
         with session.begin_nested():
+            if add:
+                session.add(customer)
             session.flush()
     except IntegrityError as exc:
         if customer.email and "email" in str(exc.orig).lower():
@@ -222,8 +228,7 @@ def create_customer(
             raise DuplicateCustomer(candidates)
 
     customer = m.Customer(**{k: values.get(k) for k in (*CUSTOMER_FIELDS, *CUSTOMER_REFERENCES)})
-    session.add(customer)
-    _flush(session, customer)
+    _flush(session, customer, add=True)
     if any(values.get(f) for f in LOCATION_FIELDS):
         shipping, _ = new_address(session, customer, _location(values, customer))
         customer.default_shipping_address_id = shipping.id

@@ -8,8 +8,10 @@ control characters. Emails are checked by `email-validator` (syntax only, no DNS
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -65,6 +67,11 @@ FIELD_LABELS = {
 # C0 and C1 controls and DEL; tab and newlines are allowed only in multi-line fields.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _DAMAGED = re.compile("[\udc80-\udcff]")
+# Invisible characters that only hide or reorder text: removed (zero-width space, word joiner, BOM, soft
+# hyphen, Mongolian vowel separator). Zero-width (non-)joiners stay: Persian and Indic names need them.
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad\u180e]")
+# Direction overrides, embeddings and isolates can make a name read as another ("Trojan Source"): refused.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = re.compile(r"[\t\r\n\u2028\u2029]")
 _PHONE_CHARS = re.compile(r"^[0-9+()\-.\s/]*(?:\s*(?:x|ext\.?|extension)\s*\d+)?$", re.IGNORECASE)
 _ZIP_CHARS = re.compile(r"^[0-9A-Za-z][0-9A-Za-z \-]*$")
@@ -79,6 +86,19 @@ _PLAIN_EMAIL = re.compile(
     rf"[A-Za-z](?:[A-Za-z0-9-]{{0,61}}[A-Za-z])?)"
 )
 _SPECIAL_USE = ("arpa", "invalid", "local", "localhost", "onion", "test")
+
+
+def normal_text(value: str) -> str:
+    """Text as it is stored: NFC (macOS writes "Cafe\u0301", Windows "Caf\u00e9": one form, so searches and
+    matches find both), without invisible zero-width characters."""
+    if value.isascii():
+        return value
+    return unicodedata.normalize("NFC", _INVISIBLE.sub("", value))
+
+
+def email_form(value: str) -> str:
+    """An email as compared and stored: NFKC (full-width ＦＷ@ex.com is fw@ex.com), stripped."""
+    return value if value.isascii() else unicodedata.normalize("NFKC", value).strip()
 
 
 def plain_email(value: str) -> str | None:
@@ -116,8 +136,13 @@ class Cleaner:
             return None
         if not isinstance(value, str):
             value = str(value)
-        value = value.strip()
+        value = normal_text(value).strip()
         if not value:
+            return None
+        bidi = _BIDI_CONTROLS.findall(value)
+        if bidi:
+            self.error(field, f"contains invisible direction marks ({', '.join(f'U+{ord(c):04X}' for c in bidi[:3])}) "
+                              f"that could hide what it says; remove them")
             return None
         if "\x00" in value:
             self.error(field, "contains a NUL character")
@@ -138,6 +163,7 @@ class Cleaner:
     def email(self, field: str, value: str | None) -> str | None:
         if value is None:
             return None
+        value = email_form(value)
         plain = plain_email(value)
         if plain is not None:
             return plain
@@ -182,25 +208,77 @@ class Cleaner:
         return number
 
 
+# Names clerks and files use that pycountry does not know (English short forms, own-language names).
+COUNTRY_ALIASES: dict[str, str] = {
+    "uk": "GB", "u.k.": "GB", "great britain": "GB", "britain": "GB", "england": "GB", "scotland": "GB",
+    "wales": "GB", "northern ireland": "GB", "usa": "US", "u.s.a.": "US", "u.s.": "US", "america": "US",
+    "united states of america": "US", "aotearoa": "NZ", "aotearoa new zealand": "NZ", "holland": "NL",
+    "the netherlands": "NL", "nederland": "NL", "deutschland": "DE", "españa": "ES", "espana": "ES",
+    "schweiz": "CH", "suisse": "CH", "svizzera": "CH", "österreich": "AT", "italia": "IT", "brasil": "BR",
+    "méxico": "MX", "polska": "PL", "česko": "CZ", "czech republic": "CZ", "czechia": "CZ", "россия": "RU",
+    "russia": "RU", "中国": "CN", "中國": "CN", "日本": "JP", "대한민국": "KR", "한국": "KR", "south korea": "KR",
+    "korea": "KR", "north korea": "KP", "ελλάδα": "GR", "hellas": "GR", "türkiye": "TR", "turkey": "TR",
+    "vietnam": "VN", "iran": "IR", "syria": "SY", "laos": "LA", "bolivia": "BO", "venezuela": "VE",
+    "tanzania": "TZ", "moldova": "MD", "taiwan": "TW", "臺灣": "TW", "台灣": "TW", "hong kong": "HK",
+    "macau": "MO", "macao": "MO", "ivory coast": "CI", "swaziland": "SZ", "burma": "MM", "uae": "AE",
+    "emirates": "AE", "sverige": "SE", "norge": "NO", "danmark": "DK", "suomi": "FI", "éire": "IE",
+    "россия федерация": "RU", "україна": "UA", "nippon": "JP", "zhongguo": "CN",
+}
+
+
+@lru_cache(maxsize=4096)
+def find_country(text: str) -> Any:
+    """The pycountry country a clerk means by `text`: an ISO code (2 or 3 letters), a name (short,
+    official or common) or a known alias; None when there is none."""
+    key = unicodedata.normalize("NFC", text).strip().casefold()
+    if not key:
+        return None
+    alias = COUNTRY_ALIASES.get(key)
+    if alias:
+        return pycountry.countries.get(alpha_2=alias)
+    if len(key) == 2 and key.isascii():
+        return pycountry.countries.get(alpha_2=key.upper())
+    if len(key) == 3 and key.isascii() and key.isalpha():
+        found = pycountry.countries.get(alpha_3=key.upper())
+        if found is not None:
+            return found
+    try:
+        return pycountry.countries.lookup(text.strip())
+    except LookupError:
+        return None
+
+
+def country_label(country: Any) -> str:
+    return getattr(country, "common_name", None) or country.name
+
+
 def country_from_input(c: Cleaner, prefix: str, values: dict[str, Any]) -> None:
-    """Fill country_code from a country name (or the name from the code); refuse unknown codes."""
+    """One cleaner for the form and the import: a code (2 or 3 letters), a name or an alias resolves to
+    the ISO code and the country's usual name; an unknown country is an error naming the value."""
     code, name = values.get("country_code"), values.get("country")
     if code:
-        country = pycountry.countries.get(alpha_2=code.upper())
+        country = find_country(code) if len(code.strip()) in (2, 3) else None
         if country is None:
             c.error(prefix + "country_code", f"{code!r} is not an ISO 3166-1 country code")
             values["country_code"] = None
             return
         values["country_code"] = country.alpha_2
         if not name:
-            values["country"] = getattr(country, "common_name", None) or country.name
+            values["country"] = country_label(country)
+        elif (named := find_country(name)) is not None and named.alpha_2 == country.alpha_2:
+            values["country"] = country_label(country)
+        elif named is not None:
+            c.error(prefix + "country", f"{name!r} is another country than the code {code!r} ({country_label(country)})")
     elif name:
-        try:
-            country = pycountry.countries.lookup(name)
-        except LookupError:
-            values["country_code"] = None  # a free-text country the clerk typed: kept as written, no code
+        country = find_country(name)
+        if country is None:
+            c.error(prefix + "country", f"{name!r} is not a country this app knows: give its name or its ISO code "
+                                        f"(for example NZ or New Zealand)")
+            values["country"] = None
+            values["country_code"] = None
             return
         values["country_code"] = country.alpha_2
+        values["country"] = country_label(country)
 
 
 def _reject_unknown(c: Cleaner, data: Mapping[str, Any], allowed: set[str]) -> None:
@@ -210,7 +288,8 @@ def _reject_unknown(c: Cleaner, data: Mapping[str, Any], allowed: set[str]) -> N
 
 
 def clean_location(c: Cleaner, data: Mapping[str, Any], fields: Mapping[str, int]) -> dict[str, Any]:
-    values = {f: c.text(f, data[f], n) for f, n in fields.items() if f in data}
+    # A country code may come as alpha-3 ("NZL"): it is stored as alpha-2 once resolved.
+    values = {f: c.text(f, data[f], 3 if f == "country_code" else n) for f, n in fields.items() if f in data}
     if values.get("email"):
         values["email"] = c.email("email", values["email"])
     if "country_code" in values or "country" in values:
