@@ -124,3 +124,48 @@ def test_mojibake_signs_see_what_a_clerk_sees() -> None:
     assert mojibake_signs("£ukasz Wiœniewski") > 0  # Polish read as Windows-1252
     assert mojibake_signs("Jiøí Dvoøák") > 0  # Czech read as Windows-1252: no one alphabet has ø and á
     assert mojibake_signs("Èâàí Ïåòðîâ") > 0  # Russian read as Windows-1252
+
+
+# --- no person overwritten by another ------------------------------------------------------------------
+
+
+def _seed(db: Database) -> int:
+    from desktop.services import customers as cs
+
+    with db.transaction() as s:
+        return cs.create_customer(s, {"name": "Tui Bianchi", "email": "tui@bianchi.example", "city": "Napier"}).id
+
+
+def test_a_row_that_changes_name_and_email_is_held_unless_accepted(db: Database, tmp_path: Path, capsys) -> None:
+    cid = _seed(db)
+    url = db.url.render_as_string(hide_password=False)
+    other = tmp_path / "other-store.csv"  # another store's export: its id 1 is another person
+    other.write_text(f"id,name,email,city\n{cid},Isobel Rainsford,isobel@rainsford.example,Picton\n"
+                     f"{cid},Tui Bianchi,tui@bianchi.example,Hastings\n", encoding="utf-8")
+    assert main(["--database", url, "import", str(other)]) == 0
+    out = capsys.readouterr().out
+    assert (f"row 2, name: changes both the name (Tui Bianchi → Isobel Rainsford) and the email of customer {cid}: "
+            f"another person? Not imported") in out
+    with db.read() as s:
+        row = s.get(m.Customer, cid)
+        assert row is not None and (row.name, row.email) == ("Tui Bianchi", "tui@bianchi.example")
+    assert main(["--database", url, "import", str(other), "--accept-identity-changes"]) == 0
+    assert "(accepted)" in capsys.readouterr().out
+    with db.read() as s:
+        row = s.get(m.Customer, cid)
+        assert row is not None and row.name == "Isobel Rainsford"
+
+
+def test_the_same_email_with_another_name_is_a_possible_duplicate(db: Database, tmp_path: Path, capsys) -> None:
+    url = db.url.render_as_string(hide_password=False)
+    path = tmp_path / "shared.csv"
+    path.write_text("Name,Email,City\nMere Hale,office@hale.example,Napier\n"
+                    "Rangi Hale,office@hale.example,Hastings\nMere Hale,office@hale.example,Taupo\n",
+                    encoding="utf-8")
+    assert main(["--database", url, "import", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "row 3, Name: the same email as row 2 (Mere Hale) but another name: a possible duplicate" in out
+    with db.read() as s:
+        assert s.scalars(select(m.Customer.name)).all() == ["Mere Hale"]
+        cities = sorted(s.scalars(select(m.Address.city)).all())
+    assert cities == ["Napier", "Taupo"]  # row 4 is the same person: its address is added; row 3 is not

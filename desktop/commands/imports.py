@@ -39,6 +39,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     imp.add_argument("--delimiter", metavar="CHAR", help="the CSV delimiter (',', ';', 'tab' or '|')")
     imp.add_argument("--allow-duplicates", action="store_true",
                      help="also create rows that look like an existing customer (Find Match)")
+    imp.add_argument("--accept-identity-changes", action="store_true",
+                     help="also update customers whose name and email the file both changes (otherwise those "
+                          "rows are skipped and listed: they are usually another person)")
     imp.add_argument("--quiet", action="store_true", help="print one summary line only (and errors on stderr)")
     imp.set_defaults(handler=cmd_import)
 
@@ -77,7 +80,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     except UnreadableFile as exc:
         print(f"customer-desk: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    options = imp_plan.Options(allow_duplicates=args.allow_duplicates)
+    options = imp_plan.Options(allow_duplicates=args.allow_duplicates,
+                               accept_identity_changes=args.accept_identity_changes)
     db = open_store(args)
     try:
         if args.errors:  # before anything is read or written: never onto the store or the input

@@ -99,6 +99,9 @@ class RowPlan:
 @dataclass
 class Options:
     allow_duplicates: bool = False  # create rows that look like an existing customer anyway
+    # Update a customer even when the row changes both its name and its email: another person's row,
+    # as a bare `id` column from another store's export or a web shop gives (held back unless accepted).
+    accept_identity_changes: bool = False
 
 
 @dataclass
@@ -189,6 +192,17 @@ def unescape(value: str) -> str:
     return value
 
 
+def _identity_change(changes: Mapping[str, tuple[Any, Any]]) -> bool:
+    """A row that changes both who the customer is called and how they are reached is about someone else
+    (unless only the spelling changed: case, accents, spaces)."""
+    if "name" not in changes or "email" not in changes:
+        return False
+    before, after = changes["name"]
+    old_email, new_email = changes["email"]
+    return (bool(before) and bool(after) and normalize_name(before) != normalize_name(after)
+            and bool(old_email) and bool(new_email))
+
+
 class Planner:
     """Plans chunks of records against the store; keeps what must carry across chunks (emails seen)."""
 
@@ -207,6 +221,7 @@ class Planner:
                         for i, f in self.mapping.items()}
         self.width = len(source.header)
         self.seen_emails: dict[str, int] = {}  # lower-case email -> first row number planned for it
+        self.seen_names: dict[str, str] = {}  # lower-case email -> the name its first row gave
         self.seen_ids: dict[int, int] = {}  # existing customer id -> first row number that changes it
         self.not_created: set[int] = set()  # rows seen in emails whose customer will not be created
         # Customers created by this import while it plans (a commit plans as it writes) are not "existing".
@@ -314,7 +329,19 @@ class Planner:
                 self._error(p, "email", f"{email} belongs to another customer (id {by_email['id']})")
                 continue
             if email_key and email_key in self.seen_emails:
-                self._same_as(p, self.seen_emails[email_key], current)
+                first = self.seen_emails[email_key]
+                other_name = self.seen_names.get(email_key)
+                name = p.values.get("name")
+                if (name and other_name and normalize_name(name) != normalize_name(other_name)
+                        and not self.options.allow_duplicates):
+                    p.status = Status.DUPLICATE  # another person with the same email: the clerk decides
+                    p.first_row = first
+                    p.issues.append(Issue(p.row, self.column("name"),
+                                          f"the same email as row {first} ({other_name}) but another name: a "
+                                          f"possible duplicate, not imported (allow duplicates to add it as "
+                                          f"that customer's address)", Kind.WARNING))
+                    continue
+                self._same_as(p, first, current)
                 continue
             if current is not None:
                 if current["id"] in self.seen_ids:
@@ -331,6 +358,7 @@ class Planner:
                 creates.append(p)
             if email_key:
                 self.seen_emails[email_key] = p.row
+                self.seen_names[email_key] = p.values.get("name") or (current or {}).get("name") or ""
         self._duplicates(creates)
         for p in creates:
             if p.status is Status.DUPLICATE:
@@ -398,6 +426,15 @@ class Planner:
             p.address = {f: (current[f"a_{f}"] if p.address_id is not None else None) for f in LOCATION_FIELDS}
             p.address.update({f: v for f, v in p.values.items() if f in LOCATION_FIELDS})
         p.status = Status.UPDATE if changes else Status.UNCHANGED
+        if _identity_change(changes):
+            (before_name, after_name) = changes["name"]
+            what = f"changes both the name ({before_name} → {after_name}) and the email of customer {p.customer_id}"
+            if not self.options.accept_identity_changes:
+                p.issues.append(Issue(p.row, self.column("name"), f"{what}: another person? Not imported; accept "
+                                                                   f"identity changes to import it"))
+                p.status = Status.ERROR
+                return
+            p.issues.append(Issue(p.row, self.column("name"), f"{what} (accepted)", Kind.ALERT))
         if p.status is Status.UPDATE:
             for f, (_model, column, what) in REFERENCES.items():
                 if column in MONEY_SETTINGS and column in changes:

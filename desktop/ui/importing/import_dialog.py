@@ -290,11 +290,16 @@ class ImportDialog(QDialog):
         self.duplicates_box.setToolTip("Rows that look like an existing customer (same zip, similar name and "
                                        "address) are left out unless this is ticked")
         self.duplicates_box.toggled.connect(lambda _on: self.start_preview())
+        self.identity_box = QCheckBox("Accept identity c&hanges")
+        self.identity_box.setToolTip("Rows that change both the name and the email of an existing customer are "
+                                     "usually another person's: they are left out unless this is ticked")
+        self.identity_box.toggled.connect(lambda _on: self.start_preview())
         self.strict_box = QCheckBox("&All or nothing")
         self.strict_box.setToolTip("Import nothing when any row has an error (otherwise rows with errors are "
                                    "skipped and can be saved to fix)")
         self.strict_box.toggled.connect(lambda _on: self._update_buttons())
         summary_layout.addWidget(self.duplicates_box)
+        summary_layout.addWidget(self.identity_box)
         summary_layout.addWidget(self.strict_box)
         top.addWidget(summary_box, 2)
 
@@ -401,7 +406,8 @@ class ImportDialog(QDialog):
     def _tab_order(self) -> None:
         """Tab goes in reading order: the file, each column's field, the options, the rows, the buttons."""
         chain: list[QWidget] = [self.encoding_combo, self.delimiter_combo, *self.mapping_editor.combos,
-                                self.duplicates_box, self.strict_box, self.filter_tabs, self.save_errors_button,
+                                self.duplicates_box, self.identity_box, self.strict_box, self.filter_tabs,
+                                self.save_errors_button,
                                 self.rows_view, self.alerts_view, self.cancel_button, self.import_button,
                                 self.close_button]
         for first, second in zip(chain, chain[1:]):
@@ -439,7 +445,8 @@ class ImportDialog(QDialog):
                 and p.committable and not (self.strict_box.isChecked() and p.summary.errors > 0))
 
     def _set_inputs_enabled(self, enabled: bool) -> None:
-        for widget in (self.encoding_combo, self.delimiter_combo, self.duplicates_box, self.strict_box):
+        for widget in (self.encoding_combo, self.delimiter_combo, self.duplicates_box, self.identity_box,
+                       self.strict_box):
             widget.setEnabled(enabled)
         self.mapping_editor.set_editable(enabled)
         xlsx = self.source is not None and self.source.kind == "xlsx"
@@ -485,7 +492,8 @@ class ImportDialog(QDialog):
     # --- reading and previewing ------------------------------------------------------------------
 
     def options(self) -> Options:
-        return Options(allow_duplicates=self.duplicates_box.isChecked())
+        return Options(allow_duplicates=self.duplicates_box.isChecked(),
+                       accept_identity_changes=self.identity_box.isChecked())
 
     def start_preview(self) -> None:
         """Read the file and preview it again (the running preview, if any, is cancelled)."""
