@@ -169,3 +169,24 @@ def test_the_same_email_with_another_name_is_a_possible_duplicate(db: Database, 
         assert s.scalars(select(m.Customer.name)).all() == ["Mere Hale"]
         cities = sorted(s.scalars(select(m.Address.city)).all())
     assert cities == ["Napier", "Taupo"]  # row 4 is the same person: its address is added; row 3 is not
+
+
+def test_countries_by_code_name_alias_and_nonsense(db: Database, tmp_path: Path, capsys) -> None:
+    url = db.url.render_as_string(hide_password=False)
+    path = tmp_path / "countries.csv"
+    path.write_text("Name,Email,City,Country,Province Code\n"
+                    "Ana Reed,ana@c.example,Nelson,NZ,\nIvo Stone,ivo@c.example,Leeds,UK,\n"
+                    "Mere Hale,mere@c.example,Napier,Aotearoa,\nKiri Moss,kiri@c.example,Perth,australia,WA\n"
+                    "Tia Marsh,tia@c.example,Nowhere,Narnia,\nOren Vale,oren@c.example,Austin,USA,ZZ\n",
+                    encoding="utf-8")
+    assert main(["--database", url, "import", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "row 6, Country: 'Narnia' is not a country this app knows" in out
+    assert "row 7, Province Code: 'ZZ' is not a province or state code of US (ISO 3166-2): check it" in out
+    with db.read() as s:
+        rows = s.execute(select(m.Customer.name, m.Address.country_code, m.Address.country).join(
+            m.Address, m.Address.id == m.Customer.default_shipping_address_id).order_by(m.Customer.id)).all()
+    assert [tuple(r) for r in rows] == [
+        ("Ana Reed", "NZ", "New Zealand"), ("Ivo Stone", "GB", "United Kingdom"),
+        ("Mere Hale", "NZ", "New Zealand"), ("Kiri Moss", "AU", "Australia"),
+        ("Oren Vale", "US", "United States")]

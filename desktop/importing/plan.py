@@ -25,7 +25,13 @@ from desktop.importing.reading import Record, Source, UnreadableFile
 from desktop.services.errors import ValidationError
 from desktop.services.matching import ADDRESS_THRESHOLD, NAME_THRESHOLD, name_similarity
 from desktop.services.normalize import normalize_address_text, normalize_name, zip_key
-from desktop.services.validation import CUSTOMER_FIELDS, LOCATION_FIELDS, MAX_ID, clean_customer
+from desktop.services.validation import (
+    CUSTOMER_FIELDS,
+    LOCATION_FIELDS,
+    MAX_ID,
+    clean_customer,
+    unknown_province,
+)
 from desktop.store import models as m
 
 log = logging.getLogger("desktop.import")
@@ -280,6 +286,9 @@ class Planner:
             for error in exc.errors:
                 plan.issues.append(Issue(record.row, self.column(error.field), error.message))
             plan.values = {}
+        province = unknown_province(plan.values.get("country_code"), plan.values.get("province_code"))
+        if province:
+            plan.issues.append(Issue(record.row, self.column("province_code"), province, Kind.WARNING))
         if "id" in raw:
             try:
                 text = raw["id"].strip()

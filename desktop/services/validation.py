@@ -248,6 +248,24 @@ def find_country(text: str) -> Any:
         return None
 
 
+@lru_cache(maxsize=1024)
+def _subdivision_codes(country_code: str) -> frozenset[str]:
+    return frozenset(sub.code.split("-", 1)[1].upper() for sub in pycountry.subdivisions.get(country_code=country_code) or ())
+
+
+def unknown_province(country_code: str | None, province_code: str | None) -> str | None:
+    """A sentence when `province_code` is not one of the country's subdivisions (pycountry's ISO 3166-2),
+    for a country that has them; None when it is, or when there is nothing to check. An alert for the
+    clerk, not an error: lists change, and a shop may use its own abbreviations."""
+    if not country_code or not province_code:
+        return None
+    codes = _subdivision_codes(country_code.upper())
+    given = province_code.strip().upper().removeprefix(f"{country_code.upper()}-")
+    if not codes or given in codes:
+        return None
+    return f"{province_code!r} is not a province or state code of {country_code.upper()} (ISO 3166-2): check it"
+
+
 def country_label(country: Any) -> str:
     return getattr(country, "common_name", None) or country.name
 
