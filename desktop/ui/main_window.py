@@ -288,10 +288,9 @@ class MainWindow(QMainWindow):
                           f"{_duration(limit)})… Cancel stops waiting.", 5_000)
 
     def show_store_settings(self) -> StoreDialog:
-        dialog = StoreDialog(self.settings, self.workers, current=self.db.location, parent=self)
+        dialog = StoreDialog(self.settings, self.workers, db=self.db, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.show_message(
-            "Saved. Customer Desk uses the new store settings the next time it starts.") if dialog.saved else None)
+        dialog.accepted.connect(lambda: self.show_message(dialog.saved_message) if dialog.saved else None)
         dialog.open()
         return dialog
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QWidget,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from desktop.importing.commit import ImportConflict, UndoRefused
 from desktop.importing.reading import UnreadableFile
@@ -144,7 +144,7 @@ def explain(exc: BaseException) -> tuple[str, str]:
     for kind, title in _TITLES:
         if isinstance(exc, kind):
             return title, str(exc)  # the error's own sentence already speaks to the clerk
-    plain = describe_error(exc)  # disk full, read-only store, out of memory, busy, lost connection…
+    plain = plain_fault(exc)  # disk full, read-only store, out of memory, busy, lost connection…
     if plain is not None:
         return ("Store busy" if plain == BUSY_MESSAGE else "Cannot finish", plain)
     where = f"\n\nThe details are in the log file:\n{logs.log_file()}"
@@ -155,6 +155,40 @@ def explain(exc: BaseException) -> tuple[str, str]:
             "happening, tell whoever looks after the database." + where
         )
     return "Unexpected problem", "Something went wrong and the action was not finished. Nothing was changed." + where
+
+
+def plain_fault(exc: BaseException) -> str | None:
+    """describe_error() of `exc` or of what caused it (a fault wrapped by the code that met it: an export
+    that hit a full disk, a driver error inside a StatementError): the first plain sentence found."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or id(current) in seen or len(seen) >= 8:
+            continue
+        seen.add(id(current))
+        plain = describe_error(current)
+        if plain is None and _driver_error(current):  # raised by the driver itself (bulk loads)
+            plain = describe_error(OperationalError(None, None, current))
+        if plain is not None:
+            return plain
+        orig = getattr(current, "orig", None)
+        todo += [orig if isinstance(orig, BaseException) else None, current.__cause__,
+                 None if current.__suppress_context__ else current.__context__]
+    return None
+
+
+def _driver_error(exc: BaseException) -> bool:
+    import sqlite3
+
+    kinds: list[type[BaseException]] = [sqlite3.Error]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - a dependency
+        pass
+    else:
+        kinds.append(psycopg.Error)
+    return isinstance(exc, tuple(kinds))
 
 
 def show_error(parent: QWidget | None, exc: BaseException) -> None:

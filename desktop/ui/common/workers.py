@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThread, QThreadPool, QTimer, Signal, Slot
 
 from desktop.services.errors import Cancelled
 
@@ -35,13 +36,93 @@ class _BusySignals(QObject):
 busy_signals = _BusySignals()  # made on the GUI thread at import, so its signals reach the window
 
 
+def busy_text(waited: float, limit: float) -> str:
+    """'Waiting for the store: another program is writing to it (12 s of 2 min)…'"""
+    return f"Waiting for the store: another program is writing to it ({waited:.0f} s of {_duration(limit)})…"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
+
+
 def busy_hook(waited: float, limit: float) -> None:
     """`Database.on_busy` for the window: tells the status bar, and stops waiting once the job's Cancel
-    was pressed (Cancelled: nothing was written)."""
+    was pressed (Cancelled: nothing was written).
+
+    A write on the GUI thread itself (a form's Save) would freeze the window while it waits: there a
+    modal "Waiting for the store…" with Cancel is shown and kept painted until the write goes through."""
     job = getattr(_current, "job", None)
     if job is not None and job.cancel_requested:
         raise Cancelled()
     busy_signals.waiting.emit(waited, limit)
+    if job is None and _on_gui_thread():
+        _gui_wait.waiting(waited, limit)
+
+
+def _on_gui_thread() -> bool:
+    app = QCoreApplication.instance()
+    return app is not None and QThread.currentThread() is app.thread()
+
+
+class _GuiWait:
+    """The modal wait of a write on the GUI thread. It closes once the event loop runs again outside the
+    wait (the write went through, failed, or was cancelled); the hook is only called while waiting."""
+
+    def __init__(self) -> None:
+        self.dialog: Any = None
+        self.in_hook = False
+        self.cancelled = False
+
+    def waiting(self, waited: float, limit: float) -> None:
+        from PySide6.QtWidgets import QApplication, QProgressBar, QProgressDialog
+
+        dialog = self.dialog
+        if dialog is not None and not shiboken6.isValid(dialog):  # deleted with the window it was over
+            dialog = self.dialog = None
+        if dialog is None:
+            parent = QApplication.activeModalWidget() or QApplication.activeWindow()
+            dialog = QProgressDialog(busy_text(waited, limit), "Cancel", 0, max(1, int(limit)), parent)
+            bar = QProgressBar(dialog)
+            bar.setTextVisible(False)  # the label says how long, out of how long; a percentage says nothing
+            dialog.setBar(bar)
+            dialog.setRange(0, max(1, int(limit)))
+            dialog.setWindowTitle("Store busy")
+            dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
+            dialog.setMinimumDuration(0)
+            dialog.setAutoClose(False)
+            dialog.setAutoReset(False)
+            dialog.canceled.connect(self._cancel)
+            dialog.rejected.connect(self._cancel)  # Escape, or the window's close button
+            self.dialog, self.cancelled = dialog, False
+        self.in_hook = True
+        try:
+            dialog.setLabelText(busy_text(waited, limit) + "\nCancel stops waiting; nothing is changed.")
+            dialog.setValue(min(int(waited), dialog.maximum()))
+            dialog.show()
+            QCoreApplication.processEvents()  # paint, and hear Cancel
+        finally:
+            self.in_hook = False
+        if self.cancelled or dialog.wasCanceled():
+            self.close()
+            raise Cancelled()
+        QTimer.singleShot(0, self._close_unless_waiting)
+
+    def _cancel(self) -> None:
+        self.cancelled = True
+
+    def _close_unless_waiting(self) -> None:
+        if not self.in_hook:  # back in an event loop of its own: the wait is over
+            self.close()
+
+    def close(self) -> None:
+        dialog, self.dialog = self.dialog, None
+        if dialog is not None and shiboken6.isValid(dialog):
+            dialog.reset()
+            dialog.hide()
+            dialog.deleteLater()
+
+
+_gui_wait = _GuiWait()
 
 
 class Job(QObject):
