@@ -8,6 +8,14 @@ sees in a spreadsheet (pandas' C parser drops blank rows' numbers and refuses ra
 slower here once its frame is turned back into rows). `.xlsx` workbooks (also misnamed `.csv`) are read
 with openpyxl in read-only mode, first sheet, streaming.
 
+Files fight back, and each way is refused in one sentence before anything is written: a file another
+program cuts, extends or replaces while it is read (its size, modification time and inode are noted when it
+is opened and checked again before the import commits; the batch records the sha256 of the very bytes the
+records were read from, hashed as they were read, not of a second read at another time); a quote that is
+never closed (it would swallow every row after it into one cell); a workbook that inflates a thousand-fold
+(a zip bomb: its parts' declared sizes are checked before openpyxl inflates a byte); an encoding name that
+is not a text encoding (rot13, base64, zlib).
+
 Nothing here knows about customers: `mapping` turns the header into fields.
 """
 
@@ -22,11 +30,13 @@ import logging
 import os
 import re
 import sys
+import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +55,27 @@ csv.field_size_limit(min(sys.maxsize, MAX_FIELD))
 # address or note is a few lines): the import stops there instead of swallowing the rows after it.
 MAX_QUOTED_CELL = 64 * 1024
 MAX_QUOTED_LINES = 1_000
-# Workbooks are zip archives: each part is checked before anything is inflated. A 200,000-row customer
-# sheet is about 60 MB of XML (5-10x its compressed size); a bomb inflates a thousand-fold.
+# After the file's last line the csv reader is given two more: a line end and a marker. Outside any quote
+# they are two blank records; inside a quote still open at the end of the file they are the end of its
+# cell (the csv module's strict=False says nothing of that). One C-level chain, no check per row.
+_END = "\u2000\u2001\u2002"  # Unicode spaces: str.strip() blanks them, so the record is a blank row
+_AFTER_FILE = ("\n", _END)
+_OPEN_AT_END = "\n" + _END
+# Workbooks are zip archives: each part's declared size is checked before anything is inflated (zipfile
+# never inflates a part beyond its declared size: it stops with a CRC error). Measured: a 200,000-row,
+# 15-column customer workbook written by openpyxl is a 16.8 MB file whose sheet1.xml inflates to 173 MB
+# (10x; inline strings). Excel writes the text once into sharedStrings.xml instead (about 35 MB for such a
+# sheet, mostly unique names and emails), which openpyxl holds in memory whole. Real parts pack 4-20x, a
+# bomb 1,000x. So: at most 512 MB a part (3x that sheet), 128 MB of shared strings, 1 GB for all parts,
+# and 200x for a part above 16 MB.
 MAX_XLSX_PART = 512 * 1024 * 1024
+MAX_XLSX_SHARED_STRINGS = 128 * 1024 * 1024
 MAX_XLSX_TOTAL = 1024 * 1024 * 1024
 MAX_XLSX_RATIO = 200  # for parts above 16 MB
 XLSX_RATIO_FLOOR = 16 * 1024 * 1024
+# A workbook is read from a copy taken (and hashed) in one pass, so that openpyxl's random access reads
+# exactly the bytes whose checksum the import records: in memory up to this, else in a temporary file.
+XLSX_COPY_IN_MEMORY = 64 * 1024 * 1024
 
 # Encodings the clerk may choose from in the dialog (Python codec names), grouped by script.
 ENCODINGS = ALL_ENCODINGS
@@ -84,7 +109,7 @@ class Source:
     # (size, mtime_ns, inode) when opened: an import re-checks it before it commits
     fingerprint: tuple[int, int, int] | None = None
     bytes_read: int = 0  # of the current pass over the records (progress, and the check below)
-    read_checksum: str | None = None  # sha256 of the bytes of the last complete pass (CSV)
+    read_checksum: str | None = None  # sha256 of the bytes the last complete pass over the records read
     read_complete: int = 0  # how many bytes that pass read
     cut_last_row: int | None = None  # the last record had no line end: it may have been cut short
     errors: str = "strict"  # "surrogateescape": UTF-8 with a few damaged bytes, reported row by row
@@ -101,25 +126,27 @@ class Source:
     def records(self) -> Iterator[Record]:
         """Every data row after the header; entirely blank rows are skipped (but counted)."""
         if self.kind == "xlsx":
-            yield from _xlsx_records(self.path)
+            yield from _xlsx_records(self)
         else:
             yield from _csv_records(self)
 
     def checksum(self) -> str:
-        """The sha256 of what was read: of the bytes the last complete pass read (CSV), else of the file
-        (a workbook is read by random access, and checked unchanged by its fingerprint)."""
+        """The sha256 of what was read: of the bytes the last complete pass over the records read, hashed
+        as they were read (a workbook: of the copy openpyxl read). Only a source never read to its end is
+        hashed here, from the file."""
         if self.read_checksum is not None:
             return self.read_checksum
         return file_checksum(self.path)
 
     def check_unchanged(self) -> None:
         """Refuse (UnreadableFile) when the file is not the one that was opened and read: another program
-        (a sync tool, an editor) replaced, cut or extended it meanwhile."""
+        (a sync tool, an editor) replaced, cut or extended it meanwhile, or the bytes read do not add up
+        to its size. Called inside the import's transaction, before it commits: the refusal rolls it back."""
         try:
             now = _fingerprint(self.path)
         except OSError:
             now = None
-        read_all = self.kind != "csv" or self.read_checksum is None or self.read_complete == self.size
+        read_all = self.read_checksum is None or self.read_complete == self.size
         if now != self.fingerprint or not read_all:
             raise UnreadableFile(f"{self.path.name} changed while it was read: nothing was imported.")
 
@@ -140,7 +167,7 @@ def file_checksum(path: Path) -> str:
 class _Counting(io.RawIOBase):
     """A raw file that hashes and counts every byte read through it (one pass, no second read)."""
 
-    def __init__(self, raw: io.BufferedReader, source: Source):
+    def __init__(self, raw: io.RawIOBase, source: Source):
         self.raw, self.source = raw, source
         self.digest = hashlib.sha256()
         self.count = 0
@@ -400,11 +427,12 @@ def _open_csv(path: Path, size: int, sample: bytes, encoding: str | None, delimi
         if note:
             notes.append(note)
     else:
-        try:
-            encoding = codecs.lookup(encoding).name
-        except LookupError:
-            raise UnreadableFile(f"{encoding!r} is not a text encoding this app knows.") from None
-    text = sample.decode(encoding, errors="replace")
+        encoding = _chosen_encoding(encoding)
+    try:
+        text = sample.decode(encoding, errors="replace")
+    except UnicodeError:  # codecs that refuse "replace" (idna) or every byte ("undefined")
+        raise UnreadableFile(f"{path.name} cannot be read as {encoding} text: choose another encoding "
+                             f"(for example utf-8 or cp1252).") from None
     if text.startswith("\ufeff"):
         text = text[1:]
     if delimiter is None:
@@ -417,8 +445,22 @@ def _open_csv(path: Path, size: int, sample: bytes, encoding: str | None, delimi
     return source
 
 
+def _chosen_encoding(name: str) -> str:
+    """The codec of an encoding the clerk named: refused unless Python knows it and it turns bytes into
+    text (rot13, base64, zlib and the like are codecs too, but not text encodings)."""
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError, TypeError):  # ValueError: a name with a NUL in it
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        known = "" if info is not None else " this app knows"
+        raise UnreadableFile(f"{name!r} is not a text encoding{known} (for example utf-8, cp1252, cp1251, "
+                             f"gb18030, shift_jis).")
+    return info.name
+
+
 def _text_stream(source: Source) -> io.TextIOWrapper:
-    raw = io.BufferedReader(_Counting(source.path.open("rb"), source), 1 << 16)
+    raw = io.BufferedReader(_Counting(io.FileIO(source.path, "rb"), source), 1 << 16)
     return io.TextIOWrapper(raw, encoding=source.encoding or "utf-8", errors=source.errors, newline="")
 
 
@@ -426,38 +468,39 @@ def _csv_rows(source: Source) -> Iterator[list[str]]:
     """Every row of the file as the csv module splits it (the header is row 1). A complete pass records
     the checksum of the bytes it read and whether the last line had its line end. A quoted cell that
     runs on for more than MAX_QUOTED_LINES line ends or MAX_QUOTED_CELL characters, or to the end of
-    the file, is a quote that was never closed: refused, naming where it opens."""
+    the file, is a quote that was never closed: refused, naming where it opens.
+
+    The loop is the import's hot path: per row it only compares the lines read with the records read;
+    a record that spans several lines (a quoted line break) is looked at more closely."""
     stream = _text_stream(source)
     counting = stream.buffer.raw  # type: ignore[attr-defined]
     with stream:
-        reader = csv.reader(stream, delimiter=source.delimiter or ",", strict=False)
-        first = True
+        reader = csv.reader(chain(stream, _AFTER_FILE), delimiter=source.delimiter or ",", strict=False)
+        numbered = enumerate(reader, 1)
         row = 0
-        line = 0
-        long_row: tuple[int, list[str]] | None = None  # the last row that spans more than one line
+        extra = 0  # lines read beyond one a record: the quoted line breaks so far
         try:
-            for values in reader:
-                row += 1
-                if reader.line_num - line > 1:
-                    _check_quoted(source, row, values, reader.line_num - line)
-                    long_row = (row, values)
-                else:
-                    long_row = None
-                line = reader.line_num
-                if first and values and values[0].startswith("\ufeff"):
+            for row, values in numbered:  # the first: a byte-order mark read as text is not in the header
+                if reader.line_num - row != extra:
+                    extra = _check_long(source, row, values, extra, reader.line_num - row)
+                if values and values[0].startswith("\ufeff"):
                     values[0] = values[0][1:]
-                first = False
                 yield values
-        except UnicodeDecodeError as exc:
+                break
+            for row, values in numbered:
+                if reader.line_num - row != extra:
+                    extra = _check_long(source, row, values, extra, reader.line_num - row)
+                yield values
+        except UnicodeError as exc:  # UnicodeDecodeError, or "UTF-16 stream does not start with BOM"
+            where = f" after row {reader.line_num}" if reader.line_num else ""
             raise UnreadableFile(
-                f"{source.path.name} is not valid {source.encoding} after row {reader.line_num}: "
+                f"{source.path.name} is not valid {source.encoding}{where}: "
                 f"choose its encoding (it may be Windows-1252)."
             ) from exc
         except csv.Error as exc:
             raise UnreadableFile(f"{source.path.name} cannot be read as CSV near row {reader.line_num}: {exc}.") from exc
+        row -= len(_AFTER_FILE)  # the blank records after the file's last line
         tail = _tail(source)
-        if long_row is not None and _open_at_end(long_row[1], tail, source.encoding):
-            _refuse_quote(source, *long_row)
         source.read_checksum = counting.digest.hexdigest()
         source.read_complete = counting.count
         source.cut_last_row = row if row > 1 and tail and not tail.endswith((b"\n", b"\r", b"\n\x00", b"\r\x00")) else None
@@ -467,13 +510,20 @@ def _csv_rows(source: Source) -> Iterator[list[str]]:
                 source.notes.append(note)
 
 
-def _check_quoted(source: Source, row: int, values: list[str], lines: int) -> None:
-    if lines > MAX_QUOTED_LINES or any(len(v) > MAX_QUOTED_CELL for v in values):
-        _refuse_quote(source, row, values)
+def _check_long(source: Source, row: int, values: list[str], extra: int, now: int) -> int:
+    """A record over several lines (`now - extra` more than one): refused when a quote is still open at
+    the end of the file (its last cell swallowed the lines given after the file), or when a cell runs on
+    for more line ends or characters than a real one has. Returns the lines read beyond one a record."""
+    if values and values[-1].endswith(_OPEN_AT_END):
+        _refuse_quote(source, row, values, len(values) - 1)
+    if now - extra > MAX_QUOTED_LINES or any(len(v) > MAX_QUOTED_CELL for v in values):
+        column = max(range(len(values)),
+                     key=lambda i: (values[i].count("\n") + values[i].count("\r"), len(values[i])))
+        _refuse_quote(source, row, values, column)
+    return now
 
 
-def _refuse_quote(source: Source, row: int, values: list[str]) -> None:
-    column = max(range(len(values)), key=lambda i: (values[i].count("\n") + values[i].count("\r"), len(values[i])))
+def _refuse_quote(source: Source, row: int, values: list[str], column: int) -> None:
     header = source.header[column] if column < len(source.header) else ""
     named = f" ({header})" if header else ""
     raise UnreadableFile(
@@ -483,23 +533,13 @@ def _refuse_quote(source: Source, row: int, values: list[str]) -> None:
 
 
 def _tail(source: Source) -> bytes:
-    """The file's last bytes (to see whether it ends with a line end, and with a closing quote)."""
+    """The file's last bytes (to see whether it ends with a line end)."""
     try:
         with source.path.open("rb") as f:
             f.seek(max(0, source.size - 16))
             return f.read(16)
     except OSError:
         return b""
-
-
-def _open_at_end(values: list[str], tail: bytes, encoding: str | None) -> bool:
-    """The last row spans several lines: was its last cell still inside its quote at the end of the file?
-    The quote swallows everything up to the end, so that cell is the last one and the file does not end
-    with the closing quote."""
-    if not values or not any(c in values[-1] for c in "\r\n"):
-        return False
-    end = tail.decode(encoding or "utf-8", errors="ignore").rstrip("\r\n\x00")
-    return not end.endswith('"')
 
 
 def _csv_header(source: Source) -> list[str]:
@@ -509,6 +549,10 @@ def _csv_header(source: Source) -> list[str]:
     raise UnreadableFile(f"{source.path.name} is empty: there are no customers to import.")
 
 
+def _blank(values: list[str]) -> bool:
+    return not any(v.strip() for v in values)
+
+
 def _csv_records(source: Source) -> Iterator[Record]:
     """Rows after the header. A spreadsheet shows one record per row (a quoted line break stays inside
     its cell), so the row number counts records, blank ones included."""
@@ -516,11 +560,13 @@ def _csv_records(source: Source) -> Iterator[Record]:
     number = 0
     for values in rows:  # up to and including the header
         number += 1
-        if any(v.strip() for v in values):
+        if not _blank(values):
             break
-    for values in rows:
-        number += 1
-        if any(v.strip() for v in values):
+    join = "".join
+    for number, values in enumerate(rows, number + 1):
+        # Not blank: the first cell says so at once, else all of them joined (a third of the time
+        # `any(v.strip() for v in values)` takes, which pays for the checks in _csv_rows).
+        if values and (values[0].strip() or join(values).strip()):
             yield Record(number, values)
 
 
@@ -528,21 +574,47 @@ def _csv_records(source: Source) -> Iterator[Record]:
 
 
 def _open_xlsx(path: Path, size: int) -> Source:
+    source = Source(path=path, kind="xlsx", header=[], size=size)
+    with path.open("rb") as f:
+        _check_workbook(path, f)  # before the copy below is made, and again on it
+    for record in _xlsx_rows(source):
+        if any(v.strip() for v in record):
+            source.header = [v.strip() for v in record]
+            return source
+    raise UnreadableFile(f"{path.name} has an empty first sheet: there are no customers to import.")
+
+
+def _check_workbook(path: Path, stream: Any) -> None:
+    """A zip archive with a workbook in it, none of whose parts inflates too far (read from the archive's
+    directory alone)."""
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(stream) as z:
             if "xl/workbook.xml" not in z.namelist():
                 raise UnreadableFile(
                     f"{path.name} is a zip archive, not an Excel workbook, so it has no customers to read."
                 )
             _check_inflation(path, z.infolist())
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
         raise UnreadableFile(f"{path.name} looks like a workbook but is damaged and cannot be read.") from None
-    source = Source(path=path, kind="xlsx", header=[], size=size)
-    for record in _xlsx_rows(path):
-        if any(v.strip() for v in record):
-            source.header = [v.strip() for v in record]
-            return source
-    raise UnreadableFile(f"{path.name} has an empty first sheet: there are no customers to import.")
+
+
+def _copy(source: Source) -> tuple[Any, str, int]:
+    """The workbook copied in one pass, hashed as it is read: (copy, sha256, bytes). openpyxl reads a
+    zip by random access, so it reads this copy, and the checksum is of exactly what it read."""
+    copy = tempfile.SpooledTemporaryFile(max_size=XLSX_COPY_IN_MEMORY)
+    digest = hashlib.sha256()
+    count = 0
+    try:
+        with source.path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+                copy.write(block)
+                count += len(block)
+    except OSError as exc:
+        copy.close()
+        raise UnreadableFile(f"{source.path.name} cannot be read: {exc.strerror or exc}.") from None
+    copy.seek(0)
+    return copy, digest.hexdigest(), count
 
 
 def _check_inflation(path: Path, parts: list[zipfile.ZipInfo]) -> None:
@@ -552,12 +624,19 @@ def _check_inflation(path: Path, parts: list[zipfile.ZipInfo]) -> None:
     total = 0
     for part in parts:
         total += part.file_size
-        ratio = part.file_size / max(part.compress_size, 1)
-        if (part.file_size > MAX_XLSX_PART or total > MAX_XLSX_TOTAL
-                or (part.file_size > XLSX_RATIO_FLOOR and ratio > MAX_XLSX_RATIO)):
+        limit = MAX_XLSX_SHARED_STRINGS if part.filename.lower().endswith("sharedstrings.xml") else MAX_XLSX_PART
+        if part.file_size > limit or total > MAX_XLSX_TOTAL:
             raise UnreadableFile(
                 f"{path.name} inflates to {_size(max(total, part.file_size))} when opened, more than this app "
-                f"reads from a workbook (at most {_size(MAX_XLSX_PART)} a sheet); save it as CSV, or split it."
+                f"reads from a workbook (at most {_size(limit)} a part, {_size(MAX_XLSX_TOTAL)} in all); save it "
+                f"as CSV, or split it."
+            )
+        ratio = part.file_size // max(part.compress_size, 1)
+        if part.file_size > XLSX_RATIO_FLOOR and ratio > MAX_XLSX_RATIO:
+            raise UnreadableFile(
+                f"{path.name} inflates to {_size(part.file_size)} when opened, {ratio:,} times its packed size "
+                f"(a real workbook packs 4 to 20 times; this app reads at most {MAX_XLSX_RATIO}); save it as "
+                f"CSV, or split it."
             )
 
 
@@ -584,35 +663,49 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def _xlsx_rows(path: Path) -> Iterator[list[str]]:
+def _xlsx_rows(source: Source) -> Iterator[list[str]]:
+    """The first sheet's rows, from a copy of the workbook checked again before it is opened (the file
+    may have been replaced since it was opened). A complete pass records the copy's checksum."""
     import warnings
 
     from openpyxl import load_workbook
 
-    stream = path.open("rb")  # a file object: openpyxl would refuse a workbook misnamed .csv by name
+    path = source.path
+    stream, checksum, count = _copy(source)  # a file object: openpyxl would refuse a misnamed .csv by name
     try:
+        _check_workbook(path, stream)
+        stream.seek(0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
             workbook = load_workbook(stream, read_only=True, data_only=True)
+    except UnreadableFile:
+        stream.close()
+        raise
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
         stream.close()
         raise UnreadableFile(f"{path.name} is a damaged workbook and cannot be read ({type(exc).__name__}).") from None
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
-        if sheet is None:
-            return
-        for row in sheet.iter_rows(values_only=True):
-            values = [cell_text(v) for v in row]
-            while values and values[-1] == "":
-                values.pop()
-            yield values
+        if sheet is not None:
+            try:
+                for row in sheet.iter_rows(values_only=True):
+                    values = [cell_text(v) for v in row]
+                    while values and values[-1] == "":
+                        values.pop()
+                    yield values
+            except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, SyntaxError):  # damaged later,
+                # or a part that inflates beyond the size it declares (zipfile stops there: a CRC error)
+                raise UnreadableFile(f"{path.name} is a damaged workbook and cannot be read (its first sheet is "
+                                     f"cut short or corrupt); nothing was imported.") from None
+        source.read_checksum = checksum
+        source.read_complete = count
     finally:
         workbook.close()
         stream.close()
 
 
-def _xlsx_records(path: Path) -> Iterator[Record]:
-    rows = _xlsx_rows(path)
+def _xlsx_records(source: Source) -> Iterator[Record]:
+    rows = _xlsx_rows(source)
     number = 0
     for values in rows:
         number += 1
