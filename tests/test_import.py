@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from desktop.cli import main
 from desktop.importing import plan as imp_plan
+from desktop.importing import mapping as imp_mapping
 from desktop.importing.commit import (
     ImportConflict,
     UndoRefused,
@@ -89,13 +90,34 @@ def test_update_shows_each_changed_field_and_unchanged_rows_stay(db: Database, a
 
 
 def test_match_by_id_changes_the_address_in_place(db: Database, aroha, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "by_id.csv", [["id", "name", "address1", "zip"],
-                                              [str(aroha.id), "Aroha Kowhai", "14 Kauri St", "1011"]])
+    """An id beside the customer's created_at (as this store's export writes them) names that customer."""
+    created = f.get(db, aroha.id).created_at.isoformat(sep=" ", timespec="seconds")
+    path = write_csv(tmp_path / "by_id.csv", [["id", "name", "address1", "zip", "created_at"],
+                                              [str(aroha.id), "Aroha Kowhai", "14 Kauri St", "1011", created]])
     preview = preview_of(db, path)
     assert preview.rows[0].changes == {"address1": ("12 Kauri Street", "14 Kauri St"), "zip": ("1010", "1011")}
     do_import(db, path)
     shipping = f.get(db, aroha.id).default_shipping_address
     assert shipping is not None and (shipping.address1, shipping.zip, shipping.city) == ("14 Kauri St", "1011", "Auckland")
+
+
+@pytest.mark.parametrize("created", [None, "2001-02-03 04:05:06"])
+def test_an_id_from_another_store_names_no_customer_of_this_one(db: Database, aroha, tmp_path: Path,
+                                                                created: str | None) -> None:
+    """A bare id (a web shop's file), or one whose created_at is not this customer's (another store's
+    export), is not this store's customer: the row is matched by email, and here creates a new customer."""
+    header, row = ["id", "name", "email"], [str(aroha.id), "Isobel Rainsford", "isobel@rainsford.example"]
+    if created is not None:
+        header, row = header + ["created_at"], row + [created]
+    path = write_csv(tmp_path / "other.csv", [header, row])
+    preview = preview_of(db, path)
+    assert preview.summary.create == 1 and preview.summary.update == 0
+    if created is None:
+        assert imp_mapping.id_note(preview.source.header, preview.mapping) == imp_mapping.ID_IGNORED
+    else:
+        assert any("created at another time" in i.message for i in preview.issues)
+    do_import(db, path)
+    assert f.get(db, aroha.id).name == "Aroha Kowhai" and customer_count(db) == 2
 
 
 def test_financial_alerts(db: Database, aroha, tmp_path: Path) -> None:

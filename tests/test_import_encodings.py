@@ -137,23 +137,52 @@ def _seed(db: Database) -> int:
 
 
 def test_a_row_that_changes_name_and_email_is_held_unless_accepted(db: Database, tmp_path: Path, capsys) -> None:
+    """This store's own export, edited so that one row names another person: held back unless accepted."""
     cid = _seed(db)
     url = db.url.render_as_string(hide_password=False)
-    other = tmp_path / "other-store.csv"  # another store's export: its id 1 is another person
-    other.write_text(f"id,name,email,city\n{cid},Isobel Rainsford,isobel@rainsford.example,Picton\n"
-                     f"{cid},Tui Bianchi,tui@bianchi.example,Hastings\n", encoding="utf-8")
-    assert main(["--database", url, "import", str(other)]) == 0
+    exported = tmp_path / "ours.csv"
+    assert main(["--database", url, "export", str(exported)]) == 0
+    with exported.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["id"] for r in rows] == [str(cid)]
+    rows[0].update(name="Isobel Rainsford", email="isobel@rainsford.example", city="Picton")
+    edited = tmp_path / "edited.csv"
+    with edited.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    capsys.readouterr()
+    assert main(["--database", url, "import", str(edited)]) == 0
     out = capsys.readouterr().out
     assert (f"row 2, name: changes both the name (Tui Bianchi → Isobel Rainsford) and the email of customer {cid}: "
             f"another person? Not imported") in out
     with db.read() as s:
         row = s.get(m.Customer, cid)
         assert row is not None and (row.name, row.email) == ("Tui Bianchi", "tui@bianchi.example")
-    assert main(["--database", url, "import", str(other), "--accept-identity-changes"]) == 0
+    assert main(["--database", url, "import", str(edited), "--accept-identity-changes"]) == 0
     assert "(accepted)" in capsys.readouterr().out
     with db.read() as s:
         row = s.get(m.Customer, cid)
         assert row is not None and row.name == "Isobel Rainsford"
+
+
+def test_another_stores_export_changes_no_customer_of_this_one(db: Database, tmp_path: Path, capsys) -> None:
+    """Ids from another store (a bare id column, or ids whose created_at is not this store's): matched by
+    email, so its id 1 does not replace this store's customer 1."""
+    cid = _seed(db)
+    url = db.url.render_as_string(hide_password=False)
+    other = tmp_path / "other-store.csv"
+    other.write_text(f"id,name,email,city\n{cid},Isobel Rainsford,isobel@rainsford.example,Picton\n"
+                     f"{cid},Tui Bianchi,tui@bianchi.example,Hastings\n", encoding="utf-8")
+    assert main(["--database", url, "import", str(other)]) == 0
+    out = capsys.readouterr().out
+    assert "id: ignored (not this store's export" in out
+    with db.read() as s:
+        people = {c.email: (c.id, c.name) for c in s.scalars(select(m.Customer))}
+        cities = sorted(s.scalars(select(m.Address.city)).all())
+    assert people["tui@bianchi.example"] == (cid, "Tui Bianchi")
+    assert people["isobel@rainsford.example"][1] == "Isobel Rainsford" and len(people) == 2
+    assert "Hastings" in cities  # row 3 matched Tui by email, as another address or the same one changed
 
 
 def test_the_same_email_with_another_name_is_a_possible_duplicate(db: Database, tmp_path: Path, capsys) -> None:

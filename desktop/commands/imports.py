@@ -234,11 +234,14 @@ def _save_errors(write_error_rows, preview, path: str, db, out) -> None:  # type
 
 
 def _print_mapping(header: list[str], mapping: dict[int, str], out: TextIO) -> None:
-    from desktop.importing.mapping import FIELDS
+    from desktop.importing.mapping import FIELDS, id_note
 
     used = [f"{header[i]} -> {FIELDS[f]}" for i, f in sorted(mapping.items())]
     ignored = [header[i] for i in range(len(header)) if i not in mapping and header[i]]
     print("Columns: " + "; ".join(used), file=out)
+    note = id_note(header, mapping)
+    if note:
+        print(f"  ({note})", file=out)
     if ignored:
         print("Not imported: " + ", ".join(ignored), file=out)
 

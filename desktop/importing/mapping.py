@@ -123,3 +123,23 @@ def saved_form(header: Sequence[str], mapping: Mapping[int, str]) -> dict[str, s
 def can_give_name(mapping: Mapping[int, str]) -> bool:
     fields = set(mapping.values())
     return "name" in fields or "first_name" in fields or "last_name" in fields or "company" in fields
+
+
+# A customer id in a file names a customer of *this* store only in this store's own export, whose rows
+# carry each customer's created_at beside the id: the planner trusts an id whose created_at matches that
+# customer's (to the minute). Another store's export or a web shop's file with ids of its own is matched
+# by email instead, so that its id 1 does not replace this store's customer 1 with another person.
+CREATED_KEYS = ("createdat", "created", "datecreated", "customersince")
+ID_IGNORED = "id: ignored (not this store's export, which has created_at beside it): matched by email"
+
+
+def created_column(header: Sequence[str]) -> int | None:
+    """The column holding each customer's creation time, if the file has one."""
+    return next((i for i, title in enumerate(header) if header_key(title) in CREATED_KEYS), None)
+
+
+def id_note(header: Sequence[str], mapping: Mapping[int, str]) -> str | None:
+    """What becomes of a mapped id column: None when ids are looked at (beside created_at)."""
+    if "id" in mapping.values() and created_column(header) is None:
+        return ID_IGNORED
+    return None

@@ -9,6 +9,7 @@ dialog's table).
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -20,7 +21,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from desktop.importing.mapping import FIELDS, can_give_name
+from desktop.importing.mapping import FIELDS, can_give_name, created_column
 from desktop.importing.reading import Record, Source, UnreadableFile
 from desktop.services.errors import ValidationError
 from desktop.services.matching import ADDRESS_THRESHOLD, NAME_THRESHOLD, name_similarity
@@ -96,6 +97,7 @@ class RowPlan:
     address_id: int | None = None  # UPDATE: the default shipping address the row's location edits
     address: dict[str, Any] | None = None  # UPDATE with location changes: the whole address afterwards
     record: Record | None = None
+    created_at: str | None = None  # the row's created_at to the minute, beside an id (this store's export)
 
     @property
     def errors(self) -> list[Issue]:
@@ -198,6 +200,18 @@ def unescape(value: str) -> str:
     return value
 
 
+def _minute(value: Any) -> str | None:
+    """A creation time to the minute ('2026-12-06 13:45'), from the store or from a file (ISO text, with or
+    without seconds, as a spreadsheet may have rewritten it); None when it is not one."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    text = str(value or "").strip().replace("T", " ")
+    try:
+        return dt.datetime.fromisoformat(text).strftime("%Y-%m-%d %H:%M") if text else None
+    except ValueError:
+        return None
+
+
 def _identity_change(changes: Mapping[str, tuple[Any, Any]]) -> bool:
     """A row that changes both who the customer is called and how they are reached is about someone else
     (unless only the spelling changed: case, accents, spaces)."""
@@ -234,6 +248,11 @@ class Planner:
         self.horizon = self.conn.execute(select(func.coalesce(func.max(m.Customer.id), 0))).scalar_one()
         self.address_horizon = self.conn.execute(select(func.coalesce(func.max(m.Address.id), 0))).scalar_one()
         self.block_cache: dict[str, dict[int, str]] = {}
+        # A bare `id` names a customer of *this* store only in this store's own export, whose rows also
+        # carry each customer's created_at: an id is trusted when that matches too. Another store's export
+        # or a web shop's file (ids without created_at) is matched by email instead.
+        self.created_column = created_column(source.header)
+        self.ids_trusted = self.created_column is not None
         self.block_cache_size = 0
         self.references = self._load_references()
 
@@ -289,7 +308,12 @@ class Planner:
         province = unknown_province(plan.values.get("country_code"), plan.values.get("province_code"))
         if province:
             plan.issues.append(Issue(record.row, self.column("province_code"), province, Kind.WARNING))
+        if "id" in raw and not self.ids_trusted:
+            del raw["id"]
         if "id" in raw:
+            created = values[self.created_column] if self.created_column is not None and \
+                self.created_column < len(values) else ""
+            plan.created_at = _minute(created)
             try:
                 text = raw["id"].strip()
                 # Digits only (int() also takes "1_000", " ٣ " and 4,300-digit numbers): 1 to 2**63 - 1.
@@ -326,6 +350,12 @@ class Planner:
             email = p.values.get("email")
             email_key = email.lower() if email else None
             by_id = existing["id"].get(p.customer_id) if p.customer_id is not None else None
+            if by_id is not None and (p.created_at is None or _minute(by_id["created_at"]) != p.created_at):
+                p.issues.append(Issue(p.row, self.column("id"), (
+                    f"customer {p.customer_id} of this store was created at another time than this row "
+                    f"says: not the same customer, matched by email instead"), Kind.WARNING))
+                by_id = None
+                p.customer_id = None
             by_email = existing["email"].get(email_key) if email_key else None
             if p.customer_id is not None and by_id is None:
                 if by_email is None:
@@ -394,13 +424,13 @@ class Planner:
                               f"the same customer as row {first_row}: only its address is added", Kind.WARNING))
 
     def _existing(self, rows: Sequence[RowPlan]) -> dict[str, dict[Any, dict[str, Any]]]:
-        ids = {p.customer_id for p in rows if p.customer_id is not None}
+        ids = {p.customer_id for p in rows if p.customer_id is not None and p.customer_id <= self.horizon}
         emails = {p.values["email"].lower() for p in rows if p.values.get("email")}
         c, a = m.Customer, m.Address
         found: dict[str, dict[Any, dict[str, Any]]] = {"id": {}, "email": {}}
         if not ids and not emails:
             return found
-        columns = [c.id, c.version, c.archived_at, *(getattr(c, f) for f in CUSTOMER_FIELDS),
+        columns = [c.id, c.version, c.archived_at, c.created_at, *(getattr(c, f) for f in CUSTOMER_FIELDS),
                    c.default_sales_rep_id, c.product_pricing_tier_id, c.store_id, c.warehouse_id,
                    c.default_shipping_address_id, *(getattr(a, f).label(f"a_{f}") for f in LOCATION_FIELDS)]
         stmt = select(*columns).outerjoin(a, a.id == c.default_shipping_address_id).where(c.id <= self.horizon)

@@ -58,7 +58,7 @@ from desktop.importing import plan as imp_plan
 from desktop.importing.encodings import GROUPS as ENCODING_GROUPS
 from desktop.importing.encodings import common_name
 from desktop.importing.errors_csv import write_error_rows
-from desktop.importing.mapping import auto_mapping, saved_form
+from desktop.importing.mapping import auto_mapping, id_note, saved_form
 from desktop.importing.plan import Options, Preview
 from desktop.importing.reading import (
     DELIMITER_NAMES,
@@ -601,6 +601,9 @@ class ImportDialog(QDialog):
         self.alerts_box.setTitle(f"Financial alerts ({alerts:,}): check these before importing")
         if preview is not None:
             self.kind_label.setText(f"{self.kind_label.text()}, {plural(preview.summary.rows, 'row')}")
+            note = id_note(preview.source.header, preview.mapping)
+            if note:
+                self.kind_label.setText(f"{self.kind_label.text()}  ({note})")
 
     def _encoding_changed(self, index: int) -> None:
         if self._updating or index < 0:
