@@ -220,7 +220,49 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Japanese", ("cp932", "shift_jis", "euc_jp", "euc_jis_2004", "iso2022_jp")),
     ("Korean", ("cp949", "euc_kr")),
 )
+
+
+def _other_text_codecs(listed: set[str]) -> tuple[str, ...]:
+    """Every other text encoding Python knows (EBCDIC, Mac, DOS, ISO and national code pages …)."""
+    import encodings.aliases
+
+    names = set(encodings.aliases.aliases.values())
+    found: set[str] = set()
+    for name in names:
+        try:
+            info = codecs.lookup(name)
+        except LookupError:
+            continue
+        if getattr(info, "_is_text_encoding", True) and info.name not in listed and name not in (
+                "mbcs", "oem", "undefined", "idna", "punycode", "unicode_escape", "raw_unicode_escape"):
+            found.add(info.name)
+    return tuple(sorted(found - {"mbcs", "oem"}))
+
+
+_LISTED = {codecs.lookup(c).name for _group, members in GROUPS for c in members}
+GROUPS = (*GROUPS, ("Other", _other_text_codecs(_LISTED)))
 ALL_ENCODINGS: tuple[str, ...] = tuple(codec for _group, codecs_ in GROUPS for codec in codecs_)
+
+
+def differing_lines(first: Candidate, second: Candidate, limit: int = 8) -> list[tuple[str, str]]:
+    """The sample's lines that read differently in the two candidates (as each reads them), for the clerk
+    to see which one is right; the first `limit` of them."""
+    out: list[tuple[str, str]] = []
+    for a, b in zip(first.text.splitlines(), second.text.splitlines()):
+        if a != b:
+            out.append((a, b))
+            if len(out) >= limit:
+                break
+    return out
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def file_pattern(name: str) -> str:
+    """A file name with its numbers as '#' (dates, counters): the files one desk sends every week share it.
+    'Kunden 2026-12-01 (3).CSV' -> 'kunden #-#-# (#).csv'."""
+    return _DIGITS.sub("#", name.strip().casefold())
 
 
 def common_name(codec: str) -> str:

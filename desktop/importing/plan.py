@@ -98,10 +98,36 @@ class RowPlan:
     address: dict[str, Any] | None = None  # UPDATE with location changes: the whole address afterwards
     record: Record | None = None
     created_at: str | None = None  # the row's created_at to the minute, beside an id (this store's export)
+    # What the clerk may decide for this row (Options.decisions): a possible duplicate ("duplicate": of a
+    # stored customer; "email": another name with an email an earlier row has) or an identity change.
+    held: Held | None = None
 
     @property
     def errors(self) -> list[Issue]:
         return [i for i in self.issues if i.kind is Kind.ERROR]
+
+
+class Held(enum.StrEnum):
+    DUPLICATE = "duplicate"  # looks like a stored customer (candidates)
+    EMAIL = "email"  # the email of an earlier row, with another name
+    IDENTITY = "identity"  # an update that changes both the name and the email
+
+
+class Decision(enum.StrEnum):
+    """What the clerk decided for one held row (the dialog: per row; the CLI: the options below for all)."""
+
+    CREATE = "create"  # a possible duplicate created anyway (a repeated email: created without it)
+    ADDRESS = "address"  # a possible duplicate's address added to the customer it looks like
+    SKIP = "skip"  # not imported (what happens to a held row by default)
+    ACCEPT = "accept"  # an identity change imported
+
+
+# The decisions each kind of held row offers.
+DECISIONS: dict[Held, tuple[Decision, ...]] = {
+    Held.DUPLICATE: (Decision.CREATE, Decision.ADDRESS, Decision.SKIP),
+    Held.EMAIL: (Decision.CREATE, Decision.ADDRESS, Decision.SKIP),
+    Held.IDENTITY: (Decision.ACCEPT, Decision.SKIP),
+}
 
 
 @dataclass
@@ -110,6 +136,19 @@ class Options:
     # Update a customer even when the row changes both its name and its email: another person's row,
     # as a bare `id` column from another store's export or a web shop gives (held back unless accepted).
     accept_identity_changes: bool = False
+    # Row number -> the clerk's decision for that held row; it overrides the two options above.
+    decisions: dict[int, Decision] = field(default_factory=dict)
+
+    def decided(self, row: int, held: Held) -> Decision | None:
+        """The decision for a held row: the clerk's for that row, else the options' for all rows."""
+        decision = self.decisions.get(row)
+        if decision is not None and decision in DECISIONS[held]:
+            return None if decision is Decision.SKIP else decision  # None: held back, not imported
+        if held is Held.IDENTITY:
+            return Decision.ACCEPT if self.accept_identity_changes else None
+        if held is Held.EMAIL:
+            return Decision.ADDRESS if self.allow_duplicates else None
+        return Decision.CREATE if self.allow_duplicates else None
 
 
 @dataclass
@@ -371,15 +410,23 @@ class Planner:
                 first = self.seen_emails[email_key]
                 other_name = self.seen_names.get(email_key)
                 name = p.values.get("name")
-                if (name and other_name and normalize_name(name) != normalize_name(other_name)
-                        and not self.options.allow_duplicates):
-                    p.status = Status.DUPLICATE  # another person with the same email: the clerk decides
-                    p.first_row = first
-                    p.issues.append(Issue(p.row, self.column("name"),
-                                          f"the same email as row {first} ({other_name}) but another name: a "
-                                          f"possible duplicate, not imported (allow duplicates to add it as "
-                                          f"that customer's address)", Kind.WARNING))
-                    continue
+                if name and other_name and normalize_name(name) != normalize_name(other_name):
+                    p.held = Held.EMAIL  # another person with the same email: the clerk decides
+                    decision = self.options.decided(p.row, Held.EMAIL)
+                    said = f"the same email as row {first} ({other_name}) but another name: a possible duplicate"
+                    if decision is Decision.CREATE:  # another person: a customer of their own, without the email
+                        p.values.pop("email", None)
+                        p.issues.append(Issue(p.row, self.column("email"), f"{said}, created without the email "
+                                                                            f"(row {first} keeps it)", Kind.WARNING))
+                        creates.append(p)
+                        continue
+                    if decision is not Decision.ADDRESS:
+                        p.status = Status.DUPLICATE
+                        p.first_row = first
+                        p.issues.append(Issue(p.row, self.column("name"),
+                                              f"{said}, not imported (create it anyway, add it as that customer's "
+                                              f"address, or allow duplicates)", Kind.WARNING))
+                        continue
                 self._same_as(p, first, current)
                 continue
             if current is not None:
@@ -468,12 +515,13 @@ class Planner:
         if _identity_change(changes):
             (before_name, after_name) = changes["name"]
             what = f"changes both the name ({before_name} → {after_name}) and the email of customer {p.customer_id}"
-            if not self.options.accept_identity_changes:
+            p.held = Held.IDENTITY
+            if self.options.decided(p.row, Held.IDENTITY) is not Decision.ACCEPT:
                 p.issues.append(Issue(p.row, self.column("name"), f"{what}: another person? Not imported; accept "
                                                                    f"identity changes to import it"))
                 p.status = Status.ERROR
                 return
-            p.issues.append(Issue(p.row, self.column("name"), f"{what} (accepted)", Kind.ALERT))
+            p.issues.append(Issue(p.row, self.column("name"), f"{what} (accepted)", Kind.WARNING))
         if p.status is Status.UPDATE:
             for f, (_model, column, what) in REFERENCES.items():
                 if column in MONEY_SETTINGS and column in changes:
@@ -533,11 +581,17 @@ class Planner:
                 if found:
                     p.candidates = sorted(found.values(), key=lambda t: -t[2])[:5]
         for p in creates:
-            if p.candidates:
+            if p.candidates and p.held is None:
                 best = p.candidates[0]
                 text = f"looks like existing customer {best[1]} (id {best[0]}, score {best[2]:.0f})"
-                if self.options.allow_duplicates:
+                p.held = Held.DUPLICATE
+                decision = self.options.decided(p.row, Held.DUPLICATE)
+                if decision is Decision.CREATE:
                     p.issues.append(Issue(p.row, "", text + ": created anyway", Kind.WARNING))
+                elif decision is Decision.ADDRESS:  # that customer's: its address is added to them
+                    p.status = Status.SAME_AS
+                    p.customer_id = best[0]
+                    p.issues.append(Issue(p.row, "", text + ": its address is added to that customer", Kind.WARNING))
                 else:
                     p.status = Status.DUPLICATE
                     p.issues.append(Issue(p.row, "", text + ": not created", Kind.WARNING))

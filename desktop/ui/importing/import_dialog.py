@@ -56,14 +56,15 @@ from sqlalchemy import select
 from desktop.importing import commit as imp_commit
 from desktop.importing import plan as imp_plan
 from desktop.importing.encodings import GROUPS as ENCODING_GROUPS
-from desktop.importing.encodings import common_name
+from desktop.importing.encodings import common_name, file_pattern
 from desktop.importing.errors_csv import write_error_rows
 from desktop.importing.mapping import auto_mapping, id_note, saved_form
-from desktop.importing.plan import Options, Preview
+from desktop.importing.plan import Decision, Options, Preview
 from desktop.importing.reading import (
     DELIMITER_NAMES,
     DELIMITERS,
     Source,
+    UnclearEncoding,
     UnreadableFile,
     open_source,
 )
@@ -73,7 +74,9 @@ from desktop.ui.common import messages
 from desktop.ui.common import settings as opt
 from desktop.ui.common.views import select_row
 from desktop.ui.common.workers import Job, Workers
+from desktop.ui.importing.encoding_choice import EncodingChoice
 from desktop.ui.importing.mapping_editor import MappingEditor
+from desktop.ui.importing.row_decisions import RowDecisions
 from desktop.ui.importing.preview_models import (
     DELIMITER_LABELS,
     FILTERS,
@@ -193,7 +196,13 @@ class ImportDialog(QDialog):
         self.result: imp_commit.CommitResult | None = None
         self.preview_job: Job | None = None
         self.commit_job: Job | None = None
-        self.encoding_choice: str | None = None  # None: detect
+        # None: detect. An encoding the clerk chose before for a file named alike is used again.
+        self.encoding_pattern = file_pattern(self.path.name)
+        remembered = (settings.get(opt.IMPORT_ENCODINGS) or {}).get(self.encoding_pattern)
+        self.encoding_choice: str | None = remembered if isinstance(remembered, str) else None
+        self.encoding_remembered = self.encoding_choice is not None
+        self.decisions: dict[int, Decision] = {}  # file row -> the clerk's decision for a held row
+        self._selected_row: int | None = None  # the row a decision was taken on, selected again after
         self.delimiter_choice: str | None = None
         self.problem: Exception | None = None
         self._jobs: set[Job] = set()  # running jobs, kept alive until they end
@@ -227,9 +236,10 @@ class ImportDialog(QDialog):
         self.encoding_combo = QComboBox()
         self.encoding_combo.setPlaceholderText("Detecting…")
         self.encoding_combo.setToolTip("The file's text encoding: change it when accents look wrong")
-        for index, (_group, members) in enumerate(ENCODING_GROUPS):  # grouped by script, common names
-            if index:
-                self.encoding_combo.insertSeparator(self.encoding_combo.count())
+        for group, members in ENCODING_GROUPS:  # grouped by script, under a heading each, common names
+            self.encoding_combo.addItem(f"— {group} —")
+            heading = self.encoding_combo.model().item(self.encoding_combo.count() - 1)  # type: ignore[attr-defined]
+            heading.setEnabled(False)
             for codec in members:
                 name = _codec_name(codec)
                 if self.encoding_combo.findData(name) < 0:
@@ -253,6 +263,9 @@ class ImportDialog(QDialog):
         file_row.addWidget(self.delimiter_label)
         file_row.addWidget(self.delimiter_combo)
         outer.addLayout(file_row)
+        self.encoding_panel = EncodingChoice(self)
+        self.encoding_panel.chosen.connect(self._encoding_chosen)
+        outer.addWidget(self.encoding_panel)
         self.encoding_combo.currentIndexChanged.connect(self._encoding_changed)
         self.delimiter_combo.currentIndexChanged.connect(self._delimiter_changed)
 
@@ -333,6 +346,7 @@ class ImportDialog(QDialog):
         self.rows_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.rows_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.rows_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.rows_view.setTabKeyNavigation(False)  # Tab leaves the rows for the decisions under them
         self.rows_view.setWordWrap(False)
         self.rows_view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.rows_view.verticalHeader().hide()
@@ -346,6 +360,10 @@ class ImportDialog(QDialog):
         for section, width in enumerate((digits + 12, 130, 230)):
             header.resizeSection(section, width)
         rows_layout.addWidget(self.rows_view, 1)
+        self.decisions_bar = RowDecisions(self)
+        self.decisions_bar.decided.connect(self._row_decided)
+        self.rows_view.selectionModel().currentRowChanged.connect(lambda _now, _before: self._show_decisions())
+        rows_layout.addWidget(self.decisions_bar)
 
         self.alerts_box = QGroupBox("Financial alerts")
         alerts_layout = QVBoxLayout(self.alerts_box)
@@ -405,11 +423,11 @@ class ImportDialog(QDialog):
 
     def _tab_order(self) -> None:
         """Tab goes in reading order: the file, each column's field, the options, the rows, the buttons."""
-        chain: list[QWidget] = [self.encoding_combo, self.delimiter_combo, *self.mapping_editor.combos,
+        chain: list[QWidget] = [self.encoding_combo, self.delimiter_combo, self.encoding_panel.first_button,
+                                self.encoding_panel.second_button, *self.mapping_editor.combos,
                                 self.duplicates_box, self.identity_box, self.strict_box, self.filter_tabs,
-                                self.save_errors_button,
-                                self.rows_view, self.alerts_view, self.cancel_button, self.import_button,
-                                self.close_button]
+                                self.save_errors_button, self.rows_view, *self.decisions_bar.buttons.values(),
+                                self.alerts_view, self.cancel_button, self.import_button, self.close_button]
         for first, second in zip(chain, chain[1:]):
             QWidget.setTabOrder(first, second)
 
@@ -493,7 +511,7 @@ class ImportDialog(QDialog):
 
     def options(self) -> Options:
         return Options(allow_duplicates=self.duplicates_box.isChecked(),
-                       accept_identity_changes=self.identity_box.isChecked())
+                       accept_identity_changes=self.identity_box.isChecked(), decisions=dict(self.decisions))
 
     def start_preview(self) -> None:
         """Read the file and preview it again (the running preview, if any, is cancelled)."""
@@ -524,7 +542,9 @@ class ImportDialog(QDialog):
         self.mapping_editor.set_columns(outcome.source.header, outcome.mapping, outcome.sample)
         if rebuilt:
             self._tab_order()
+        self.encoding_panel.clear()
         self._show_preview(outcome.preview, outcome.names, outcome.index)
+        self._reselect()
         if outcome.problem is not None:
             self.banner.show_message(messages.explain(outcome.problem)[1] + " Choose the column that holds it "
                                      "under Imported as.", "error")
@@ -547,7 +567,15 @@ class ImportDialog(QDialog):
             self.problem = exc
             self.preview = None
             self._show_preview(None, {})
-            self.banner.show_message(messages.explain(exc)[1], "error")
+            if isinstance(exc, UnclearEncoding):  # the clerk sees both readings and picks one
+                self.encoding_panel.show_candidates(exc.first, exc.second)
+                self.kind_label.setText("encoding unclear: nothing read yet")
+                self.encoding_combo.setPlaceholderText("Choose…")
+                self.banner.show_message("The file's encoding is unclear: choose how to read it below.", "info")
+                self.encoding_panel.first_button.setFocus(Qt.FocusReason.OtherFocusReason)
+            else:
+                self.encoding_panel.clear()
+                self.banner.show_message(messages.explain(exc)[1], "error")
             if not isinstance(exc, DomainError):
                 log.error("import preview failed", exc_info=exc)
         self._idle()
@@ -556,8 +584,12 @@ class ImportDialog(QDialog):
     def _show_source(self, source: Source) -> None:
         size = _size_text(source.size)
         self.kind_label.setText(f"{source.describe()}, {size}" if source.kind == "xlsx" else size)
-        if source.notes:
-            self.kind_label.setText(self.kind_label.text() + f"  ({'; '.join(source.notes)})")
+        notes = list(source.notes)
+        if self.encoding_remembered and source.kind == "csv":
+            notes.append(f"read as {common_name(source.encoding or 'utf-8')}, as chosen before for files named "
+                         f"like this one")
+        if notes:
+            self.kind_label.setText(self.kind_label.text() + f"  ({'; '.join(notes)})")
         self._updating = True
         try:
             if source.kind == "csv":
@@ -609,7 +641,51 @@ class ImportDialog(QDialog):
         if self._updating or index < 0:
             return
         self.encoding_choice = self.encoding_combo.itemData(index)
+        self._remember_encoding(self.encoding_choice)
         self.start_preview()
+
+    def _encoding_chosen(self, codec: str) -> None:
+        """The clerk picked one of two unclear readings."""
+        self.encoding_choice = codec
+        self._remember_encoding(codec)
+        self.start_preview()
+
+    def _remember_encoding(self, codec: str | None) -> None:
+        remembered = dict(self.settings.get(opt.IMPORT_ENCODINGS) or {})
+        remembered.pop(self.encoding_pattern, None)
+        if codec:
+            remembered[self.encoding_pattern] = codec
+        while len(remembered) > 200:  # the oldest go first
+            remembered.pop(next(iter(remembered)))
+        self.settings.set(opt.IMPORT_ENCODINGS, remembered)
+        self.encoding_remembered = False
+
+    # --- held rows: the clerk decides -------------------------------------------------------------
+
+    def _show_decisions(self) -> None:
+        index = self.rows_view.currentIndex()
+        plan = self.rows_model.plan(index.row()) if index.isValid() and self.preview is not None else None
+        decision = None
+        if plan is not None and plan.held is not None:
+            decision = self.options().decided(plan.row, plan.held) or Decision.SKIP
+        self.decisions_bar.show_row(plan, decision)
+
+    def _row_decided(self, file_row: int, decision: str) -> None:
+        if self.committing or self.result is not None:
+            return
+        self.decisions[file_row] = Decision(decision)
+        self._selected_row = file_row
+        self.start_preview()
+
+    def _reselect(self) -> None:
+        """After a preview worked out again, the row the clerk decided on is selected again."""
+        file_row = getattr(self, "_selected_row", None)
+        self._selected_row = None
+        row = self.rows_model.row_of(file_row) if file_row is not None else None
+        if row is not None:
+            select_row(self.rows_view, row)
+            self.rows_view.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._show_decisions()
 
     def _delimiter_changed(self, index: int) -> None:
         if self._updating or index < 0:
