@@ -166,6 +166,33 @@ def test_a_row_that_changes_name_and_email_is_held_unless_accepted(db: Database,
         assert row is not None and row.name == "Isobel Rainsford"
 
 
+@pytest.mark.parametrize("other_address", [False, True])
+def test_a_row_that_changes_the_name_and_the_only_address_is_held(db: Database, tmp_path: Path, capsys,
+                                                                   other_address: bool) -> None:
+    """Matched by email, a row with another name and another street: another person, when that street was
+    the customer's only address; with a second address kept, it is the same customer moving."""
+    from desktop.services import addresses as addr
+    from desktop.services import customers as cs
+
+    with db.transaction() as s:
+        tui = cs.create_customer(s, {"name": "Tui Bianchi", "email": "tui@bianchi.example",
+                                     "address1": "12 Kauri Street", "city": "Napier", "zip": "4110"})
+        if other_address:
+            addr.new_address(s, tui, {"address1": "1 Wharf Road", "city": "Picton", "zip": "7220"})
+        cid = tui.id
+    path = tmp_path / "moved.csv"
+    path.write_text("Name,Email,Address1,City,Zip\nIsobel Rainsford,tui@bianchi.example,9 Totara Avenue,Dunedin,"
+                    "9016\n", encoding="utf-8")
+    url = db.url.render_as_string(hide_password=False)
+    assert main(["--database", url, "import", str(path)]) == 0
+    out = capsys.readouterr().out
+    held = (f"row 2, Name: changes both the name (Tui Bianchi → Isobel Rainsford) and the only address of customer "
+            f"{cid}: another person? Not imported") in out
+    assert held is not other_address, out
+    with db.read() as s:
+        assert s.get(m.Customer, cid).name == ("Isobel Rainsford" if other_address else "Tui Bianchi")
+
+
 def test_another_stores_export_changes_no_customer_of_this_one(db: Database, tmp_path: Path, capsys) -> None:
     """Ids from another store (a bare id column, or ids whose created_at is not this store's): matched by
     email, so its id 1 does not replace this store's customer 1."""

@@ -251,6 +251,22 @@ def _minute(value: Any) -> str | None:
         return None
 
 
+def _renamed(changes: Mapping[str, tuple[Any, Any]]) -> bool:
+    """The name changes to another name (not only its spelling: case, accents, spaces)."""
+    if "name" not in changes:
+        return False
+    before, after = changes["name"]
+    return bool(before) and bool(after) and normalize_name(before) != normalize_name(after)
+
+
+def _moved(changes: Mapping[str, tuple[Any, Any]]) -> bool:
+    """The street address changes to another one (not only its spelling)."""
+    if "address1" not in changes:
+        return False
+    before, after = changes["address1"]
+    return bool(before) and bool(after) and normalize_address_text(before) != normalize_address_text(after)
+
+
 def _identity_change(changes: Mapping[str, tuple[Any, Any]]) -> bool:
     """A row that changes both who the customer is called and how they are reached is about someone else
     (unless only the spelling changed: case, accents, spaces)."""
@@ -293,6 +309,7 @@ class Planner:
         self.created_column = created_column(source.header)
         self.ids_trusted = self.created_column is not None
         self.block_cache_size = 0
+        self.moved: list[RowPlan] = []  # renamed and moved in this chunk: checked once the chunk is planned
         self.references = self._load_references()
 
     # --- references (names -> ids) ------------------------------------------------------------------
@@ -454,6 +471,7 @@ class Planner:
                 p.status = Status.DUPLICATE
                 p.issues.append(Issue(p.row, "", f"row {p.first_row} is not created, so neither is this row",
                                       Kind.WARNING))
+        self._moved_elsewhere()
         self._money_alerts([p for p in live if p.status is Status.UPDATE])
         return ChunkPlan(rows)
 
@@ -514,14 +532,11 @@ class Planner:
         p.status = Status.UPDATE if changes else Status.UNCHANGED
         if _identity_change(changes):
             (before_name, after_name) = changes["name"]
-            what = f"changes both the name ({before_name} → {after_name}) and the email of customer {p.customer_id}"
-            p.held = Held.IDENTITY
-            if self.options.decided(p.row, Held.IDENTITY) is not Decision.ACCEPT:
-                p.issues.append(Issue(p.row, self.column("name"), f"{what}: another person? Not imported; accept "
-                                                                   f"identity changes to import it"))
-                p.status = Status.ERROR
+            if not self._hold_identity(p, f"changes both the name ({before_name} → {after_name}) and the email "
+                                          f"of customer {p.customer_id}"):
                 return
-            p.issues.append(Issue(p.row, self.column("name"), f"{what} (accepted)", Kind.WARNING))
+        elif _renamed(changes) and _moved(changes):
+            self.moved.append(p)  # another person, if that address was the customer's only one (below)
         if p.status is Status.UPDATE:
             for f, (_model, column, what) in REFERENCES.items():
                 if column in MONEY_SETTINGS and column in changes:
@@ -529,6 +544,36 @@ class Planner:
                                           Kind.ALERT))
             if current["archived_at"] is not None:
                 p.issues.append(Issue(p.row, "", "updates an archived customer", Kind.WARNING))
+
+    def _hold_identity(self, p: RowPlan, what: str) -> bool:
+        """An update about another person: held back unless the clerk accepted it. True when it goes on."""
+        p.held = Held.IDENTITY
+        if self.options.decided(p.row, Held.IDENTITY) is not Decision.ACCEPT:
+            p.issues.append(Issue(p.row, self.column("name"), f"{what}: another person? Not imported; accept "
+                                                               f"identity changes to import it"))
+            p.status = Status.ERROR
+            return False
+        p.issues.append(Issue(p.row, self.column("name"), f"{what} (accepted)", Kind.WARNING))
+        return True
+
+    def _moved_elsewhere(self) -> None:
+        """Rows that rename a customer and move their address: an identity change when that address is
+        the customer's only one (nothing of who they were would remain)."""
+        rows, self.moved = self.moved, []
+        if not rows:
+            return
+        a = m.Address
+        ids = sorted({p.customer_id for p in rows if p.customer_id is not None})
+        counts: dict[int, int] = {}
+        for start in range(0, len(ids), 900):
+            stmt = select(a.customer_id, func.count()).where(a.customer_id.in_(ids[start:start + 900])) \
+                .group_by(a.customer_id)
+            counts.update((cid, n) for cid, n in self.conn.execute(stmt))
+        for p in rows:
+            if counts.get(p.customer_id, 0) <= 1:
+                before_name, after_name = p.changes["name"]
+                self._hold_identity(p, f"changes both the name ({before_name} → {after_name}) and the only address "
+                                       f"of customer {p.customer_id}")
 
     def _money_alerts(self, updates: Sequence[RowPlan]) -> None:
         if not updates:
