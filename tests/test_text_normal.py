@@ -57,16 +57,21 @@ def test_import_export_import_keeps_one_form(db: Database, tmp_path: Path, capsy
     url = db.url.render_as_string(hide_password=False)
     source = tmp_path / "mac.csv"
     source.write_text(f"Name,Email,City\n{DECOMPOSED},amelie@cafe.example,Z\u00fcrich\n"
-                      f"Ivo\u200b Stone,\uff49\uff56\uff4f@stone.example,Nelson\n", encoding="utf-8")
-    assert main(["--database", url, "import", str(source), "--quiet"]) == 0
+                      f"Ivo\u200b Stone,\uff49\uff56\uff4f@stone.example,Nelson\n"
+                      f"\u05d3\u05e0\u05d4 \u05dc\u05d5\u05d9,dana@levi.example,Haifa\n"  # right-to-left: kept
+                      f"Ana \u202eReed,ana@reed.example,Nelson\n", encoding="utf-8")  # an override: refused
+    assert main(["--database", url, "import", str(source)]) == 0
+    out = capsys.readouterr().out
+    assert "row 5, Name: contains invisible direction marks (U+202E)" in out
     exported = tmp_path / "out.csv"
     assert main(["--database", url, "export", str(exported)]) == 0
     body = exported.read_text(encoding="utf-8")
     assert COMPOSED in body and "Ivo Stone" in body and "ivo@stone.example" in body
+    assert "\u05d3\u05e0\u05d4 \u05dc\u05d5\u05d9" in body and "\u202e" not in body and "ana@reed" not in body
     assert unicodedata.is_normalized("NFC", body) and "\u200b" not in body
     capsys.readouterr()
     assert main(["--database", url, "import", str(exported), "--dry-run"]) == 0
-    assert "To create:            0" in capsys.readouterr().out  # the same two customers, nothing new
+    assert "To create:            0" in capsys.readouterr().out  # the same three customers, nothing new
 
 
 def test_a_store_written_before_migrates_to_nfc(tmp_path: Path) -> None:
