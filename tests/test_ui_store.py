@@ -469,6 +469,42 @@ def test_cancel_stops_the_wait_and_writes_nothing(sqlite_db: Database, qtbot) ->
     window.close()
 
 
+@pytest.mark.parametrize("then", ["release", "cancel"])
+def test_a_change_behind_a_postgresql_lock_shows_the_wait_and_cancels(pg_cluster, qtbot, then: str) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL waits inside the server: a second session watches the wait, the status bar shows it,
+    Cancel stops the statement (nothing written) and a released lock lets the change through."""
+    import psycopg
+
+    url = pg_cluster.create_database(f"locked_window_{then}")
+    database = open_database(url)
+    window = MainWindow(database, opt.Settings({}))
+    qtbot.addWidget(window)
+    try:
+        with psycopg.connect(url.replace("+psycopg", "")) as other:
+            other.execute("LOCK TABLE sales_reps IN ACCESS EXCLUSIVE MODE")
+            job = _write_job(database)
+            results: list[object] = []
+            failures: list[BaseException] = []
+            job.finished.connect(results.append)
+            job.failed.connect(failures.append)
+            window.workers.start(job, write=True)
+            qtbot.waitUntil(lambda: "Waiting for the store" in window.statusBar().currentMessage(), timeout=20_000)
+            if then == "cancel":
+                job.cancel()
+                qtbot.waitUntil(lambda: bool(failures), timeout=20_000)
+                assert isinstance(failures[0], Cancelled) and not results
+            other.rollback()
+        if then == "release":
+            qtbot.waitUntil(lambda: results == [1], timeout=20_000)
+        window.workers.wait(20_000)
+        with database.read() as s:
+            reps = s.scalar(select(func.count()).select_from(m.SalesRep).where(m.SalesRep.name == "Busy Rep"))
+        assert reps == (1 if then == "release" else 0)
+    finally:
+        window.close()
+        database.dispose()
+
+
 def test_a_store_busy_past_the_limit_is_one_sentence(sqlite_db: Database, qtbot) -> None:
     from desktop.ui.common import messages
 

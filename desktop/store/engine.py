@@ -6,10 +6,12 @@ environment variable, the app's setting, and finally an SQLite file in the user'
 
 from __future__ import annotations
 
+import contextvars
 import errno
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -241,6 +243,62 @@ BusyHook = Callable[[float, float], None]
 """`on_busy(waited_s, limit_s)`: called while a write waits for another writer; raising cancels the wait."""
 
 
+LOCK_POLL_S = 0.5  # how often a PostgreSQL write's lock wait is looked at from a second session
+
+
+class _LockWatch(threading.Thread):
+    """While a PostgreSQL write runs, a second session looks every LOCK_POLL_S at whether it waits for a
+    lock another session holds (pg_stat_activity), and tells `on_busy` how long it has waited, in the
+    writer's context (the job whose Cancel it checks). When `on_busy` raises (Cancel), the waiting
+    statement is cancelled (pg_cancel_backend) and the write rolls back; the lock_timeout still ends
+    the wait at the limit. Nothing is opened for a write that is done within the first poll."""
+
+    def __init__(self, engine: Engine, pid: int, on_busy: BusyHook, limit: float):
+        super().__init__(name="store-lock-watch", daemon=True)
+        self.engine, self.pid, self.on_busy, self.limit = engine, pid, on_busy, limit
+        self.context = contextvars.copy_context()
+        self.done = threading.Event()
+        self.cancelled: BaseException | None = None
+
+    def run(self) -> None:
+        conn = None
+        since: float | None = None
+        try:
+            while not self.done.wait(LOCK_POLL_S):
+                if conn is None:
+                    conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                waiting = conn.exec_driver_sql(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (self.pid,)).scalar()
+                if waiting != "Lock":
+                    since = None
+                    continue
+                now = time.monotonic()
+                since = since if since is not None else now - LOCK_POLL_S
+                try:
+                    self.context.run(self.on_busy, now - since, self.limit)
+                except BaseException as exc:  # noqa: BLE001 - Cancelled, or whatever the hook raised
+                    self.cancelled = exc
+                    conn.exec_driver_sql("SELECT pg_cancel_backend(%s)", (self.pid,))
+                    return
+        except Exception:  # noqa: BLE001 - the watch is a courtesy: the write goes on without it
+            log.info("could not watch the store's locks", exc_info=True)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def stop(self) -> None:
+        self.done.set()
+        if self.is_alive():
+            self.join(timeout=5)
+
+
+def _backend_pid(conn) -> int | None:  # type: ignore[no-untyped-def]
+    try:
+        return int(conn.connection.dbapi_connection.info.backend_pid)
+    except Exception:  # noqa: BLE001 - another driver: no watch
+        return None
+
+
 @dataclass
 class Database:
     """An opened, migrated store. Hand out one Session per unit of work; never share one across threads.
@@ -277,18 +335,30 @@ class Database:
         `busy_wait`, then StoreBusy. On PostgreSQL the session's lock_timeout does the same for row and
         table locks; a lock wait that runs out is StoreBusy too.
         """
+        hook = on_busy or self.on_busy
         with self.engine.connect() as conn:
             conn.execution_options(sqlite_immediate=True)
             with Session(bind=conn, expire_on_commit=False) as session:
-                begun = self.begin(conn, on_busy or self.on_busy)
+                begun = self.begin(conn, hook)
+                watch = None
+                if hook is not None and self.backend == "postgresql":
+                    pid = _backend_pid(conn)
+                    if pid is not None:
+                        watch = _LockWatch(self.engine, pid, hook, self.busy_wait)
+                        watch.start()
                 try:
                     with begun:
                         yield session
                         session.flush()
                 except (OperationalError, DBAPIError) as exc:
+                    if watch is not None and watch.cancelled is not None:
+                        raise watch.cancelled from exc  # the clerk cancelled the wait: rolled back
                     if is_busy(exc):
                         raise StoreBusy() from exc
                     raise
+                finally:
+                    if watch is not None:
+                        watch.stop()
 
     def begin(self, conn, on_busy: BusyHook | None = None):  # type: ignore[no-untyped-def]
         """Start a transaction on `conn`, waiting (with backoff) while another program holds the write lock

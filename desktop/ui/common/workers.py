@@ -8,6 +8,7 @@ pool. Nothing here touches a widget from a worker thread.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -24,7 +25,9 @@ log = logging.getLogger("desktop.ui.workers")
 Progress = Callable[[int, int], None]
 PROGRESS_INTERVAL_S = 0.05  # at most ~20 progress signals a second
 
-_current = threading.local()  # the job running on this worker thread
+# The job running on this worker thread; a context variable, so that a helper thread given the worker's
+# context (the store's lock watch) sees the same job.
+_current: contextvars.ContextVar[Job | None] = contextvars.ContextVar("job", default=None)
 
 
 class _BusySignals(QObject):
@@ -51,7 +54,7 @@ def busy_hook(waited: float, limit: float) -> None:
 
     A write on the GUI thread itself (a form's Save) would freeze the window while it waits: there a
     modal "Waiting for the store…" with Cancel is shown and kept painted until the write goes through."""
-    job = getattr(_current, "job", None)
+    job = _current.get()
     if job is not None and job.cancel_requested:
         raise Cancelled()
     busy_signals.waiting.emit(waited, limit)
@@ -157,7 +160,7 @@ class Job(QObject):
             self.progress.emit(done, total)
 
     def _run(self) -> None:
-        _current.job = self
+        token = _current.set(self)
         try:
             if self._cancel.is_set():
                 raise Cancelled()
@@ -170,7 +173,7 @@ class Job(QObject):
         else:
             self.finished.emit(result)
         finally:
-            _current.job = None
+            _current.reset(token)
             self.running = False
             self.ended.emit()
 
