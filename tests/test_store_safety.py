@@ -446,3 +446,21 @@ def test_import_shows_progress_on_a_terminal_and_quiet_prints_one_line(shop: Pat
     assert quiet.returncode == 0
     assert quiet.stdout.count("\n") == 1 and quiet.stdout.startswith("Imported as batch ")
     assert quiet.stderr == ""
+
+
+def test_a_store_written_by_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = tmp_path / "newer.sqlite"
+    assert run_cli("init", str(store)).returncode == 0
+    conn = sqlite3.connect(store)
+    with conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    conn.close()  # the last connection: its write-ahead log is folded into the file
+    before = store.read_bytes()
+    result = run_cli("--database", str(store), "export", "-")
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert line == (f"customer-desk: The store {store} was written by a newer version of Customer Desk (its schema "
+                    f"is 0099; this version knows up to 0006): update this app to use it. Nothing was changed.")
+    assert store.read_bytes() == before

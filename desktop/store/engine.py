@@ -24,6 +24,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from desktop.store.migrate import HEAD, NewerStore
+
 log = logging.getLogger("desktop.store")
 
 APP_NAME = "customer-desk"
@@ -430,6 +432,11 @@ def open_database(raw_url: str, *, migrate: bool = True, create: bool = True,
     except StoreError:
         engine.dispose()
         raise
+    except NewerStore as exc:
+        engine.dispose()
+        raise StoreError(f"The store {describe_url(url)} was written by a newer version of Customer Desk (its "
+                         f"schema is {exc.revision}; this version knows up to {HEAD}): update this app to use it. "
+                         f"Nothing was changed.") from None
     except (OperationalError, DBAPIError) as exc:
         engine.dispose()
         if is_busy(exc):

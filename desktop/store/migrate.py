@@ -39,12 +39,30 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+class NewerStore(Exception):
+    """The store's schema is of a revision this app does not know: a newer version of it wrote it."""
+
+    def __init__(self, revision: str):
+        super().__init__(revision)
+        self.revision = revision
+
+
 def upgrade_to_head(engine: Engine) -> None:
-    if current_revision(engine) == HEAD:
+    current = current_revision(engine)
+    if current == HEAD:
         return
     from alembic import command
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
 
     cfg = alembic_config()
+    if current is not None:
+        try:
+            known = ScriptDirectory.from_config(cfg).get_revision(current) is not None
+        except CommandError:  # ResolutionError is one
+            known = False
+        if not known:
+            raise NewerStore(current)  # never migrated "down" or overwritten by this older app
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
