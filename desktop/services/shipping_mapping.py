@@ -1,43 +1,75 @@
-"""From a sales order fulfilment (the store's rows) to a Starshipit order, checked before anything is sent.
+"""From a sales order fulfilment (the store's rows) to the plain shipment that desktop.starshipit.mapping
+turns into a Starshipit order, checked before anything is sent.
 
 order_number = the fulfilment number (unique in the store, one Starshipit order per shipment; a sales order
-shipped in two parts becomes two Starshipit orders); reference = the sales order number; the destination is
-the order's shipping address snapshot; one item per fulfilment line (its quantity, the order line's sku,
-description, unit price as value and weight).
+shipped in two parts becomes two Starshipit orders); reference = the sales order number; the ship-to is the
+order's shipping address snapshot; one item per fulfilment line (its quantity, the order line's sku,
+description, unit price, weight, tariff code and country of origin); the shipping method gives the carrier,
+service code, signature default and whether the order is international; the packages are the
+fulfilment's own when entered.
 
-The Starshipit client (desktop.starshipit) knows nothing of the store: this mapping is the services' side.
+The Starshipit client and its mapping (desktop.starshipit) know nothing of the store: this is the services'
+side.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from desktop.services.shipping_errors import domain_class
 from desktop.starshipit.errors import InvalidShipment
-from desktop.starshipit.models import Destination, Item, OrderRequest
-from desktop.starshipit.validation import validate
+from desktop.starshipit.mapping import Line, Method, Parcel, Shipment, ShipTo, build_order
+from desktop.starshipit.models import OrderRequest
 from desktop.store import models as m
 
-__all__ = ["destination_of", "order_request"]
+__all__ = ["order_request", "shipment_of"]
 
 
-def _join(*parts: str | None) -> str | None:
-    text = ", ".join(p.strip() for p in parts if p and p.strip())
-    return text or None
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
 
 
-def destination_of(order: m.SalesOrder) -> Destination:
-    return Destination(
-        name=(order.ship_name or order.ship_company or "").strip() or None,
-        company=order.ship_company or None,
-        email=order.ship_email or None,
-        phone=order.ship_phone or None,
-        street=(order.ship_address1 or "").strip() or None,
-        suburb=_join(order.ship_address2, order.ship_address3),
-        city=(order.ship_city or "").strip() or None,
-        state=order.ship_province_code or order.ship_province or None,
-        post_code=(order.ship_zip or "").strip() or None,
-        country=(order.ship_country or order.ship_country_code or "").strip() or None,
+def _parcels(packages: Sequence[Mapping[str, Any]] | None) -> tuple[Parcel, ...] | None:
+    if not packages:
+        return None
+    return tuple(Parcel(weight=_decimal(p.get("weight")), length=_decimal(p.get("length")),
+                        width=_decimal(p.get("width")), height=_decimal(p.get("height")))
+                 for p in packages if isinstance(p, Mapping))
+
+
+def shipment_of(
+    fulfillment: m.SalesOrderFulfillment,
+    order: m.SalesOrder,
+    lines: Sequence[tuple[m.SalesOrderFulfillmentLine, m.SalesOrderLine]],
+    shipping_method: m.ShippingMethod | None,
+) -> Shipment:
+    ship_to = ShipTo(
+        name=order.ship_name, company=order.ship_company, email=order.ship_email, phone=order.ship_phone,
+        address1=order.ship_address1, address2=order.ship_address2, address3=order.ship_address3,
+        city=order.ship_city, province=order.ship_province, province_code=order.ship_province_code,
+        zip=order.ship_zip, country=order.ship_country, country_code=order.ship_country_code,
+    )
+    method = None
+    if shipping_method is not None:
+        method = Method(name=shipping_method.name, carrier=shipping_method.carrier,
+                        service_code=shipping_method.service_code,
+                        signature_required=bool(shipping_method.signature_required),
+                        international=bool(shipping_method.is_international))
+    return Shipment(
+        order_number=fulfillment.fulfillment_number, reference=order.order_number, order_date=order.order_date,
+        currency=order.currency_code, ship_to=ship_to, method=method,
+        lines=tuple(Line(sku=line.sku, description=line.description, quantity=fl.quantity, price=line.price,
+                         weight=line.weight, tariff_code=line.tariff_code, country_of_origin=line.country_of_origin)
+                    for fl, line in lines),
+        signature_required=order.signature_required, delivery_instructions=order.delivery_instructions,
+        packages=_parcels(fulfillment.packages),
     )
 
 
@@ -48,25 +80,13 @@ def order_request(
     shipping_method: m.ShippingMethod | None,
     *,
     order_id: int | None = None,
+    item_ids: Sequence[int | None] = (),
+    package_ids: Sequence[int | None] = (),
 ) -> OrderRequest:
     """The Starshipit order for `fulfillment`; raises InvalidShipment (a DomainError too) naming it and every
     problem."""
-    items = tuple(
-        Item(description=line.description or line.sku, sku=line.sku, quantity=fl.quantity,
-             value=line.price, weight=line.weight)
-        for fl, line in lines
-    )
-    request = OrderRequest(
-        order_number=fulfillment.fulfillment_number,
-        reference=order.order_number,
-        order_date=order.order_date,
-        destination=destination_of(order),
-        items=items,
-        shipping_method=(shipping_method.service_code or shipping_method.name) if shipping_method else None,
-        currency=order.currency_code,
-        order_id=order_id,
-    )
-    problems = validate(request)
-    if problems:
-        raise domain_class(InvalidShipment)(fulfillment.fulfillment_number, problems)
-    return request
+    try:
+        return build_order(shipment_of(fulfillment, order, lines, shipping_method), order_id=order_id,
+                           item_ids=item_ids, package_ids=package_ids)
+    except InvalidShipment as exc:
+        raise domain_class(InvalidShipment)(exc.fulfillment_number, exc.problems) from None

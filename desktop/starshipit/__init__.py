@@ -1,7 +1,7 @@
 """Starshipit, the shipping platform (DESIGN §2 items 17–19): typed order JSON (plain dataclasses), the checks
-made before an order is sent, and an httpx client with a client-side rate limiter and bounded retries, with
+made before an order is sent (mapping.py), and an httpx client with a client-side rate limiter and bounded retries, with
 errors of its own. It imports nothing of the store, the services or Qt: the mapping from a sales order
-fulfilment lives in desktop/services/shipping_mapping.py."""
+fulfilment to the plain shipment that mapping.py reads lives in desktop/services/shipping_mapping.py."""
 
 from desktop.starshipit.client import DEFAULT_BASE_URL, RateLimiter, StarshipitClient
 from desktop.starshipit.errors import (

@@ -38,6 +38,10 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
+DESTINATION_KEYS = ("name", "company", "email", "phone", "building", "street", "suburb", "city", "state",
+                    "post_code", "country", "delivery_instructions")
+
+
 @dataclass(frozen=True)
 class Destination:
     name: str | None
@@ -48,25 +52,22 @@ class Destination:
     company: str | None = None
     email: str | None = None
     phone: str | None = None
-    suburb: str | None = None
+    suburb: str | None = None  # the locality within the city (NZ), or the town itself (AU)
     state: str | None = None
     delivery_instructions: str | None = None
+    building: str | None = None  # a unit, floor or building line
 
     def to_json(self) -> dict[str, Any]:
-        keys = ("name", "company", "email", "phone", "street", "suburb", "city", "state", "post_code", "country",
-                "delivery_instructions")
-        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+        return {k: getattr(self, k) for k in DESTINATION_KEYS if getattr(self, k) is not None}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> Destination:
         data = data or {}
-        return cls(**{k: _text(data.get(k)) for k in (
-            "name", "street", "city", "post_code", "country", "company", "email", "phone", "suburb", "state",
-            "delivery_instructions")})
+        return cls(**{k: _text(data.get(k)) for k in DESTINATION_KEYS})
 
     def one_line(self) -> str:
-        return ", ".join(p for p in (self.name, self.street, self.suburb, self.city, self.state, self.post_code,
-                                     self.country) if p)
+        return ", ".join(p for p in (self.name, self.building, self.street, self.suburb, self.city, self.state,
+                                     self.post_code, self.country) if p)
 
 
 @dataclass(frozen=True)
@@ -74,23 +75,43 @@ class Item:
     description: str | None
     sku: str | None
     quantity: Decimal
-    value: Decimal | None = None
-    weight: Decimal | None = None
+    value: Decimal | None = None  # of one item
+    weight: Decimal | None = None  # kg, of one item
+    tariff_code: str | None = None
+    country_of_origin: str | None = None
+    item_id: int | None = None  # Starshipit's, for an update
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"description": self.description, "sku": self.sku,
-                               "quantity": _number(self.quantity)}
-        if self.weight is not None:
-            out["weight"] = _number(self.weight)
-        if self.value is not None:
-            out["value"] = _number(self.value)
+        out: dict[str, Any] = {"item_id": self.item_id, "description": self.description, "sku": self.sku,
+                               "quantity": _number(self.quantity), "weight": _number(self.weight),
+                               "value": _number(self.value), "tariff_code": self.tariff_code,
+                               "country_of_origin": self.country_of_origin}
         return {k: v for k, v in out.items() if v is not None}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Item:
+        item_id = data.get("item_id")
         return cls(description=_text(data.get("description")), sku=_text(data.get("sku")),
                    quantity=_decimal(data.get("quantity")) or Decimal(0), value=_decimal(data.get("value")),
-                   weight=_decimal(data.get("weight")))
+                   weight=_decimal(data.get("weight")), tariff_code=_text(data.get("tariff_code")),
+                   country_of_origin=_text(data.get("country_of_origin")),
+                   item_id=int(item_id) if isinstance(item_id, int) and not isinstance(item_id, bool) else None)
+
+
+@dataclass(frozen=True)
+class PackageRequest:
+    """One package of an order as sent: kg and metres (Starshipit's units)."""
+
+    weight: Decimal
+    length: Decimal | None = None
+    width: Decimal | None = None
+    height: Decimal | None = None
+    package_id: int | None = None  # Starshipit's, for an update
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"package_id": self.package_id, "weight": _number(self.weight), "height": _number(self.height),
+               "width": _number(self.width), "length": _number(self.length)}
+        return {k: v for k, v in out.items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -102,9 +123,14 @@ class OrderRequest:
     order_date: dt.date | dt.datetime | None
     destination: Destination
     items: tuple[Item, ...]
-    shipping_method: str | None = None
+    shipping_method: str | None = None  # the method's human name
     currency: str | None = None
     order_id: int | None = None  # set for an update
+    carrier: str | None = None
+    carrier_service_code: str | None = None
+    signature_required: bool | None = None
+    declared_value: Decimal | None = None  # international orders
+    packages: tuple[PackageRequest, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -118,17 +144,36 @@ class OrderRequest:
             if not isinstance(when, dt.datetime):
                 when = dt.datetime.combine(when, dt.time())
             out["order_date"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if self.carrier:
+            out["carrier"] = self.carrier
+        if self.carrier_service_code:
+            out["carrier_service_code"] = self.carrier_service_code
         if self.shipping_method:
             out["shipping_method"] = self.shipping_method
+        if self.signature_required is not None:
+            out["signature_required"] = self.signature_required
         if self.currency:
             out["currency"] = self.currency
+        if self.declared_value is not None:
+            out["declared_value"] = _number(self.declared_value)
         out["destination"] = self.destination.to_json()
         out["items"] = [i.to_json() for i in self.items]
+        if self.packages:
+            out["packages"] = [p.to_json() for p in self.packages]
         return out
+
+    def body_hash(self) -> str:
+        """The sha256 of the body as sent (without the order id): the same order sent again hashes alike."""
+        import hashlib
+        import json
+
+        body = {k: v for k, v in self.to_json().items() if k != "order_id"}
+        return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class Package:
+    package_id: int | None
     name: str | None
     weight: Decimal | None
     tracking_number: str | None
@@ -138,7 +183,9 @@ class Package:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Package:
-        return cls(name=_text(data.get("name")), weight=_decimal(data.get("weight")),
+        package_id = data.get("package_id")
+        return cls(package_id=package_id if isinstance(package_id, int) and not isinstance(package_id, bool)
+                   else None, name=_text(data.get("name")), weight=_decimal(data.get("weight")),
                    tracking_number=_text(data.get("tracking_number")),
                    tracking_url=_text(data.get("tracking_url")),
                    carrier_service_name=_text(data.get("carrier_service_name")),

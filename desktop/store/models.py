@@ -23,6 +23,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    false,
     func,
     select,
     text,
@@ -114,8 +115,9 @@ class ShippingMethod(Versioned, Base):
     __tablename__ = "shipping_methods"
     name: Mapped[str] = mapped_column(String(NAME_LEN))
     is_international: Mapped[bool] = mapped_column(Boolean, default=False)
-    carrier: Mapped[str | None] = mapped_column(String(NAME_LEN))
-    service_code: Mapped[str | None] = mapped_column(String(KEY_LEN))
+    carrier: Mapped[str | None] = mapped_column(String(NAME_LEN))  # Starshipit's carrier name (NZPost, AusPost…)
+    service_code: Mapped[str | None] = mapped_column(String(KEY_LEN))  # the carrier's service code
+    signature_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class NominalCode(Versioned, Base):
@@ -254,6 +256,8 @@ class SalesOrder(Versioned, Base):
     ship_zip: Mapped[str | None] = mapped_column(String(ZIP_LEN))
     ship_country: Mapped[str | None] = mapped_column(String(COUNTRY_LEN))
     ship_country_code: Mapped[str | None] = mapped_column(String(COUNTRY_CODE_LEN))
+    signature_required: Mapped[bool | None] = mapped_column(Boolean)  # None: the shipping method's
+    delivery_instructions: Mapped[str | None] = mapped_column(String(500))
 
     lines: Mapped[list[SalesOrderLine]] = relationship(
         back_populates="sales_order", cascade="all, delete-orphan", order_by="SalesOrderLine.id"
@@ -272,7 +276,9 @@ class SalesOrderLine(Versioned, Base):
     description: Mapped[str | None] = mapped_column(String(NAME_LEN))
     quantity: Mapped[Decimal] = mapped_column(Quantity)
     price: Mapped[Decimal] = mapped_column(Money)
-    weight: Mapped[Decimal | None] = mapped_column(Quantity)
+    weight: Mapped[Decimal | None] = mapped_column(Quantity)  # kg, of one item
+    tariff_code: Mapped[str | None] = mapped_column(String(20))  # HS code, for customs
+    country_of_origin: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2
     nominal_code_id: Mapped[int | None] = mapped_column(ForeignKey("nominal_codes.id"), index=True)
 
     sales_order: Mapped[SalesOrder] = relationship(back_populates="lines")
@@ -327,6 +333,15 @@ class SalesOrderFulfillment(Versioned, Base):
     # run leaves it alone meanwhile (services.shipping). Bookkeeping, so it does not bump `version`.
     submit_claim: Mapped[str | None] = mapped_column(String(100))
     submit_claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The packages as the clerk entered them ([{weight, length, width, height}], kg and m); None: one
+    # package weighed from the lines.
+    packages: Mapped[list[Any] | None] = mapped_column(JSON)
+    starshipit_status: Mapped[str | None] = mapped_column(String(40))  # as Starshipit names it (Printed…)
+    status_checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    tracking_url: Mapped[str | None] = mapped_column(String(500))
+    # sha256 of an order body Starshipit refused with its validation errors: that body is not sent again.
+    refused_body: Mapped[str | None] = mapped_column(String(64))
+    refused_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     lines: Mapped[list[SalesOrderFulfillmentLine]] = relationship(
         back_populates="fulfillment", cascade="all, delete-orphan"
