@@ -52,9 +52,11 @@ def warehouse(session: Session, name: str | None = None) -> m.Warehouse:
 
 
 def shipping_method(
-    session: Session, name: str | None = None, *, is_international: bool = False
+    session: Session, name: str | None = None, *, is_international: bool = False, carrier: str | None = "NZPost",
+    service_code: str | None = "CPOLE",
 ) -> m.ShippingMethod:
-    return _add(session, m.ShippingMethod(name=name or f"Courier {_next()}", is_international=is_international))
+    return _add(session, m.ShippingMethod(name=name or f"Courier {_next()}", is_international=is_international,
+                                          carrier=carrier, service_code=service_code))
 
 
 def customer(session: Session, name: str = "Aroha Kowhai", **fields: Any) -> m.Customer:

@@ -34,6 +34,24 @@ from urllib.parse import parse_qs, urlsplit
 API_KEY = "test-api-key-5f1d9c"
 SUBSCRIPTION_KEY = "test-subscription-key-88a2e0"
 FAULTS = ("429", "500", "502gw", "slow", "malformed", "drop", "drop_after", "500_after")
+# The documented shape, strictly: keys outside these are refused, as are carriers outside the enum.
+CARRIERS = frozenset({
+    "CourierPost", "NZPost", "DHL", "Fastways", "PostHaste", "CastleParcels", "NZCouriers", "NOW", "Sub60",
+    "PlainLabel", "AusPost", "UPS", "Urgent", "DPDNL", "PBT", "TollPriority", "DHLGlobalMail", "StarTrack",
+    "CouriersPlease", "Aramex", "TNT", "FedEx", "Sendle", "TeamGlobalExpress", "HunterExpress",
+    "DirectFreight", "AlliedExpress", "Mainfreight", "RoyalMail", "USPS", "CanadaPost", "ParcelPoint",
+})
+ORDER_KEYS = {"order_id", "order_date", "order_number", "reference", "carrier", "carrier_name",
+              "carrier_service_code", "shipping_method", "shipping_description", "signature_required", "currency",
+              "declared_value", "destination", "items", "packages", "return_order", "sender_details"}
+DESTINATION_KEYS = {"name", "company", "email", "phone", "building", "street", "suburb", "city", "state",
+                    "post_code", "country", "delivery_instructions"}
+ITEM_KEYS = {"item_id", "description", "sku", "quantity", "weight", "value", "tariff_code", "country_of_origin"}
+PACKAGE_KEYS = {"package_id", "weight", "height", "width", "length"}
+LIMITS = {"name": 100, "company": 100, "building": 100, "street": 100, "suburb": 100, "city": 100, "state": 100,
+          "post_code": 10, "delivery_instructions": 250}
+HOME = {"NZ", "New Zealand"}  # the account's country: an order elsewhere is international
+STATUSES = ("Unshipped", "Saved", "Printed", "Shipped", "Delivered")
 
 
 @dataclass
@@ -77,6 +95,8 @@ class FakeStarshipit:
         self._last = time.monotonic()
         self._ids = itertools.count(500001)
         self.lock = threading.RLock()
+        self.account_carriers: set[str] | None = None
+        self.updates: list[dict[str, Any]] = []  # every accepted PUT body  # None: every carrier; else those the account has
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
         # A client that gave up (timeout, cancel) leaves a broken pipe behind: expected, not worth a traceback.
@@ -110,7 +130,8 @@ class FakeStarshipit:
              tracking_number: str = "NZ123456789", status: str = "Shipped") -> None:
         with self.lock:
             order = self.orders[order_id]
-            order.update(status=status, carrier=carrier, carrier_name=carrier_name)
+            order.update(status=status, carrier=carrier, carrier_name=carrier_name,
+                         shipped_date="2026-12-02T03:04:05Z")
             order["packages"] = [{
                 "package_id": order_id * 10 + 1, "name": "Satchel", "weight": 1.2,
                 "tracking_number": tracking_number,
@@ -122,6 +143,36 @@ class FakeStarshipit:
         """An order created in Starshipit some other way (by hand, by an earlier run)."""
         with self.lock:
             return self._create(order)
+
+    def _listing(self, kind: str, query: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        """GET /api/orders/shipped (printed, shipped, delivered; `since_order_date` required) or
+        /api/orders/unshipped: pages of at most 250 (`limit`, `page`)."""
+        try:
+            limit = int(query.get("limit", "50"))
+            page = int(query.get("page", "1"))
+        except ValueError:
+            return 400, {"success": False, "errors": [{"message": "limit and page must be numbers"}]}, {}
+        if not 1 <= limit <= 250 or page < 1:
+            return 400, {"success": False, "errors": [{"message": "limit is 1 to 250, page from 1"}]}, {}
+        if kind == "shipped" and not query.get("since_order_date"):
+            return 400, {"success": False, "errors": [{"message": "since_order_date is required"}]}, {}
+        wanted = ("Printed", "Shipped", "Delivered") if kind == "shipped" else ("Unshipped", "Saved")
+        since = query.get("since_order_date", "")[:10]
+        found = [o for o in self.orders.values() if o["status"] in wanted
+                 and (kind != "shipped" or str(o.get("order_date") or "")[:10] >= since)]
+        found.sort(key=lambda o: o["order_id"])
+        pages = max(1, -(-len(found) // limit))
+        chunk = found[(page - 1) * limit: page * limit]
+        rows = []
+        for o in chunk:
+            row = {k: o.get(k) for k in ("order_id", "order_number", "order_date", "status", "carrier",
+                                         "carrier_name", "reference")}
+            if kind == "shipped":
+                first = (o.get("packages") or [{}])[0]
+                row.update(tracking_number=first.get("tracking_number"), tracking_url=first.get("tracking_url"),
+                           shipped_date=o.get("shipped_date"))
+            rows.append(row)
+        return 200, {"success": True, "orders": rows, "total_pages": pages}, {}
 
     def requests_to(self, method: str, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and r.path == path]
@@ -173,17 +224,83 @@ class FakeStarshipit:
     def _create(self, order: dict[str, Any]) -> int:
         order_id = next(self._ids)
         stored = {**json.loads(json.dumps(order)), "order_id": order_id, "status": "Unshipped",
-                  "carrier": None, "carrier_name": None, "packages": []}
+                  "carrier": order.get("carrier"), "carrier_name": None}
+        for n, item in enumerate(stored.get("items") or []):
+            item["item_id"] = order_id * 100 + n + 1
+        stored["packages"] = [{**p, "package_id": order_id * 10 + n + 1}
+                              for n, p in enumerate(stored.get("packages") or [])]
         self.orders[order_id] = stored
         self.by_number[order["order_number"]] = order_id
         self.created_numbers.append(order["order_number"])
         return order_id
+
+    def _shape(self, order: dict[str, Any], number: Any) -> list[dict[str, str]]:
+        """The documented shape: known keys only, the carrier enum, lengths, packages, customs."""
+        errors: list[dict[str, str]] = []
+
+        def bad(field: str, what: str) -> None:
+            errors.append({"message": f"Invalid {field}", "details": f"order_number {number}: {field} {what}"})
+
+        for key in sorted(set(order) - ORDER_KEYS):
+            bad(key, "is not a field of an order")
+        carrier = order.get("carrier")
+        if carrier is not None and carrier not in CARRIERS:
+            bad("carrier", f"{carrier!r} is not a carrier")
+        elif carrier is not None and self.account_carriers is not None and carrier not in self.account_carriers:
+            bad("carrier", f"{carrier} is not enabled on this account")
+        if "signature_required" in order and not isinstance(order["signature_required"], bool):
+            bad("signature_required", "must be true or false")
+        code = order.get("carrier_service_code")
+        if code is not None and (not isinstance(code, str) or len(code) > 20):
+            bad("carrier_service_code", "must be at most 20 characters")
+        destination = order.get("destination") if isinstance(order.get("destination"), dict) else {}
+        for key in sorted(set(destination) - DESTINATION_KEYS):
+            bad(f"destination.{key}", "is not a field of a destination")
+        for key, limit in LIMITS.items():
+            value = destination.get(key)
+            if value is not None and (not isinstance(value, str) or len(value) > limit):
+                bad(f"destination.{key}", f"must be at most {limit} characters")
+        for item in order.get("items") or []:
+            if isinstance(item, dict):
+                for key in sorted(set(item) - ITEM_KEYS):
+                    bad(f"items.{key}", "is not a field of an item")
+                origin = item.get("country_of_origin")
+                if origin is not None and (not isinstance(origin, str) or len(origin) != 2):
+                    bad("items.country_of_origin", "must be a 2-letter country code")
+        packages = order.get("packages")
+        if packages is not None:
+            if not isinstance(packages, list):
+                bad("packages", "must be a list")
+            for package in packages if isinstance(packages, list) else []:
+                if not isinstance(package, dict):
+                    bad("packages", "must hold objects")
+                    continue
+                for key in sorted(set(package) - PACKAGE_KEYS):
+                    bad(f"packages.{key}", "is not a field of a package")
+                weight = package.get("weight")
+                if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
+                    bad("packages.weight", "must be a number of kg above 0")
+        country = destination.get("country")
+        if country and country not in HOME:
+            if not isinstance(order.get("declared_value"), (int, float)) or not order.get("currency"):
+                bad("declared_value", "and currency are required for an international order")
+            for item in order.get("items") or []:
+                if isinstance(item, dict) and not (item.get("tariff_code") and item.get("country_of_origin")):
+                    bad("items.tariff_code", "and country_of_origin are required for an international order")
+                    break
+        return errors
+
+    def set_status(self, order_id: int, status: str) -> None:
+        assert status in STATUSES, status
+        with self.lock:
+            self.orders[order_id]["status"] = status
 
     def validate(self, order: Any) -> list[dict[str, str]]:
         if not isinstance(order, dict):
             return [{"message": "Invalid order", "details": "order must be an object"}]
         errors = []
         number = order.get("order_number")
+        errors.extend(self._shape(order, number))
         if not isinstance(number, str) or not 1 <= len(number) <= 50:
             errors.append({"message": "Invalid order_number", "details": f"order_number {number!r}: 1 to 50 "
                                                                          "characters"})
@@ -238,6 +355,8 @@ class FakeStarshipit:
                     return 404, {"success": False, "errors": [{"message": "Order not found",
                                                                "details": "No order matches the request"}]}, {}
                 return 200, {"success": True, "order": order}, {}
+            if method == "GET" and path in ("/api/orders/shipped", "/api/orders/unshipped"):
+                return self._listing(path.rsplit("/", 1)[1], query)
             if method == "POST" and path == "/api/orders":
                 order = body.get("order")
                 errors = self.validate(order)
@@ -265,9 +384,17 @@ class FakeStarshipit:
                 stored = self.orders.get(order["order_id"])
                 if stored is None:
                     return 404, {"success": False, "errors": [{"message": "Order not found"}]}, {}
-                for key in ("destination", "items", "reference", "shipping_method", "currency"):
+                if stored["status"] not in ("Unshipped", "Saved"):  # "Update orders before printing"
+                    return 400, {"success": False, "errors": [{
+                        "message": "Order cannot be updated",
+                        "details": f"order {order['order_id']} is {stored['status'].lower()}"}]}, {}
+                shape = self._shape(order, stored["order_number"])
+                if shape:
+                    return 400, {"success": False, "errors": shape}, {}
+                for key in ORDER_KEYS - {"order_id", "order_number"}:
                     if key in order:
-                        stored[key] = order[key]
+                        stored[key] = json.loads(json.dumps(order[key]))
+                self.updates.append(json.loads(json.dumps(order)))
                 return 200, {"success": 1, "order": stored}, {}
         return 404, {"statusCode": 404, "message": "Resource not found"}, {}
 

@@ -115,9 +115,18 @@ def test_view_and_update(db, env, capsys):
     assert main(["--database", url(db), "starshipit", "view", str(f.id), "--base-url", env.url, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["tracking_number"] == "NZ777" and data["carrier"] == "NZ Post" and len(data["packages"]) == 1
+    # Shipped: the update is refused before anything is sent, and the order stays as it is.
+    assert main(["--database", url(db), "starshipit", "update", str(f.id), "--base-url", env.url]) == 1
+    assert capsys.readouterr().err == (f"customer-desk: Starshipit has already shipped the order of fulfilment "
+                                       f"{f.fulfillment_number}: change it there or cancel the label. Nothing was "
+                                       f"changed.\n")
+    assert env.requests_to("PUT", "/api/orders") == []
+    env.set_status(order_id, "Unshipped")  # the label was cancelled in Starshipit
     assert main(["--database", url(db), "starshipit", "update", str(f.id), "--base-url", env.url]) == 0
     assert f"Updated Starshipit order {order_id}" in capsys.readouterr().out
-    assert len(env.requests_to("PUT", "/api/orders")) == 1
+    (put,) = env.updates
+    assert put["order_id"] == order_id and put["items"][0]["item_id"] == order_id * 100 + 1
+    assert put["packages"][0]["package_id"] == order_id * 10 + 1 and put["carrier"] == "NZPost"
 
 
 def test_unknown_fulfilment_and_missing_keys_are_one_line(db, env, capsys, monkeypatch):

@@ -67,7 +67,6 @@ Progress = Callable[[int, int], None]
 Checkpoint = Callable[[str, int], None]
 
 STATES = ("pending", "failed", "submitted", "shipped")
-SHIPPED_STATUSES = frozenset({"shipped", "delivered", "manifested", "dispatched"})
 CLAIM_TTL = dt.timedelta(minutes=5)  # a claim not renewed for this long is free
 CLAIM_RENEW_S = 30.0  # a live run renews its claims this often (between requests)
 BUSY = "being submitted from another desk; it is left alone (try again in a few minutes)"
@@ -171,8 +170,8 @@ def find_fulfillment(session: Session, key: str | int) -> m.SalesOrderFulfillmen
     return found
 
 
-def build_request(session: Session, fulfillment: m.SalesOrderFulfillment, *,
-                  order_id: int | None = None) -> OrderRequest:
+def build_request(session: Session, fulfillment: m.SalesOrderFulfillment, *, order_id: int | None = None,
+                  item_ids: Sequence[int | None] = (), package_ids: Sequence[int | None] = ()) -> OrderRequest:
     order = session.get(m.SalesOrder, fulfillment.sales_order_id)
     assert order is not None
     lines: Sequence[Any] = session.execute(
@@ -182,7 +181,8 @@ def build_request(session: Session, fulfillment: m.SalesOrderFulfillment, *,
         .order_by(m.SalesOrderFulfillmentLine.id)
     ).all()
     method = session.get(m.ShippingMethod, order.shipping_method_id) if order.shipping_method_id else None
-    return order_request(fulfillment, order, lines, method, order_id=order_id)
+    return order_request(fulfillment, order, lines, method, order_id=order_id, item_ids=item_ids,
+                         package_ids=package_ids)
 
 
 # --- recording (each its own small transaction) ---------------------------------------------------
@@ -203,13 +203,19 @@ def _store_order_id(db: Database, fulfillment_id: int, order_id: int) -> None:
             f.status = "submitted"
         f.submitted_at = f.submitted_at or m.utcnow()
         f.last_error = None
+        f.refused_body = f.refused_at = None
 
 
-def _store_error(db: Database, fulfillment_id: int, message: str) -> None:
+def _store_error(db: Database, fulfillment_id: int, message: str, refused_body: str | None = None) -> None:
+    """Record why a fulfilment was not submitted; `refused_body`: the hash of a body Starshipit refused
+    with its validation errors (that body is not sent again until the order changes)."""
     with db.transaction() as s:
         f = s.get(F, fulfillment_id, with_for_update=True)
         if f is not None and f.starshipit_order_id is None:
             f.last_error = message[:ERROR_MAX]
+            if refused_body is not None:
+                f.refused_body = refused_body
+                f.refused_at = m.utcnow()
 
 
 # --- claims (two desks never submit the same fulfilment at once) --------------------------------------
@@ -416,8 +422,10 @@ class _Run:
         log.info("fulfilment %s skipped: %s", number, BUSY)
         self._tick()
 
-    def failed(self, fid: int, number: str, message: str) -> None:
-        _store_error(self.db, fid, message)
+    def failed(self, fid: int, number: str, message: str, *, refused: OrderRequest | None = None) -> None:
+        """Not submitted. `refused`: the body Starshipit refused with its validation errors, final for that
+        body (it is not sent again until the order changes)."""
+        _store_error(self.db, fid, message, refused.body_hash() if refused is not None else None)
         self._add(SubmitOutcome(fid, number, False, error=message))
         log.info("fulfilment %s not submitted: %s", number, message)
         self._tick()
@@ -481,9 +489,16 @@ def _submit_chunk(run: _Run, chunk: Sequence[int]) -> None:
                 invalid.append((f.id, f.fulfillment_number, ""))
                 continue
             try:
-                requests[f.id] = build_request(s, f)
+                request = build_request(s, f)
             except InvalidShipment as exc:
                 invalid.append((f.id, f.fulfillment_number, str(exc)))
+                continue
+            if f.refused_body is not None and f.refused_body == request.body_hash():
+                said = f.last_error or "Starshipit refused it"
+                invalid.append((f.id, f.fulfillment_number, said if said.startswith(REFUSED_UNCHANGED) else
+                                f"{REFUSED_UNCHANGED}: {said}"))
+                continue
+            requests[f.id] = request
     for fid, number, message in invalid:
         if message:
             run.failed(fid, number, message)
@@ -497,22 +512,25 @@ def _submit_chunk(run: _Run, chunk: Sequence[int]) -> None:
         if found is None:
             to_create[fid] = request
     # 2. Create the rest (one import for the batch), resolving every unconfirmed create by looking again.
+    # An order the batch answer does not name (neither created nor refused by number) is looked up and, if
+    # it is not there, sent on its own: a single create answers for that order alone, so a refusal is
+    # known for what it is and never sent again with the same body.
+    alone = False
     for round_ in range(1, UNKNOWN_ROUNDS + 1):
         if not to_create:
             return
         run.before_request()
         try:
-            unresolved = _create(run, to_create)
+            unresolved = _create(run, to_create, alone=alone)
         except OutcomeUnknown as exc:
             log.warning("create of %d orders not confirmed (%s): looking them up", len(to_create), exc.reason)
             unresolved = dict(to_create)
             reason = exc.reason
         else:
             reason = None
+            alone = True  # answered without naming these: each goes on its own next
         if not unresolved:
             return
-        if reason is None:  # answered, but these were neither created nor refused by name: check them
-            reason = "Starshipit did not confirm it"
         still: dict[int, OrderRequest] = {}
         for fid, request in unresolved.items():
             run.before_request()
@@ -521,8 +539,9 @@ def _submit_chunk(run: _Run, chunk: Sequence[int]) -> None:
         to_create = still
         if round_ == UNKNOWN_ROUNDS:
             for fid, request in to_create.items():
-                run.failed(fid, request.order_number, f"Starshipit did not confirm the order ({reason}); it "
-                                                      "will be looked up before it is sent again")
+                run.failed(fid, request.order_number, f"Starshipit did not confirm the order "
+                                                      f"({reason or 'its answer did not name it'}); it will be "
+                                                      f"looked up before it is sent again")
 
 
 def _lookup(run: _Run, fid: int, request: OrderRequest) -> StarshipitOrder | None:
@@ -532,15 +551,26 @@ def _lookup(run: _Run, fid: int, request: OrderRequest) -> StarshipitOrder | Non
     return found
 
 
-def _create(run: _Run, orders: dict[int, OrderRequest]) -> dict[int, OrderRequest]:
-    """Create `orders`; store what was created, record what was refused; return the ones left unresolved.
-    Raises OutcomeUnknown when the request may have been carried out without our hearing it."""
+def _create(run: _Run, orders: dict[int, OrderRequest], *, alone: bool = False) -> dict[int, OrderRequest]:
+    """Create `orders` (with `alone`, each in a request of its own); store what was created, record what was
+    refused; return the ones left unresolved. Raises OutcomeUnknown when the request may have been carried
+    out without our hearing it."""
+    if alone and len(orders) > 1:
+        left: dict[int, OrderRequest] = {}
+        for fid, request in orders.items():
+            run.before_request()
+            try:
+                left.update(_create(run, {fid: request}))
+            except OutcomeUnknown:
+                left[fid] = request
+        return left
     if len(orders) == 1:
         (fid, request), = orders.items()
         try:
             created = run.client.create_order(request)
         except StarshipitRejected as exc:
-            run.failed(fid, request.order_number, str(exc))
+            run.failed(fid, request.order_number, _refusal(exc.messages),
+                       refused=request if _is_validation(exc) else None)
             return {}
         run.stored(fid, request.order_number, created.order_id, already_there=False)
         return {}
@@ -563,34 +593,124 @@ def _create(run: _Run, orders: dict[int, OrderRequest]) -> dict[int, OrderReques
         if order_id is not None:
             run.stored(fid, request.order_number, order_id, already_there=False)
             continue
-        named = [e for e in result.errors if request.order_number in e]
+        named = [e for e in result.errors if _names(e, request.order_number)]
         if named:
-            run.failed(fid, request.order_number, "Starshipit refused it: " + "; ".join(named))
+            run.failed(fid, request.order_number, _refusal(named), refused=request)
         else:
             unresolved[fid] = request
     return unresolved
 
 
+REFUSED_UNCHANGED = "Refused by Starshipit, and not sent again until the order changes"
+
+
+def _refusal(messages: Sequence[str]) -> str:
+    """Starshipit's own words, each once: 'Refused by Starshipit: Invalid destination: post_code …'."""
+    seen: list[str] = []
+    for message in messages:
+        if message and message not in seen:
+            seen.append(message)
+    return "Refused by Starshipit: " + ("; ".join(seen) or "no reason given")
+
+
+def _is_validation(exc: StarshipitRejected) -> bool:
+    """A refusal of the order's content (400/409/422 with Starshipit's errors), as opposed to a refusal of
+    the request itself (a wrong URL, a method not allowed)."""
+    return exc.status in (200, 400, 409, 422) and bool(exc.messages) and exc.messages != [f"HTTP {exc.status}"]
+
+
+def _names(message: str, order_number: str) -> bool:
+    """Whether an error message of a batch names this order (its number as a whole word)."""
+    import re
+
+    return re.search(rf"(?<![\w-]){re.escape(order_number)}(?![\w-])", message) is not None
+
+
 # --- update and view ------------------------------------------------------------------------------
+
+
+class AlreadyPrinted(DomainError):
+    def __init__(self, number: str, status: str):
+        super().__init__(f"Starshipit has already {status.lower()} the order of fulfilment {number}: change it "
+                         f"there or cancel the label. Nothing was changed.")
+
+
+PRINTED_STATUSES = frozenset({"printed", "shipped", "delivered", "manifested", "dispatched"})
+
+
+def _matched_ids(ours: Sequence[Any], theirs: Sequence[Any], key: Callable[[Any], Any]) -> list[int | None]:
+    """Starshipit's ids for our items or packages: the same sku first, then by position."""
+    free = list(theirs)
+    out: list[int | None] = []
+    for n, mine in enumerate(ours):
+        same = next((t for t in free if key(t) is not None and key(t) == key(mine)), None)
+        if same is None and n < len(theirs) and theirs[n] in free:
+            same = theirs[n]
+        if same is not None:
+            free.remove(same)
+        out.append(getattr(same, "item_id", None) if same is not None and hasattr(same, "item_id")
+                   else getattr(same, "package_id", None) if same is not None else None)
+    return out
 
 
 @domain_errors()
 def update_from_fulfillment(db: Database, client: StarshipitClient, key: str | int) -> StarshipitOrder:
-    """PUT /api/orders with the order id, the destination and the items as the fulfilment has them now."""
+    """PUT /api/orders with the fulfilment as it is now (ship-to, lines, packages, method), carrying the
+    item_id and package_id Starshipit gave. The order is looked at first: once printed or shipped the update
+    is refused (AlreadyPrinted) and nothing is sent."""
     with db.read() as s:
         f = find_fulfillment(s, key)
         if f.starshipit_order_id is None:
             raise NotSubmitted(f.fulfillment_number)
-        request = build_request(s, f, order_id=f.starshipit_order_id)
-        fid = f.id
+        request = build_request(s, f, order_id=f.starshipit_order_id)  # checked before anything is sent
+        fid, number, order_id = f.id, f.fulfillment_number, f.starshipit_order_id
+        ours = [(line.sku, line) for line in request.items]
+    current = client.get_order(order_id=order_id)
+    if current is None:
+        raise OrderGone(number, order_id)
+    _record_status(db, fid, current)
+    if (current.status or "").lower() in PRINTED_STATUSES:
+        raise AlreadyPrinted(number, current.status or "printed")
+    item_ids = _matched_ids([line for _sku, line in ours], list(current.items), key=lambda i: i.sku)
+    package_ids = [p.package_id for p in current.packages]
+    with db.read() as s:
+        f = s.get(F, fid)
+        assert f is not None
+        request = build_request(s, f, order_id=order_id, item_ids=item_ids, package_ids=package_ids)
     try:
         order = client.update_order(request)
     except StarshipitError as exc:
         if not isinstance(exc, (KeyProblem, StarshipitUnavailable)):
-            _record_error_always(db, fid, f"Update failed: {exc}")
+            messages = exc.messages if isinstance(exc, StarshipitRejected) else [str(exc)]
+            _record_error_always(db, fid, "Update " + _refusal(messages).replace("Refused", "refused", 1))
         raise
     _record_error_always(db, fid, None)
     return order
+
+
+def _record_status(db: Database, fid: int, order: StarshipitOrder) -> None:
+    """What Starshipit says of an order, kept on the fulfilment: its status, carrier, tracking number and
+    link; printed or later marks it shipped."""
+    with db.transaction() as s:
+        f = s.get(F, fid, with_for_update=True)
+        if f is not None:
+            _apply_status(f, order.status, order.carrier_display, order.tracking_number, order.tracking_url)
+
+
+def _apply_status(f: m.SalesOrderFulfillment, status: str | None, carrier: str | None, tracking: str | None,
+                  url: str | None) -> bool:
+    """Set what changed; True when anything did."""
+    changed = False
+    for attr, value, size in (("starshipit_status", status, 40), ("carrier", carrier, 100),
+                              ("tracking_number", tracking, 100), ("tracking_url", url, 500)):
+        if value and getattr(f, attr) != value[:size]:
+            setattr(f, attr, value[:size])
+            changed = True
+    f.status_checked_at = m.utcnow()
+    if (status or "").lower() in PRINTED_STATUSES and f.status == "submitted":
+        f.status = "shipped"
+        changed = True
+    return changed
 
 
 def _record_error_always(db: Database, fid: int, message: str | None) -> None:
@@ -625,14 +745,5 @@ def view_order(db: Database, client: StarshipitClient, key: str | int) -> OrderV
     order = client.get_order(order_id=order_id)
     if order is None:
         raise OrderGone(number, order_id)
-    with db.transaction() as s:
-        f = s.get(F, fid, with_for_update=True)
-        if f is not None:
-            tracking, carrier = order.tracking_number, order.carrier_display
-            if tracking and f.tracking_number != tracking:
-                f.tracking_number = tracking[:100]
-            if carrier and f.carrier != carrier:
-                f.carrier = carrier[:100]
-            if (order.status or "").lower() in SHIPPED_STATUSES and f.status == "submitted":
-                f.status = "shipped"
+    _record_status(db, fid, order)
     return OrderView(fid, number, so_number, name, order)
