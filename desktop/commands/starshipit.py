@@ -1,11 +1,15 @@
-"""`customer-desk starshipit submit|view FULFILLMENT_ID|update FULFILLMENT_ID [--base-url URL] [--json]`.
+"""`customer-desk starshipit submit|sync|view FULFILLMENT_ID|update FULFILLMENT_ID [--base-url URL] [--json]`.
 
 Keys come from STARSHIPIT_API_KEY and STARSHIPIT_SUBSCRIPTION_KEY, or from the keyring (Settings →
 Starshipit in the app). The base URL from --base-url, then STARSHIPIT_BASE_URL, then Starshipit's own; the
 rate from STARSHIPIT_RATE (requests per second; 2 on a developer subscription, 20 on production).
 
 `submit` prints one line per order as it is done, then a summary; exit 0 when every pending fulfilment was
-submitted, 1 when some failed (they are listed) or the run stopped.
+submitted, 1 when some failed (they are listed) or the run stopped. `sync` asks Starshipit about every
+submitted, not yet shipped fulfilment (a few pages of orders, then one request for each order in neither
+list), prints one line per fulfilment that changed and a summary, and shows its progress on stderr on a
+terminal; exit 0, or 1 when it stopped (keys refused, Starshipit unreachable) or some answers could not be
+read.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     submit = actions.add_parser("submit", parents=[common],
                                 help="submit every pending fulfilment not yet submitted (never twice)")
     submit.set_defaults(handler=cmd_submit)
+    sync = actions.add_parser("sync", parents=[common],
+                              help="bring home the status, carrier and tracking of every submitted fulfilment")
+    sync.set_defaults(handler=cmd_sync)
     view = actions.add_parser("view", parents=[common], help="show a fulfilment's Starshipit order")
     view.add_argument("fulfillment", metavar="FULFILLMENT_ID", help="fulfilment id or number")
     view.set_defaults(handler=cmd_view)
@@ -172,3 +179,58 @@ def cmd_update(args: argparse.Namespace) -> int:
     else:
         print(f"Updated Starshipit order {order.order_id} ({order.order_number}) from the fulfilment.")
     return EXIT_OK
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from desktop.services.shipping_sync import SyncChange, sync_statuses
+
+    client = _client(args)
+    db = open_store(args)
+    tty = _isatty(sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        if tty:
+            print(f"\rSyncing with Starshipit: {done:,} of about {total:,} requests\033[K", end="",
+                  file=sys.stderr, flush=True)
+
+    def on_change(change: SyncChange) -> None:
+        if not args.json:
+            if tty:
+                print("\r\033[K", end="", file=sys.stderr, flush=True)
+            print(change.line(), flush=True)
+
+    try:
+        result = sync_statuses(db, client, progress=progress, on_change=on_change)
+    except KeyboardInterrupt:
+        print("\ncustomer-desk: interrupted; what was learnt so far is kept. Run it again to go on.",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if tty:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+        client.close()
+        db.dispose()
+    if args.json:
+        _print_json({
+            "checked": result.checked, "shipped": result.shipped, "requests": result.requests,
+            "changes": [asdict(c) for c in result.changes], "not_found": result.not_found,
+            "problems": result.problems, "stopped": result.stopped,
+        })
+    elif result.checked == 0:
+        print("Nothing to sync: no submitted fulfilment waits for Starshipit.")
+    else:
+        print(result.summary().split(" — ")[0] + ".")
+        for line in result.problems:
+            print(f"  {line}")
+        if result.not_found:
+            print("Not found in Starshipit (deleted or archived there?): " + ", ".join(result.not_found))
+    if result.stopped:
+        print(f"customer-desk: stopped: {result.stopped}", file=sys.stderr)
+    return EXIT_OK if not result.stopped and not result.problems else EXIT_FAILED
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False

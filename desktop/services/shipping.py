@@ -694,10 +694,10 @@ def _record_status(db: Database, fid: int, order: StarshipitOrder) -> None:
     with db.transaction() as s:
         f = s.get(F, fid, with_for_update=True)
         if f is not None:
-            _apply_status(f, order.status, order.carrier_display, order.tracking_number, order.tracking_url)
+            apply_status(f, order.status, order.carrier_display, order.tracking_number, order.tracking_url)
 
 
-def _apply_status(f: m.SalesOrderFulfillment, status: str | None, carrier: str | None, tracking: str | None,
+def apply_status(f: m.SalesOrderFulfillment, status: str | None, carrier: str | None, tracking: str | None,
                   url: str | None) -> bool:
     """Set what changed; True when anything did."""
     changed = False

@@ -13,6 +13,7 @@ and the time taken.
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import json
 import logging
@@ -33,13 +34,14 @@ from desktop.starshipit.errors import (
     StarshipitRejected,
     StarshipitUnavailable,
 )
-from desktop.starshipit.models import ImportResult, OrderRequest, StarshipitOrder
+from desktop.starshipit.models import ImportResult, ListedOrder, OrderPage, OrderRequest, StarshipitOrder
 
 log = logging.getLogger("desktop.starshipit")
 
 DEFAULT_BASE_URL = "https://api.starshipit.com"
 DEFAULT_RATE = 2.0  # requests per second on a developer subscription (20 on production)
 IMPORT_MAX = 50  # orders per POST /api/orders/import
+LIST_MAX = 250  # orders per page of GET /api/orders/shipped and /api/orders/unshipped
 API_KEY_HEADER = "StarShipIT-Api-Key"
 SUBSCRIPTION_HEADER = "Ocp-Apim-Subscription-Key"
 SECRET_HEADERS = frozenset({API_KEY_HEADER.lower(), SUBSCRIPTION_HEADER.lower()})
@@ -275,6 +277,31 @@ class StarshipitClient:
             return StarshipitOrder(order_id=order.order_id, order_number=order.order_number)
         return self._order(status, {"order_id": order.order_id, **data})
 
+    def list_orders(self, which: str, *, page: int = 1, limit: int = LIST_MAX,
+                    since: dt.date | None = None) -> OrderPage:
+        """One page of GET /api/orders/shipped (printed and shipped orders with their tracking, since
+        `since`) or /api/orders/unshipped. A row that cannot be read is left out (logged), not the page."""
+        if which not in ("shipped", "unshipped"):
+            raise ValueError(f"which is 'shipped' or 'unshipped', not {which!r}")
+        params = {"limit": str(max(1, min(LIST_MAX, limit))), "page": str(max(1, page))}
+        if which == "shipped":
+            params["since_order_date"] = (since or dt.date(2000, 1, 1)).strftime("%Y-%m-%dT00:00:00Z")
+        status, payload = self._call("GET", f"/api/orders/{which}", params=params)
+        if status >= 400 or not isinstance(payload, Mapping):
+            raise StarshipitRejected(status, error_messages(payload))
+        rows = payload.get("orders")
+        if not isinstance(rows, list):
+            raise BadResponse(status, "the answer had no list of orders")
+        listed = []
+        for row in rows:
+            try:
+                listed.append(ListedOrder.from_json(row, "Printed" if which == "shipped" else "Unshipped"))
+            except (ValueError, AttributeError):
+                log.warning("GET /api/orders/%s: a row without an order id was left out", which)
+        pages = payload.get("total_pages")
+        total = pages if isinstance(pages, int) and not isinstance(pages, bool) and pages > 0 else page
+        return OrderPage(tuple(listed), total)
+
     def test_connection(self) -> None:
         """One harmless request that proves the base URL and both keys (raises KeyProblem when refused)."""
         self.get_order(order_id=0)
@@ -295,6 +322,7 @@ class StarshipitClient:
               body: Any = None, idempotent: bool = True) -> tuple[int, Any]:
         content = json.dumps(body, separators=(",", ":")).encode() if body is not None else None
         attempt = 0
+        unreadable: tuple[int, str] | None = None
         while True:
             attempt += 1
             if self.cancel is not None and self.cancel.is_set():
@@ -345,10 +373,15 @@ class StarshipitClient:
                         raise OutcomeUnknown(reason)
                     if status >= 400:
                         raise StarshipitRejected(status, [response.text[:200]])
+                    unreadable = (status, " ".join(response.text[:120].split()))
                 else:
                     return status, payload
             if attempt >= self.max_attempts:
                 log.warning("%s %s: giving up after %d attempts: %s", method, path, attempt, reason)
+                if unreadable is not None and reason.startswith("an unreadable answer"):
+                    # Starshipit answers, but not in a form this client reads: that request's problem
+                    # (the caller may go on with others), not an outage.
+                    raise BadResponse(unreadable[0], f"it said {unreadable[1]!r}")
                 raise StarshipitUnavailable(reason, attempt)
             if hold is None:
                 delay = self._backoff(attempt)

@@ -248,3 +248,34 @@ class ImportResult:
 
     created: dict[str, int]
     errors: list[str]
+
+
+ORDER_STATUSES = ("Unshipped", "Saved", "Printed", "Shipped", "Delivered")  # as the API names them
+
+
+@dataclass(frozen=True)
+class ListedOrder:
+    """One row of GET /api/orders/shipped or /api/orders/unshipped."""
+
+    order_id: int
+    order_number: str | None
+    status: str | None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], default_status: str | None) -> ListedOrder:
+        order_id = data.get("order_id")
+        if isinstance(order_id, bool) or not isinstance(order_id, (int, str)) or not str(order_id).isdigit():
+            raise ValueError(f"order_id missing or not a number: {order_id!r}")
+        return cls(order_id=int(order_id), order_number=_text(data.get("order_number")),
+                   status=_text(data.get("status")) or default_status,
+                   carrier=_text(data.get("carrier_name")) or _text(data.get("carrier")),
+                   tracking_number=_text(data.get("tracking_number")), tracking_url=_text(data.get("tracking_url")))
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: tuple[ListedOrder, ...]
+    total_pages: int
