@@ -10,7 +10,7 @@ from collections import Counter
 
 import keyring
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 
 from desktop.starshipit import credentials
 from desktop.store import models as m
@@ -20,8 +20,10 @@ from desktop.ui.common.settings import (
     SHIPPING_QUEUE_STATE,
     STARSHIPIT_BASE_URL,
     STARSHIPIT_RATE,
+    STARSHIPIT_SYNC_MINUTES,
     Settings,
 )
+from desktop.ui.common.views import select_row
 from desktop.ui.common.workers import Workers
 from desktop.ui.main_window import MainWindow
 from desktop.ui.shipping.shipping import (
@@ -265,7 +267,7 @@ def test_settings_keep_the_keys_in_the_keyring_only(qtbot, fake, ring, workers, 
     dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
     assert dialog.result() == dialog.DialogCode.Accepted
     assert credentials.load_keys({}).api_key == API_KEY
-    assert store == {STARSHIPIT_BASE_URL.key: fake.url, STARSHIPIT_RATE.key: 20.0}
+    assert store == {STARSHIPIT_BASE_URL.key: fake.url, STARSHIPIT_RATE.key: 20.0, STARSHIPIT_SYNC_MINUTES.key: 0}
     assert API_KEY not in caplog.text and SUBSCRIPTION_KEY not in caplog.text
     # Opened again: the keys are not shown, only that they are saved; saving without typing keeps them.
     again = StarshipitSettingsDialog(settings, workers)
@@ -308,3 +310,51 @@ def test_alt_keys_leave_the_menu_bar_and_the_tabs_alone(qtbot, store, fake, keys
     button = mnemonic(window.parts["shipping"].tab.view_button.text())
     assert button not in menus | tabs
     window.close()
+
+
+def test_sync_from_the_queue_brings_home_status_and_tracking(qtbot, qtmodeltester, section, store, fake,
+                                                             monkeypatch):
+    make(store, 2)
+    widget = section()
+    assert not widget.sync_button.isEnabled()  # nothing submitted yet
+    with qtbot.waitSignal(widget.actions.runEnded, timeout=20_000):
+        widget.submit_button.click()
+    assert widget.sync_button.isEnabled()
+    first = widget.model.row(0)
+    fake.ship(first.starshipit_order_id, tracking_number="NZ9090")
+    with qtbot.waitSignal(widget.actions.runEnded, timeout=20_000) as ended:
+        widget.sync_button.click()
+        assert widget.progress_label.text().startswith("Syncing")
+    assert ended.args[0].shipped == 1
+    assert widget.result_label.text() == ("Checked 2 submitted fulfilments with 2 requests: 1 printed or shipped, "
+                                          "1 other changes.")
+    qtmodeltester.check(widget.model)
+    row = next(n for n in range(widget.model.rowCount()) if widget.model.row(n).fulfillment_id == first.fulfillment_id)
+    column = widget.model.columns.index("Tracking")
+    index = widget.model.index(row, column)
+    assert widget.model.data(index) == "NZ9090"
+    assert widget.model.data(index, Qt.ItemDataRole.ToolTipRole).startswith("https://tracking.example.test/NZ9090")
+    status = widget.model.index(row, widget.model.columns.index("Starshipit status"))
+    assert widget.model.data(status) == "Shipped" and widget.model.row(row).state == "shipped"
+    opened: list[str] = []
+    monkeypatch.setattr("desktop.ui.shipping.shipping.QDesktopServices.openUrl",
+                        lambda url: opened.append(url.toString()) or True)
+    select_row(widget.table, row)
+    widget.table.setFocus()
+    qtbot.keyClick(widget.table, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    assert opened == ["https://tracking.example.test/NZ9090"]
+
+
+def test_the_sync_timer_runs_quietly_and_never_asks_for_keys(qtbot, store, fake, workers, monkeypatch, ring):
+    monkeypatch.delenv("STARSHIPIT_API_KEY", raising=False)
+    monkeypatch.delenv("STARSHIPIT_SUBSCRIPTION_KEY", raising=False)
+    settings = settings_for(fake)
+    settings.set(STARSHIPIT_SYNC_MINUTES, 15)
+    actions = ShippingActions(store, settings, workers)
+    qtbot.addWidget(actions)
+    assert actions.sync_timer.isActive() and actions.sync_timer.interval() == 15 * 60_000
+    asked: list[str] = []
+    monkeypatch.setattr(messages, "ask", lambda *a, **k: asked.append(a[2]) or False)
+    assert actions.auto_sync() is None and asked == [] and fake.requests == []
+    actions.set_sync_minutes(0)
+    assert not actions.sync_timer.isActive()

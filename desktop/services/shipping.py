@@ -103,6 +103,8 @@ class QueueRow:
     carrier: str | None
     last_error: str | None
     updated_at: dt.datetime
+    starshipit_status: str | None = None  # as Starshipit names it (Unshipped, Saved, Printed, Shipped…)
+    tracking_url: str | None = None
 
 
 F = m.SalesOrderFulfillment
@@ -130,7 +132,7 @@ def list_queue(session: Session, *, state: str | None = None, customer_id: int |
     stmt = (
         select(F.id, F.fulfillment_number, F.sales_order_id, m.SalesOrder.order_number, m.SalesOrder.customer_id,
                m.Customer.name, _state_expr, F.starshipit_order_id, F.submitted_at, F.tracking_number,
-               F.carrier, F.last_error, F.updated_at)
+               F.carrier, F.last_error, F.updated_at, F.starshipit_status, F.tracking_url)
         .join(m.SalesOrder, m.SalesOrder.id == F.sales_order_id)
         .join(m.Customer, m.Customer.id == m.SalesOrder.customer_id)
         .where(_state_filter(state))

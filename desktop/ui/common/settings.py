@@ -39,6 +39,9 @@ STARSHIPIT_BASE_URL = Option[str]("starshipit/base_url", str, "https://api.stars
 # The keys are never here: they live in the operating system's keyring (desktop/starshipit/credentials.py).
 STARSHIPIT_RATE = Option[float]("starshipit/rate", float, 2.0,
                                 "Starshipit requests per second (2 on a developer subscription, 20 on production)")
+STARSHIPIT_SYNC_MINUTES = Option[int]("starshipit/sync_minutes", int, 0,
+                                      "sync with Starshipit every so many minutes while the app runs (0: only "
+                                      "when asked)")
 SHIPPING_QUEUE_STATE = Option[str]("shipping/state", str, "all", "shipping queue: which fulfilments are listed")
 
 IMPORT_MAPPING = Option[dict]("import/mapping", dict, {},
@@ -48,7 +51,7 @@ IMPORT_ENCODINGS = Option[dict]("import/encodings", dict, {},
                                 "encoding the clerk chose for files named alike: file name pattern -> codec")
 
 ALL_OPTIONS = (DATABASE_URL, STORE_BUSY_WAIT, WINDOW_GEOMETRY, WINDOW_STATE, SPLITTER_STATE, TABLE_HEADER, LAST_FILTER,
-               STARSHIPIT_BASE_URL, STARSHIPIT_RATE, SHIPPING_QUEUE_STATE, IMPORT_MAPPING, IMPORT_FOLDER,
+               STARSHIPIT_BASE_URL, STARSHIPIT_RATE, STARSHIPIT_SYNC_MINUTES, SHIPPING_QUEUE_STATE, IMPORT_MAPPING, IMPORT_FOLDER,
                IMPORT_ENCODINGS)
 
 

@@ -28,7 +28,10 @@ class Shipping(Section):
         action = QAction("&Starshipit…", host.widget)
         action.setStatusTip("Starshipit keys (kept in the keyring), base URL and request rate")
         action.triggered.connect(lambda: open_settings(host.widget, host.settings, host.workers))
-        self.actions = {"starshipit_settings": action}
-        self.menus = [("&Settings", [action])]
+        sync = QAction("S&ync with Starshipit", host.widget)
+        sync.setStatusTip("Bring home the status, carrier and tracking of every submitted fulfilment")
+        sync.triggered.connect(lambda: self.shipping.sync())
+        self.actions = {"starshipit_settings": action, "starshipit_sync": sync}
+        self.menus = [("&Settings", [action]), ("&Tools", [sync])]
         self.shipping.runEnded.connect(lambda result: host.show_message(
-            f"Starshipit: {result.summary()}" if result is not None else "Starshipit: submitting stopped.", 15_000))
+            f"Starshipit: {result.summary()}" if result is not None else "Starshipit: the run stopped.", 15_000))

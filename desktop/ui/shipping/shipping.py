@@ -16,9 +16,11 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    QTimer,
+    QUrl,
     Signal,
 )
-from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtGui import QAction, QColor, QDesktopServices, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -41,6 +43,7 @@ from desktop.services import shipping
 from desktop.services.customers import CustomerDetail
 from desktop.services.errors import Cancelled, DomainError
 from desktop.services.shipping import OrderView, QueueRow, SubmitResult
+from desktop.services.shipping_sync import SyncResult, sync_statuses
 from desktop.starshipit.client import StarshipitClient
 from desktop.starshipit.credentials import load_keys
 from desktop.starshipit.errors import NotConfigured
@@ -77,8 +80,8 @@ def _when(value: Any) -> str:
 class QueueModel(QAbstractTableModel):
     """Fulfilments and where they stand with Starshipit (read-only)."""
 
-    COLUMNS = ("State", "Fulfilment", "Sales order", "Customer", "Starshipit order", "Submitted", "Carrier",
-               "Tracking", "Last error")
+    COLUMNS = ("State", "Fulfilment", "Sales order", "Customer", "Starshipit order", "Starshipit status",
+               "Submitted", "Carrier", "Tracking", "Last error")
 
     def __init__(self, parent: QWidget | None = None, *, with_customer: bool = True):
         super().__init__(parent)
@@ -119,13 +122,22 @@ class QueueModel(QAbstractTableModel):
             value = {
                 "State": STATE_TITLES.get(r.state, r.state), "Fulfilment": r.fulfillment_number,
                 "Sales order": r.order_number, "Customer": r.customer_name,
-                "Starshipit order": str(r.starshipit_order_id or ""), "Submitted": _when(r.submitted_at),
+                "Starshipit order": str(r.starshipit_order_id or ""),
+                "Starshipit status": r.starshipit_status or "", "Submitted": _when(r.submitted_at),
                 "Carrier": r.carrier or "", "Tracking": r.tracking_number or "",
                 "Last error": (r.last_error or "").replace("\n", " "),
             }[column]
             if role == Qt.ItemDataRole.ToolTipRole:
+                if column == "Tracking" and r.tracking_url:
+                    return f"{r.tracking_url}\n(Ctrl+T or the context menu: open the tracking page)"
                 return r.last_error if column in ("Last error", "State") and r.last_error else None
             return value
+        if role == Qt.ItemDataRole.ForegroundRole and column == "Tracking" and r.tracking_url:
+            return QGuiApplication.palette().link().color()
+        if role == Qt.ItemDataRole.FontRole and column == "Tracking" and r.tracking_url:
+            font = QFont()
+            font.setUnderline(True)
+            return font
         if role == Qt.ItemDataRole.ForegroundRole and column in ("State", "Last error"):
             return STATE_COLOURS.get(r.state)
         if role == Qt.ItemDataRole.UserRole:
@@ -157,6 +169,11 @@ class ShippingActions(QWidget):
         self.run_job: Job | None = None
         self._cancel = threading.Event()
         self.last_result: SubmitResult | None = None
+        self.last_sync: SyncResult | None = None
+        self.run_kind = "submit"  # or "sync": what the one run is doing
+        self.sync_timer = QTimer(self)
+        self.sync_timer.timeout.connect(self.auto_sync)
+        self.set_sync_minutes(int(settings.get(opt.STARSHIPIT_SYNC_MINUTES) or 0))
         self.last_view: OrderView | None = None
         self.order_dialog: StarshipitOrderDialog | None = None
         self.hide()
@@ -196,9 +213,61 @@ class ShippingActions(QWidget):
         job.failed.connect(self._run_failed)
         job.ended.connect(client.close)
         self.run_job = job
+        self.run_kind = "submit"
         self.workers.start(job)
         self.runStarted.emit(0)
         return job
+
+    def sync(self, *, quiet: bool = False) -> Job | None:
+        """Ask Starshipit about every submitted fulfilment (status, carrier, tracking) on a pool thread.
+        `quiet` (the timer): without keys nothing is asked of the clerk."""
+        if self.running:
+            return None
+        self._cancel = threading.Event()
+        if quiet:
+            try:
+                client = make_client(self.settings, self._cancel)
+            except NotConfigured:
+                return None
+        else:
+            client = self._client(self._cancel)
+            if client is None:
+                return None
+        db = self.db
+
+        def work(progress: Callable[[int, int], None]) -> SyncResult:
+            return sync_statuses(db, client, progress=progress)
+
+        job = Job(work, self)
+        job.progress.connect(self.runProgress)
+        job.finished.connect(self._sync_finished)
+        job.failed.connect(self._run_failed)
+        job.ended.connect(client.close)
+        self.run_job = job
+        self.run_kind = "sync"
+        self.workers.start(job)
+        self.runStarted.emit(0)
+        return job
+
+    def set_sync_minutes(self, minutes: int) -> None:
+        """Sync on a timer every `minutes` (0: off)."""
+        if minutes > 0:
+            self.sync_timer.start(minutes * 60_000)
+        else:
+            self.sync_timer.stop()
+
+    def auto_sync(self) -> Job | None:
+        """The timer's sync: skipped while another run goes; never asks the clerk anything."""
+        if self.running:
+            return None
+        return self.sync(quiet=True)
+
+    def _sync_finished(self, result: SyncResult) -> None:
+        self.last_sync = result
+        self.runEnded.emit(result)
+        self.changed.emit()
+        if result.stopped and not self.sync_timer.isActive():
+            messages.show_error(self.window(), _Stopped(result.stopped))
 
     def cancel_run(self) -> None:
         """Stop after the current request (waits between requests end at once)."""
@@ -282,6 +351,8 @@ class ShippingQueueSection(QWidget):
         self.filter.setCurrentIndex(max(0, self.filter.findData(settings.get(opt.SHIPPING_QUEUE_STATE))))
         self.filter.currentIndexChanged.connect(lambda _i: self._filter_changed())
         self.counts = QLabel()
+        self.sync_button = QPushButton("S&ync with Starshipit")
+        self.sync_button.setToolTip("Bring home the status, carrier and tracking of every submitted fulfilment")
         self.submit_button = QPushButton("Submit all &pending")
         self.submit_button.setToolTip("Send every pending fulfilment to Starshipit (each exactly once)")
         self.retry_button = QPushButton("&Retry failed")
@@ -289,7 +360,7 @@ class ShippingQueueSection(QWidget):
         self.view_button = QPushButton("View &order…")
         self.update_button = QPushButton("&Update order")
         self.update_button.setToolTip("Send the fulfilment's destination and items to its Starshipit order")
-        for b in (self.submit_button, self.retry_button, self.view_button, self.update_button):
+        for b in (self.submit_button, self.retry_button, self.view_button, self.update_button, self.sync_button):
             b.setAutoDefault(False)
         top.addWidget(QLabel("Sho&w:", buddy=self.filter))
         top.addWidget(self.filter)
@@ -297,6 +368,7 @@ class ShippingQueueSection(QWidget):
         top.addWidget(self.view_button)
         top.addWidget(self.update_button)
         top.addWidget(self.retry_button)
+        top.addWidget(self.sync_button)
         top.addWidget(self.submit_button)
         layout.addLayout(top)
 
@@ -306,12 +378,13 @@ class ShippingQueueSection(QWidget):
         self.table.doubleClicked.connect(lambda _i: self.view_selected())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        for text, slot, key in (("View Starshipit order…", self.view_selected, "Return"),
-                                ("Update Starshipit order", self.update_selected, None)):
+        for text, slot, keys in (("View Starshipit order…", self.view_selected, ("Return", "Enter")),
+                                 ("Update Starshipit order", self.update_selected, ()),
+                                 ("Open the tracking page", self.open_tracking, ("Ctrl+T",))):
             action = QAction(text, self.table)
             action.triggered.connect(slot)
-            if key:
-                action.setShortcuts([QKeySequence(key), QKeySequence("Enter")])
+            if keys:
+                action.setShortcuts([QKeySequence(k) for k in keys])
                 action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             self.table.addAction(action)
         layout.addWidget(self.table, 1)
@@ -335,6 +408,7 @@ class ShippingQueueSection(QWidget):
             w.hide()
 
         self.submit_button.clicked.connect(lambda: self.actions.submit())
+        self.sync_button.clicked.connect(lambda: self.actions.sync())
         self.retry_button.clicked.connect(lambda: self.actions.submit(only_failed=True))
         self.view_button.clicked.connect(self.view_selected)
         self.update_button.clicked.connect(self.update_selected)
@@ -385,6 +459,14 @@ class ShippingQueueSection(QWidget):
         self.retry_button.setEnabled(not running and counts.get("failed", 0) > 0)
         self.view_button.setEnabled(row is not None and row.starshipit_order_id is not None)
         self.update_button.setEnabled(row is not None and row.starshipit_order_id is not None)
+        self.sync_button.setEnabled(not running and counts.get("submitted", 0) > 0)
+
+    def open_tracking(self) -> bool:
+        """The selected fulfilment's tracking page, in the browser."""
+        row = self.selected_row()
+        if row is None or not row.tracking_url or not row.tracking_url.startswith(("https://", "http://")):
+            return False
+        return QDesktopServices.openUrl(QUrl(row.tracking_url))
 
     def view_selected(self) -> None:
         row = self.selected_row()
@@ -404,7 +486,8 @@ class ShippingQueueSection(QWidget):
     def _run_started(self, _total: int) -> None:
         self.result_label.clear()
         self.progress.setRange(0, 0)
-        self.progress_label.setText("Submitting to Starshipit…")
+        self.progress_label.setText("Syncing with Starshipit…" if self.actions.run_kind == "sync"
+                                    else "Submitting to Starshipit…")
         self.cancel_button.setEnabled(True)
         for w in (self.progress, self.progress_label, self.cancel_button):
             w.show()
@@ -415,12 +498,18 @@ class ShippingQueueSection(QWidget):
             return
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(min(done, max(total, 1)))
-        self.progress_label.setText(f"Submitting {done:,} of {total:,}…")
+        if self.actions.run_kind == "sync":
+            self.progress_label.setText(f"Syncing: request {done:,} of about {total:,}…")
+        else:
+            self.progress_label.setText(f"Submitting {done:,} of {total:,}…")
 
-    def _run_ended(self, result: SubmitResult | None) -> None:
+    def _run_ended(self, result: SubmitResult | SyncResult | None) -> None:
         for w in (self.progress, self.progress_label, self.cancel_button):
             w.hide()
-        if result is not None:
+        if isinstance(result, SyncResult):
+            self.result_label.setText("Nothing to sync: no submitted fulfilment waits for Starshipit."
+                                      if result.checked == 0 else result.summary() + ".")
+        elif result is not None:
             text = result.summary()
             if result.total == 0:
                 text = "Nothing to submit."
@@ -563,3 +652,5 @@ def open_settings(parent: QWidget | None, settings: opt.Settings, workers: Worke
         dialog.exec()
     finally:
         dialog.deleteLater()
+    for actions in (parent.findChildren(ShippingActions) if parent is not None else []):
+        actions.set_sync_minutes(int(settings.get(opt.STARSHIPIT_SYNC_MINUTES) or 0))

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
+    QSpinBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -57,6 +58,13 @@ class StarshipitSettingsDialog(QDialog):
         form.addRow("S&ubscription key (Ocp-Apim-Subscription-Key):", self.subscription_key)
         form.addRow("&Base URL:", self.base_url)
         form.addRow("&Rate limit:", self.rate)
+        self.sync_minutes = QSpinBox()
+        self.sync_minutes.setRange(0, 24 * 60)
+        self.sync_minutes.setSuffix(" minutes")
+        self.sync_minutes.setSpecialValueText("Only when asked")
+        self.sync_minutes.setValue(int(settings.get(opt.STARSHIPIT_SYNC_MINUTES) or 0))
+        self.sync_minutes.setToolTip("While the app runs, bring home statuses and tracking this often")
+        form.addRow("S&ync every:", self.sync_minutes)
         layout.addLayout(form)
         self.test_button = QPushButton("&Test connection")
         self.test_button.setAutoDefault(False)
@@ -144,5 +152,6 @@ class StarshipitSettingsDialog(QDialog):
                 return
         self.settings.set(opt.STARSHIPIT_BASE_URL, url)
         self.settings.set(opt.STARSHIPIT_RATE, float(self.rate.value()))
+        self.settings.set(opt.STARSHIPIT_SYNC_MINUTES, int(self.sync_minutes.value()))
         self.settings.sync()
         self.accept()
