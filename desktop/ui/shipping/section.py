@@ -14,6 +14,16 @@ from desktop.ui.shipping.shipping import (
 )
 
 
+def open_methods(parent, db) -> None:  # type: ignore[no-untyped-def]
+    from desktop.ui.shipping.setup_dialogs import ShippingMethodsDialog
+
+    dialog = ShippingMethodsDialog(db, parent)
+    try:
+        dialog.exec()
+    finally:
+        dialog.deleteLater()
+
+
 class Shipping(Section):
     key = "shipping"
     title = "Shipping queue"
@@ -31,7 +41,10 @@ class Shipping(Section):
         sync = QAction("S&ync with Starshipit", host.widget)
         sync.setStatusTip("Bring home the status, carrier and tracking of every submitted fulfilment")
         sync.triggered.connect(lambda: self.shipping.sync())
-        self.actions = {"starshipit_settings": action, "starshipit_sync": sync}
-        self.menus = [("&Settings", [action]), ("&Tools", [sync])]
+        methods = QAction("Shipping &methods…", host.widget)
+        methods.setStatusTip("Shipping methods: Starshipit carrier, service code, international, signature")
+        methods.triggered.connect(lambda: open_methods(host.widget, host.db))
+        self.actions = {"starshipit_settings": action, "starshipit_sync": sync, "shipping_methods": methods}
+        self.menus = [("&Settings", [action, methods]), ("Shippin&g", [sync])]
         self.shipping.runEnded.connect(lambda result: host.show_message(
             f"Starshipit: {result.summary()}" if result is not None else "Starshipit: the run stopped.", 15_000))

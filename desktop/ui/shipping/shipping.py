@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -53,6 +53,9 @@ from desktop.ui.common import settings as opt
 from desktop.ui.common.formats import local_minute
 from desktop.ui.common.views import record_table, select_row
 from desktop.ui.common.workers import Job, Workers
+
+if TYPE_CHECKING:
+    from desktop.ui.shipping.setup_dialogs import ShipmentDialog
 
 log = logging.getLogger("desktop.ui.shipping")
 
@@ -358,14 +361,18 @@ class ShippingQueueSection(QWidget):
         self.retry_button = QPushButton("&Retry failed")
         self.retry_button.setToolTip("Send the fulfilments that failed again")
         self.view_button = QPushButton("View &order…")
+        self.edit_button = QPushButton("&Edit shipment…")
+        self.edit_button.setToolTip("Correct the ship-to, delivery instructions, signature and packages")
         self.update_button = QPushButton("&Update order")
         self.update_button.setToolTip("Send the fulfilment's destination and items to its Starshipit order")
-        for b in (self.submit_button, self.retry_button, self.view_button, self.update_button, self.sync_button):
+        for b in (self.submit_button, self.retry_button, self.view_button, self.update_button, self.sync_button,
+                  self.edit_button):
             b.setAutoDefault(False)
         top.addWidget(QLabel("Sho&w:", buddy=self.filter))
         top.addWidget(self.filter)
         top.addWidget(self.counts, 1)
         top.addWidget(self.view_button)
+        top.addWidget(self.edit_button)
         top.addWidget(self.update_button)
         top.addWidget(self.retry_button)
         top.addWidget(self.sync_button)
@@ -379,6 +386,7 @@ class ShippingQueueSection(QWidget):
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         for text, slot, keys in (("View Starshipit order…", self.view_selected, ("Return", "Enter")),
+                                 ("Edit shipment…", self.edit_selected, ()),
                                  ("Update Starshipit order", self.update_selected, ()),
                                  ("Open the tracking page", self.open_tracking, ("Ctrl+T",))):
             action = QAction(text, self.table)
@@ -412,6 +420,7 @@ class ShippingQueueSection(QWidget):
         self.retry_button.clicked.connect(lambda: self.actions.submit(only_failed=True))
         self.view_button.clicked.connect(self.view_selected)
         self.update_button.clicked.connect(self.update_selected)
+        self.edit_button.clicked.connect(self.edit_selected)
         self.cancel_button.clicked.connect(self._cancel)
         actions.runStarted.connect(self._run_started)
         actions.runProgress.connect(self._run_progress)
@@ -460,6 +469,30 @@ class ShippingQueueSection(QWidget):
         self.view_button.setEnabled(row is not None and row.starshipit_order_id is not None)
         self.update_button.setEnabled(row is not None and row.starshipit_order_id is not None)
         self.sync_button.setEnabled(not running and counts.get("submitted", 0) > 0)
+        self.edit_button.setEnabled(row is not None and row.state != "shipped")
+
+    def edit_selected(self) -> ShipmentDialog | None:
+        """The selected fulfilment's shipment, to correct (and, if submitted, update in Starshipit)."""
+        row = self.selected_row()
+        if row is None or row.state == "shipped":
+            return None
+        from desktop.ui.shipping.setup_dialogs import ShipmentDialog
+
+        dialog = ShipmentDialog(self.db, row.fulfillment_id, self.window())
+        self.shipment_dialog = dialog
+
+        def done(result: int) -> None:
+            if result == QDialog.DialogCode.Accepted:
+                self.reload()
+                if dialog.update_now:
+                    self.actions.update(row.fulfillment_id, self.result_label.setText)
+                else:
+                    self.result_label.setText(f"Shipment of {row.fulfillment_number} saved.")
+            dialog.deleteLater()
+
+        dialog.finished.connect(done)
+        dialog.open()
+        return dialog
 
     def open_tracking(self) -> bool:
         """The selected fulfilment's tracking page, in the browser."""

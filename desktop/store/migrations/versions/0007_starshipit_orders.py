@@ -38,16 +38,21 @@ def upgrade() -> None:
     op.add_column(f, sa.Column("refused_at", sa.DateTime(), nullable=True))
 
 
+def _drop(table: str, column: str) -> None:
+    """SQLite drops a column in place since 3.35 (batch mode would copy the table and reflect its
+    neighbours, whose expression indexes it cannot read)."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    else:
+        op.drop_column(table, column)
+
+
 def downgrade() -> None:
-    with op.batch_alter_table("sales_order_fulfillments") as batch:
-        for column in ("refused_at", "refused_body", "tracking_url", "status_checked_at", "starshipit_status",
-                       "packages"):
-            batch.drop_column(column)
-    with op.batch_alter_table("sales_order_lines") as batch:
-        batch.drop_column("country_of_origin")
-        batch.drop_column("tariff_code")
-    with op.batch_alter_table("sales_orders") as batch:
-        batch.drop_column("delivery_instructions")
-        batch.drop_column("signature_required")
-    with op.batch_alter_table("shipping_methods") as batch:
-        batch.drop_column("signature_required")
+    for column in ("refused_at", "refused_body", "tracking_url", "status_checked_at", "starshipit_status",
+                   "packages"):
+        _drop("sales_order_fulfillments", column)
+    _drop("sales_order_lines", "country_of_origin")
+    _drop("sales_order_lines", "tariff_code")
+    _drop("sales_orders", "delivery_instructions")
+    _drop("sales_orders", "signature_required")
+    _drop("shipping_methods", "signature_required")
