@@ -183,7 +183,7 @@ PACKAGE_KEYS = ("weight", "length", "width", "height")
 SHIP_ORDER = ("name", "company", "phone", "email", "address1", "address2", "address3", "city", "province",
               "province_code", "zip", "country_code")
 PLAIN_LABELS = {"name": "&Name", "company": "C&ompany", "phone": "&Phone", "email": "E&mail",
-                "province_code": "State code", "country_code": "Countr&y code"}
+                "country_code": "Countr&y code"}
 
 
 class ShipmentDialog(QDialog):
@@ -265,6 +265,8 @@ class ShipmentDialog(QDialog):
         names = setup.address_labels(self.fields["country_code"].text())
         for key in SHIP_ORDER:
             text = PLAIN_LABELS.get(key) or names.get(key, key)
+            if key == "province_code":
+                text = f"{names['province']} code"
             if key == "address1":  # the one address field with a key of its own: Alt+T
                 at = text.lower().find("t")
                 text = f"{text[:at]}&{text[at:]}" if at >= 0 else f"&{text}"
