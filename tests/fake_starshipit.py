@@ -52,6 +52,15 @@ LIMITS = {"name": 100, "company": 100, "building": 100, "street": 100, "suburb":
           "post_code": 10, "delivery_instructions": 250}
 HOME = {"NZ", "New Zealand"}  # the account's country: an order elsewhere is international
 STATUSES = ("Unshipped", "Saved", "Printed", "Shipped", "Delivered")
+# The ways Starshipit has been seen to say "no such order" (`FakeStarshipit.not_found_form`).
+NOT_FOUND_FORMS: dict[str, tuple[int, Any, dict[str, str]]] = {
+    "404": (404, {"success": False, "errors": [{"message": "Order not found",
+                                                "details": "No order matches the request"}]}, {}),
+    "200_false": (200, {"success": False, "errors": [{"message": "Order not found"}]}, {}),
+    "200_null": (200, {"success": True, "order": None}, {}),
+    "200_empty": (200, {"success": True, "order": {}}, {}),
+    "404_empty": (404, None, {}),
+}
 
 
 @dataclass
@@ -96,7 +105,8 @@ class FakeStarshipit:
         self._ids = itertools.count(500001)
         self.lock = threading.RLock()
         self.account_carriers: set[str] | None = None
-        self.updates: list[dict[str, Any]] = []  # every accepted PUT body  # None: every carrier; else those the account has
+        self.updates: list[dict[str, Any]] = []  # every accepted PUT body
+        self.not_found_form = "404"  # None: every carrier; else those the account has
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
         # A client that gave up (timeout, cancel) leaves a broken pipe behind: expected, not worth a traceback.
@@ -352,8 +362,7 @@ class FakeStarshipit:
                 else:
                     return 400, {"success": False, "errors": [{"message": "order_id or order_number required"}]}, {}
                 if order is None:
-                    return 404, {"success": False, "errors": [{"message": "Order not found",
-                                                               "details": "No order matches the request"}]}, {}
+                    return NOT_FOUND_FORMS[self.not_found_form]
                 return 200, {"success": True, "order": order}, {}
             if method == "GET" and path in ("/api/orders/shipped", "/api/orders/unshipped"):
                 return self._listing(path.rsplit("/", 1)[1], query)

@@ -297,3 +297,11 @@ def test_a_wrong_base_url_is_not_taken_for_a_missing_order(fake):
         client._http.base_url = fake.url + "/v2"
         with pytest.raises(StarshipitRejected, match="has no Starshipit orders API; check the base URL"):
             client.test_connection()
+
+
+@pytest.mark.parametrize("form", ["404", "200_false", "200_null", "200_empty", "404_empty"])
+def test_every_documented_no_such_order_answer_is_not_there_yet(fake, form):
+    fake.not_found_form = form
+    with client_for(fake) as client:
+        assert client.get_order(order_number="F-NOWHERE") is None
+        assert client.get_order(order_id=999) is None
