@@ -686,3 +686,19 @@ def test_every_feature_error_gets_a_title_of_its_own() -> None:
     assert NominalCodeInUse in [kind for kind, _title in messages._TITLES]
     generic = [title for kind, title in messages._TITLES if kind is messages.DomainError]
     assert generic == ["Cannot do that"] and messages._TITLES[-2][1] == "Cannot do that"  # the generic one is last
+
+
+def test_the_address_lines_say_what_the_country_calls_them(qtbot, store: Database) -> None:
+    form = open_form(qtbot, CustomerForm.for_create(store))
+
+    def caption(key: str) -> str:
+        field = form.fields[key]
+        return field.layout.labelForField(field.widget).text()
+
+    form.fields["country_code"].widget.set_code("NZ")
+    assert (caption("address1"), caption("address2"), caption("city")) == (
+        "Address &1 — Street", "Address &2 — Suburb", "C&ity")
+    form.fields["country_code"].widget.set_code("AU")
+    assert (caption("address2"), caption("city"), caption("province")) == (
+        "Address &2 — Unit or building", "C&ity — Suburb", "Pro&vince — State")
+    assert form.fields["city"].label == "City"  # messages still name the field itself

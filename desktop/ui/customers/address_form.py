@@ -7,12 +7,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop.services import addresses as address_service
 from desktop.services.addresses import AddressView, DuplicateAddress
 from desktop.services.customers import CustomerDetail, get_customer
 from desktop.services.errors import ConflictError, FieldError, NotFound, ValidationError
+from desktop.services.shipping_setup import address_labels
 from desktop.services.validation import ADDRESS_FIELDS, LOCATION_FIELDS, clean_address
 from desktop.store.engine import Database
 from desktop.ui.common import messages
@@ -22,6 +23,7 @@ from desktop.ui.common.forms import (
     ValidatingDialog,
     group,
     normalised,
+    plain,
 )
 
 log = logging.getLogger("desktop.ui")
@@ -53,6 +55,22 @@ def add_address_rows(fields: FormFields, layout: QFormLayout, *, prefix: str = "
         last["name"] = new_name
 
     combo.currentIndexChanged.connect(follow)
+
+    def relabel(_index: int = -1) -> None:
+        """Each line as the picked country names it (NZ: Street, Suburb, City; AU: Street, Suburb, State),
+        beside the field's own name, so that a clerk puts the suburb where a carrier looks for it."""
+        code, _ = combo.code()
+        words = address_labels(code) if code else {}
+        for key, label in ADDRESS_LINE_LABELS.items():
+            field = fields[prefix + key]
+            caption = field.layout.labelForField(field.widget)
+            word = words.get(key)
+            if isinstance(caption, QLabel):
+                plain_word = plain(label).lower()
+                caption.setText(f"{label} — {word}" if word and word.lower() != plain_word else label)
+
+    combo.currentIndexChanged.connect(relabel)
+    relabel()
     return combo
 
 
