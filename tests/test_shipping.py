@@ -124,7 +124,7 @@ def test_invalid_fulfilments_fail_with_a_message_naming_them(db, fake, client):
     for fid in (no_zip[0], long_id, empty_id):
         assert got[fid].status == "pending" and got[fid].starshipit_order_id is None
     with db.read() as s:
-        assert shipping.queue_counts(s) == {"pending": 0, "failed": 3, "submitted": 1, "shipped": 0}
+        assert shipping.queue_counts(s) == {"pending": 0, "failed": 3, "refused": 0, "submitted": 1, "shipped": 0}
         assert {r.fulfillment_id for r in shipping.list_queue(s, state="failed")} == {no_zip[0], long_id, empty_id}
     assert len(fake.requests) == 2  # the invalid ones were never sent
 

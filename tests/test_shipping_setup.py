@@ -65,3 +65,21 @@ def test_a_shipped_fulfilment_cannot_be_changed(db) -> None:
         fid = fx.shippable_fulfillment(s, status="shipped").id
     with pytest.raises(setup.AlreadyShipped), db.transaction() as s:
         setup.save_shipment(s, fid, {"ship_to": {"name": "Someone Else"}})
+
+
+def test_a_refused_shipment_that_is_changed_is_no_longer_refused(db) -> None:
+    with db.transaction() as s:
+        f = fx.shippable_fulfillment(s, ship_email=None)
+        f.refused_body, f.last_error = "0" * 64, "Refused by Starshipit: Invalid destination"
+        fid = f.id
+    with db.read() as s:
+        form = setup.shipment_form(s, fid)
+    with db.transaction() as s:  # saved as it was: still refused
+        setup.save_shipment(s, fid, {"ship_to": form.ship_to})
+    with db.read() as s:
+        assert s.get(m.SalesOrderFulfillment, fid).refused_body is not None
+    with db.transaction() as s:
+        setup.save_shipment(s, fid, {"ship_to": {**form.ship_to, "zip": "1010"}})
+    with db.read() as s:
+        f = s.get(m.SalesOrderFulfillment, fid)
+        assert f.refused_body is None and f.last_error == "Changed since: Refused by Starshipit: Invalid destination"

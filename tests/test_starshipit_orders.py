@@ -74,6 +74,9 @@ def test_a_refusal_is_final_for_that_body_and_shown_in_starshipits_words(db, fak
     assert len(fake.requests_to("POST", "/api/orders")) == 1
     f = get(db, fid)
     assert f.refused_body is not None and f.status == "pending" and f.last_error == failed.error
+    with db.read() as s:
+        assert [r.state for r in shipping.list_queue(s)] == ["refused"]
+        assert shipping.queue_counts(s)["refused"] == 1 and shipping.queue_counts(s)["failed"] == 0
     sent_before = len(fake.requests)
     again = shipping.submit_pending(db, client)  # the same body: not sent again
     assert len(fake.requests) == sent_before
@@ -172,3 +175,15 @@ def test_an_international_order_carries_its_customs(db, fake, client) -> None:
     assert sent["destination"]["suburb"] == "Sydney" and sent["destination"].get("city") is None
     assert get(db, fid).status == "submitted"
     assert Decimal(str(sent["declared_value"])) == Decimal("20")
+
+
+def test_an_unreadable_lookup_stops_that_order_only(db, fake, client) -> None:
+    first, second = fulfilment(db), fulfilment(db)
+    number = get(db, first).fulfillment_number
+    fake.fail_next("malformed", count=6, method="GET", path="/api/orders")  # every try of the first lookup
+    result = shipping.submit_pending(db, client)
+    assert [o.fulfillment_id for o in result.submitted] == [second]
+    (failed,) = result.failed
+    assert failed.fulfillment_number == number and "cannot be read" in failed.error
+    assert "It will be looked up before it is sent." in failed.error
+    assert number not in fake.by_number  # never created blind

@@ -47,6 +47,7 @@ from desktop.services.shipping_errors import domain_errors
 from desktop.services.shipping_mapping import order_request
 from desktop.starshipit.client import IMPORT_MAX, StarshipitClient
 from desktop.starshipit.errors import (
+    BadResponse,
     InvalidShipment,
     KeyProblem,
     OutcomeUnknown,
@@ -66,7 +67,7 @@ Progress = Callable[[int, int], None]
 # stored), "stored" once it is. Tests raise from it to kill a run at the worst moment.
 Checkpoint = Callable[[str, int], None]
 
-STATES = ("pending", "failed", "submitted", "shipped")
+STATES = ("pending", "failed", "refused", "submitted", "shipped")  # refused: by Starshipit, until changed
 CLAIM_TTL = dt.timedelta(minutes=5)  # a claim not renewed for this long is free
 CLAIM_RENEW_S = 30.0  # a live run renews its claims this often (between requests)
 BUSY = "being submitted from another desk; it is left alone (try again in a few minutes)"
@@ -109,6 +110,7 @@ class QueueRow:
 
 F = m.SalesOrderFulfillment
 _state_expr = case(
+    (and_(F.status == "pending", F.refused_body.is_not(None)), "refused"),
     (and_(F.status == "pending", F.last_error.is_not(None)), "failed"),
     else_=F.status,
 )
@@ -120,7 +122,9 @@ def _state_filter(state: str | None) -> Any:
     if state == "pending":
         return and_(F.status == "pending", F.last_error.is_(None))
     if state == "failed":
-        return and_(F.status == "pending", F.last_error.is_not(None))
+        return and_(F.status == "pending", F.last_error.is_not(None), F.refused_body.is_(None))
+    if state == "refused":
+        return and_(F.status == "pending", F.refused_body.is_not(None))
     if state in ("submitted", "shipped"):
         return F.status == state
     raise ValueError(f"unknown state {state!r}")
@@ -510,7 +514,11 @@ def _submit_chunk(run: _Run, chunk: Sequence[int]) -> None:
     to_create: dict[int, OrderRequest] = {}
     for fid, request in requests.items():
         run.before_request()
-        found = _lookup(run, fid, request)
+        try:
+            found = _lookup(run, fid, request)
+        except BadResponse as exc:  # that order's answer cannot be read: it alone waits for the next run
+            run.failed(fid, request.order_number, f"{exc} It will be looked up before it is sent.")
+            continue
         if found is None:
             to_create[fid] = request
     # 2. Create the rest (one import for the batch), resolving every unconfirmed create by looking again.
@@ -536,8 +544,11 @@ def _submit_chunk(run: _Run, chunk: Sequence[int]) -> None:
         still: dict[int, OrderRequest] = {}
         for fid, request in unresolved.items():
             run.before_request()
-            if _lookup(run, fid, request) is None:
-                still[fid] = request
+            try:
+                if _lookup(run, fid, request) is None:
+                    still[fid] = request
+            except BadResponse as exc:
+                run.failed(fid, request.order_number, f"{exc} It will be looked up before it is sent again.")
         to_create = still
         if round_ == UNKNOWN_ROUNDS:
             for fid, request in to_create.items():

@@ -216,6 +216,11 @@ def _packages(c: Cleaner, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, s
     return out
 
 
+def _shipment_state(order: m.SalesOrder, f: m.SalesOrderFulfillment) -> tuple[Any, ...]:
+    return (*(getattr(order, f"ship_{k}") for k in SHIP_FIELDS), order.delivery_instructions,
+            order.signature_required, repr(f.packages))
+
+
 def save_shipment(session: Session, fulfillment_id: int, data: Mapping[str, Any], *,
                   order_version: int | None = None, fulfillment_version: int | None = None) -> ShipmentForm:
     """Change a fulfilment's ship-to, delivery instructions, signature choice and packages."""
@@ -241,12 +246,17 @@ def save_shipment(session: Session, fulfillment_id: int, data: Mapping[str, Any]
         c.error("name", "the ship-to needs a name (or a company)")
     if c.errors:
         raise ValidationError(c.errors)
+    before = _shipment_state(order, f)
     for key in SHIP_FIELDS:
         if key in (data.get("ship_to") or {}):
             setattr(order, f"ship_{key}", ship.get(key))
     order.delivery_instructions = instructions
     order.signature_required = signature
     f.packages = packages or None
+    if f.refused_body is not None and _shipment_state(order, f) != before:
+        # Changed since Starshipit refused it: no longer "refused", it goes with the next submit.
+        f.refused_body = None
+        f.last_error = f"Changed since: {f.last_error}" if f.last_error else None
     session.flush()
     return shipment_form(session, fulfillment_id)
 

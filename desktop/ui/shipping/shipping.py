@@ -60,9 +60,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("desktop.ui.shipping")
 
 Index = QModelIndex | QPersistentModelIndex
-STATE_TITLES = {"pending": "Pending", "failed": "Failed", "submitted": "Submitted", "shipped": "Shipped"}
-STATE_COLOURS = {"failed": QColor("#b71c1c"), "shipped": QColor("#1b5e20")}
-FILTERS = (("All", "all"), ("Pending", "pending"), ("Failed", "failed"), ("Submitted", "submitted"),
+STATE_TITLES = {"pending": "Pending", "failed": "Failed", "refused": "Refused by Starshipit",
+                "submitted": "Submitted", "shipped": "Shipped"}
+STATE_COLOURS = {"failed": QColor("#b71c1c"), "refused": QColor("#b71c1c"), "shipped": QColor("#1b5e20")}
+FILTERS = (("All", "all"), ("Pending", "pending"), ("Failed", "failed"), ("Refused by Starshipit", "refused"),
+           ("Submitted", "submitted"),
            ("Shipped", "shipped"))
 
 
@@ -464,7 +466,8 @@ class ShippingQueueSection(QWidget):
         running = self.actions.running
         counts = getattr(self, "_counts", {})
         row = self.selected_row()
-        self.submit_button.setEnabled(not running and counts.get("pending", 0) + counts.get("failed", 0) > 0)
+        self.submit_button.setEnabled(not running and counts.get("pending", 0) + counts.get("failed", 0)
+                                      + counts.get("refused", 0) > 0)
         self.retry_button.setEnabled(not running and counts.get("failed", 0) > 0)
         self.view_button.setEnabled(row is not None and row.starshipit_order_id is not None)
         self.update_button.setEnabled(row is not None and row.starshipit_order_id is not None)
