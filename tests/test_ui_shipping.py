@@ -317,9 +317,9 @@ def test_sync_from_the_queue_brings_home_status_and_tracking(qtbot, qtmodelteste
     make(store, 2)
     widget = section()
     assert not widget.sync_button.isEnabled()  # nothing submitted yet
-    with qtbot.waitSignal(widget.actions.runEnded, timeout=20_000):
+    with qtbot.waitSignal(widget.actions.runIdle, timeout=20_000):
         widget.submit_button.click()
-    assert widget.sync_button.isEnabled()
+    assert widget.sync_button.isEnabled() and not widget.actions.running
     first = widget.model.row(0)
     fake.ship(first.starshipit_order_id, tracking_number="NZ9090")
     with qtbot.waitSignal(widget.actions.runEnded, timeout=20_000) as ended:

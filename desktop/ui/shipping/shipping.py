@@ -165,6 +165,7 @@ class ShippingActions(QWidget):
     runProgress = Signal(int, int)
     runEnded = Signal(object)  # SubmitResult, or None when it failed outright
     changed = Signal()  # fulfilments changed in the store (a run stored ids, a view stored tracking)
+    runIdle = Signal()  # the run's thread is done: another run may start
 
     def __init__(self, db: Database, settings: opt.Settings, workers: Workers, parent: QWidget | None = None):
         super().__init__(parent)
@@ -217,6 +218,7 @@ class ShippingActions(QWidget):
         job.finished.connect(self._run_finished)
         job.failed.connect(self._run_failed)
         job.ended.connect(client.close)
+        job.ended.connect(self.runIdle)
         self.run_job = job
         self.run_kind = "submit"
         self.workers.start(job)
@@ -248,6 +250,7 @@ class ShippingActions(QWidget):
         job.finished.connect(self._sync_finished)
         job.failed.connect(self._run_failed)
         job.ended.connect(client.close)
+        job.ended.connect(self.runIdle)
         self.run_job = job
         self.run_kind = "sync"
         self.workers.start(job)
@@ -428,6 +431,7 @@ class ShippingQueueSection(QWidget):
         actions.runProgress.connect(self._run_progress)
         actions.runEnded.connect(self._run_ended)
         actions.changed.connect(self.reload)
+        actions.runIdle.connect(self._update_buttons)
         self.reload()
 
     def activated(self) -> None:
