@@ -83,3 +83,26 @@ def test_a_refused_shipment_that_is_changed_is_no_longer_refused(db) -> None:
     with db.read() as s:
         f = s.get(m.SalesOrderFulfillment, fid)
         assert f.refused_body is None and f.last_error == "Changed since: Refused by Starshipit: Invalid destination"
+
+
+def test_the_lines_of_a_shipment_change_within_what_the_order_still_holds(db) -> None:
+    with db.transaction() as s:
+        f = fx.shippable_fulfillment(s, lines=(("3", "10.00"), ("1", "5.00")))
+        first_line = f.lines[0]
+        first_line.quantity = 1  # this fulfilment ships 1 of 3: 2 are still open
+        fid = f.id
+    with db.read() as s:
+        form = setup.shipment_form(s, fid)
+    one, two = form.lines
+    assert (one.quantity, one.most, two.quantity, two.most) == (1, 3, 1, 1)
+    with pytest.raises(ValidationError) as refused, db.transaction() as s:
+        setup.save_shipment(s, fid, {"lines": {one.id: "4", two.id: "x"}})
+    assert [e.field for e in refused.value.errors] == [f"lines.{one.id}", f"lines.{two.id}"]
+    assert "4 is more than the 3 this fulfilment can hold" in refused.value.errors[0].message
+    with pytest.raises(ValidationError), db.transaction() as s:
+        setup.save_shipment(s, fid, {"lines": {one.id: "0", two.id: "0"}})
+    with db.transaction() as s:
+        setup.save_shipment(s, fid, {"lines": {one.id: "3", two.id: "0"}})
+    with db.read() as s:
+        f = s.get(m.SalesOrderFulfillment, fid)
+        assert [(fl.id, fl.quantity) for fl in f.lines] == [(one.id, 3)]

@@ -420,3 +420,20 @@ def test_shipping_methods_take_starshipits_carriers(qtbot, qtmodeltester, store)
     dialog.carrier.setCurrentIndex(0)  # no carrier, but a service code
     assert not dialog.save() and "Carrier: is required with a service code" in dialog.message.text()
     assert dialog.model.data(dialog.model.index(0)) == "Overnight  (CourierPost)"
+
+
+def test_edit_shipment_changes_a_line_quantity_within_the_order(qtbot, section, store, fake):
+    make(store, 1)
+    widget = section()
+    select_row(widget.table, 0)
+    dialog = widget.edit_selected()
+    assert dialog.lines.rowCount() == 1 and dialog.lines.item(0, 2).text() == "2"
+    dialog.fields["email"].setText("hemi@kauri.example")
+    dialog.lines.item(0, 3).setText("3")
+    assert not dialog.save()
+    assert dialog.message.text().startswith("Lines: ") and "3 is more than the 2" in dialog.message.text()
+    dialog.lines.item(0, 3).setText("1")
+    assert dialog.save()
+    with store.read() as s:
+        (line,) = s.query(m.SalesOrderFulfillmentLine).all()
+        assert line.quantity == 1

@@ -156,6 +156,16 @@ class ShipmentForm:
     packages: list[dict[str, str]]  # weight (kg), length, width, height (cm) as text
     order_version: int
     fulfillment_version: int
+    lines: tuple[ShipmentLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShipmentLine:
+    id: int  # the fulfilment line's
+    sku: str | None
+    description: str | None
+    quantity: Decimal  # in this fulfilment
+    most: Decimal  # what this fulfilment may hold: its own plus what no fulfilment holds yet
 
 
 def _cm(metres: Any) -> str:
@@ -187,7 +197,45 @@ def shipment_form(session: Session, fulfillment_id: int) -> ShipmentForm:
         f.id, f.fulfillment_number, f.status, f.starshipit_order_id is not None,
         {k: getattr(order, f"ship_{k}") for k in SHIP_FIELDS}, order.delivery_instructions,
         order.signature_required, bool(method.signature_required) if method else False, packages,
-        order.version, f.version)
+        order.version, f.version, _lines(session, f))
+
+
+def _lines(session: Session, f: m.SalesOrderFulfillment) -> tuple[ShipmentLine, ...]:
+    from desktop.services.orders import fulfilment_lines
+
+    open_ = {line.id: line for line in fulfilment_lines(session, f.sales_order_id)}
+    out = []
+    for fl in sorted(f.lines, key=lambda x: x.id):
+        line = open_.get(fl.sales_order_line_id)
+        if line is None:
+            continue
+        mine = Decimal(fl.quantity)
+        out.append(ShipmentLine(fl.id, line.sku, line.description, mine, line.unfulfilled + mine))
+    return tuple(out)
+
+
+def _quantities(c: Cleaner, f: m.SalesOrderFulfillment, lines: tuple[ShipmentLine, ...],
+                given: Mapping[Any, Any]) -> dict[int, Decimal]:
+    """The new quantity of each fulfilment line (0: it leaves the fulfilment)."""
+    by_id = {line.id: line for line in lines}
+    out: dict[int, Decimal] = {}
+    for raw_id, raw in given.items():
+        try:
+            line = by_id[int(raw_id)]
+        except (KeyError, ValueError, TypeError):
+            c.error("lines", f"{raw_id!r} is not a line of fulfilment {f.fulfillment_number}")
+            continue
+        what = line.sku or line.description or f"line {line.id}"
+        quantity = _decimal(raw)
+        if quantity is None or quantity < 0 or quantity != quantity.quantize(Decimal("0.001")):
+            c.error(f"lines.{line.id}", f"{what}: {str(raw).strip()!r} is not a quantity (0 or more, at most 3 "
+                                        f"decimals)")
+        elif quantity > line.most:
+            c.error(f"lines.{line.id}", f"{what}: {format(quantity.normalize(), 'f')} is more than the "
+                                        f"{format(line.most.normalize(), 'f')} this fulfilment can hold")
+        else:
+            out[line.id] = quantity
+    return out
 
 
 def _packages(c: Cleaner, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
@@ -218,7 +266,8 @@ def _packages(c: Cleaner, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, s
 
 def _shipment_state(order: m.SalesOrder, f: m.SalesOrderFulfillment) -> tuple[Any, ...]:
     return (*(getattr(order, f"ship_{k}") for k in SHIP_FIELDS), order.delivery_instructions,
-            order.signature_required, repr(f.packages))
+            order.signature_required, repr(f.packages),
+            tuple(sorted((fl.id, str(Decimal(fl.quantity))) for fl in f.lines)))
 
 
 def save_shipment(session: Session, fulfillment_id: int, data: Mapping[str, Any], *,
@@ -242,7 +291,11 @@ def save_shipment(session: Session, fulfillment_id: int, data: Mapping[str, Any]
     if signature not in (None, True, False):
         c.error("signature_required", "is yes, no or the shipping method's")
     packages = _packages(c, data.get("packages") or [])
-    if not (ship.get("name") or ship.get("company")):
+    lines = _lines(session, f)
+    quantities = _quantities(c, f, lines, data.get("lines") or {})
+    if quantities and not any(quantities.get(line.id, line.quantity) > 0 for line in lines):
+        c.error("lines", "a fulfilment ships at least one item: give a quantity above 0")
+    if "ship_to" in data and not (ship.get("name") or ship.get("company")):
         c.error("name", "the ship-to needs a name (or a company)")
     if c.errors:
         raise ValidationError(c.errors)
@@ -253,6 +306,12 @@ def save_shipment(session: Session, fulfillment_id: int, data: Mapping[str, Any]
     order.delivery_instructions = instructions
     order.signature_required = signature
     f.packages = packages or None
+    for fl in list(f.lines):
+        if fl.id in quantities:
+            if quantities[fl.id] == 0:
+                f.lines.remove(fl)
+            elif Decimal(fl.quantity) != quantities[fl.id]:
+                fl.quantity = quantities[fl.id]
     if f.refused_body is not None and _shipment_state(order, f) != before:
         # Changed since Starshipit refused it: no longer "refused", it goes with the next submit.
         f.refused_body = None

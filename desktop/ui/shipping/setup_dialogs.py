@@ -218,6 +218,21 @@ class ShipmentDialog(QDialog):
         self.signature.addItem("No", False)
         self.signature.setCurrentIndex(max(0, self.signature.findData(self.form.signature_required)))
         grid.addRow(QLabel("Si&gnature:", buddy=self.signature), self.signature)
+        self.lines = QTableWidget(len(self.form.lines), 4)
+        self.lines.setHorizontalHeaderLabels(["SKU", "Description", "At most", "Quantity"])
+        self.lines.setAccessibleName("Lines")
+        self.lines.verticalHeader().hide()
+        self.lines.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for row, line in enumerate(self.form.lines):
+            for col, text in enumerate((line.sku or "", line.description or "",
+                                        format(line.most.normalize(), "f"), format(line.quantity.normalize(), "f"))):
+                item = QTableWidgetItem(text)
+                if col != 3:
+                    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+                if col >= 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.lines.setItem(row, col, item)
+        self.lines.setMaximumHeight(self.fontMetrics().height() * (min(len(self.form.lines), 5) + 2) + 16)
         self.packages = QTableWidget(0, len(PACKAGE_COLUMNS))
         self.packages.setHorizontalHeaderLabels(list(PACKAGE_COLUMNS))
         self.packages.setAccessibleName("Packages")
@@ -247,6 +262,8 @@ class ShipmentDialog(QDialog):
         buttons.rejected.connect(self.reject)
         outer = QVBoxLayout(self)
         outer.addLayout(grid)
+        outer.addWidget(QLabel("&Lines (a quantity of 0 takes the line out):", buddy=self.lines))
+        outer.addWidget(self.lines)
         outer.addWidget(QLabel("Pac&kages:", buddy=self.packages))
         outer.addWidget(self.packages, 1)
         outer.addLayout(package_buttons)
@@ -254,7 +271,7 @@ class ShipmentDialog(QDialog):
         outer.addWidget(self.message)
         outer.addWidget(buttons)
         self._relabel()
-        self.resize(620, 640)
+        self.resize(640, 760)
 
     @property
     def update_now(self) -> bool:
@@ -293,7 +310,9 @@ class ShipmentDialog(QDialog):
         for row in range(self.packages.rowCount()):
             packages.append({key: (self.packages.item(row, col).text() if self.packages.item(row, col) else "")
                              for col, key in enumerate(PACKAGE_KEYS)})
-        return {"ship_to": {k: e.text() for k, e in self.fields.items()},
+        lines = {line.id: (self.lines.item(row, 3).text() if self.lines.item(row, 3) else "")
+                 for row, line in enumerate(self.form.lines)}
+        return {"ship_to": {k: e.text() for k, e in self.fields.items()}, "lines": lines,
                 "delivery_instructions": self.instructions.text(), "signature_required": self.signature.currentData(),
                 "packages": packages}
 
@@ -316,4 +335,6 @@ class ShipmentDialog(QDialog):
 def _field(name: str) -> str:
     if name.startswith("packages."):
         return "Packages"
+    if name.startswith("lines"):
+        return "Lines"
     return messages.field_label(name)
