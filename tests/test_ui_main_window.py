@@ -167,9 +167,17 @@ def test_search_as_you_type_is_debounced_and_escape_clears_it(qtbot, make_window
     qtbot.keyClick(search, Qt.Key.Key_Return)  # Enter searches at once; it does not edit a customer
     assert window.customers.model.total == 0 and not window.customers.filters.pending and edits == []
 
+    assert search.hasFocus()  # nothing found: the keyboard stays in the search
     qtbot.keyClick(search, Qt.Key.Key_Escape)
     assert search.text() == "" and window.customers.model.total == 3
     assert search.hasFocus()
+    qtbot.keyClicks(search, "kowh")
+    qtbot.keyClick(search, Qt.Key.Key_Return)  # a hit: Enter goes on to the first one
+    assert window.customers.table.hasFocus() and window.customers.detail.customer.name == "Aroha Kowhai"
+    assert edits == []
+    focus(qtbot, search)
+    search.clear()
+    window.customers.filters.flush()
 
     qtbot.keyClicks(search, "tane")
     qtbot.keyClick(search, Qt.Key.Key_Down)  # on to the results, at once, the first one selected
@@ -693,3 +701,37 @@ def test_actions_sections_and_window_wear_their_icons(qtbot, make_window, store)
     assert window.about_box is not None and not window.about_box.iconPixmap().isNull()
     assert "Lucide" in window.about_box.text()
     window.about_box.close()
+
+
+def test_the_keyboard_starts_in_the_search_and_types_into_it_from_the_table(qtbot, make_window, people) -> None:
+    window = make_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    search = window.customers.filters.search
+    qtbot.waitUntil(search.hasFocus, timeout=5_000)  # at start: typing searches, not the sections list
+    table = window.customers.table
+    focus(qtbot, table)
+    qtbot.keyClicks(table, "T")  # a letter in the table starts a search with it
+    assert search.hasFocus() and search.text() == "T"
+    qtbot.keyClicks(search, "ane")
+    qtbot.keyClick(search, Qt.Key.Key_Return)
+    assert table.hasFocus() and names(window) == ["Tane Mahuta"]
+    qtbot.keyClick(table, Qt.Key.Key_Tab)  # Tab leaves the table (not cell to cell) for the detail pane
+    assert not table.hasFocus() and window.customers.detail.isAncestorOf(QApplication.focusWidget())
+
+
+def test_ctrl_and_a_number_go_to_each_section(qtbot, make_window, people) -> None:
+    window = make_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    titles = list(window.sections)
+    view = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    listed = [a for a in view.actions() if a.text().startswith("Go to ")]
+    assert [a.text() for a in listed] == [f"Go to {t}" for t in titles[:9]]
+    assert [a.shortcut().toString() for a in listed] == [f"Ctrl+{n}" for n in range(1, len(listed) + 1)]
+    for n, title in enumerate(titles[:9], 1):
+        qtbot.keyClick(QApplication.focusWidget() or window, getattr(Qt.Key, f"Key_{n}"),
+                       Qt.KeyboardModifier.ControlModifier)
+        assert window.nav.currentItem().text() == title
+    qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert window.customers.filters.search.hasFocus()

@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
     QKeySequence,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
         self._restore()
         self.nav.currentRowChanged.connect(self._show_page)
         self._current: Section | None = None
+        self._shown_once = False
         self.nav.setCurrentRow(0)
 
     # --- the sections ---------------------------------------------------------------------------
@@ -139,6 +141,19 @@ class MainWindow(QMainWindow):
     def show_section(self, title: str) -> QWidget:
         self.nav.setCurrentRow(list(self.sections).index(title))
         return self.sections[title]
+
+    def go_to(self, title: str) -> None:
+        """A section by its shortcut: its page in front, the keyboard in its first input."""
+        self.show_section(title)
+        if self._current is not None:
+            self._current.focus_first()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._shown_once:  # at start the keyboard is in the first page's input (the search)
+            self._shown_once = True
+            if self._current is not None:
+                self._current.focus_first()
 
     def _show_page(self, row: int) -> None:
         if row < 0:
@@ -201,6 +216,16 @@ class MainWindow(QMainWindow):
             self.addAction(action)
         self.actions_by_name["quit"] = quit_action
         self.actions_by_name["about"] = about
+        self.goto_actions: list[QAction] = []
+        for n, title in enumerate(self.sections, 1):  # Ctrl+1 … Ctrl+9: straight to a section
+            if n > 9:
+                break
+            go = QAction(f"Go to {title}", self)
+            go.setShortcut(QKeySequence(f"Ctrl+{n}"))
+            go.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            go.triggered.connect(lambda _checked=False, t=title: self.go_to(t))
+            self.addAction(go)
+            self.goto_actions.append(go)
 
     def _build_menus(self) -> None:
         """The menu bar: every section's entries merged by menu title, in the order they first appear;
@@ -211,6 +236,8 @@ class MainWindow(QMainWindow):
             for title, items in section.menus:
                 merged.setdefault(title, []).extend(items)
         merged["&File"] += [None, a["store_settings"], None, a["quit"]]
+        view = merged.setdefault("&View", [])
+        merged["&View"] = [*view, *([None] if view else []), *self.goto_actions]
         merged["&Help"] = [a["about"]]
         for title, items in merged.items():
             menu = self.menuBar().addMenu(title)

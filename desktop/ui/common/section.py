@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QMimeData, QObject
+from PySide6.QtCore import QMimeData, QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QWidget
 
@@ -102,6 +102,11 @@ class Section(QObject):
 
     def deactivated(self) -> None:
         """Another page came to the front."""
+
+    def focus_first(self) -> None:
+        """Where the keyboard goes when the page comes to the front (the page's first input)."""
+        if self.page is not None:
+            self.page.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def reload(self) -> None:
         """What the page shows changed elsewhere."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QPoint, Qt
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -87,6 +87,8 @@ class Customers(Section):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table for the detail pane, as on a form
+        self.table.installEventFilter(self)  # typing a name in the table goes to the search
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
@@ -130,6 +132,7 @@ class Customers(Section):
         # The first query sorts as the restored header says; only then may a header click sort.
         self.filters.changed.connect(self.apply_filters)
         self.filters.leaveDown.connect(self._into_table)
+        self.filters.search.returnPressed.connect(self._first_hit)  # Enter: on to the first hit, if any
         self.model.modelAboutToBeReset.connect(self._about_to_reset)
         self.model.modelReset.connect(self._model_reset)
         self.model.totalChanged.connect(lambda _n: self._update_status())
@@ -361,6 +364,29 @@ class Customers(Section):
         if keep:
             self.select_ids(selected)
         self._selection_changed()
+
+    def _first_hit(self) -> None:
+        """Enter in the search (the search has run by now): the first hit selected, the keyboard on it;
+        with no hit the keyboard stays in the search, to change it."""
+        if self.model.total:
+            self._into_table()
+            select_row(self.table, 0)
+
+    def focus_first(self) -> None:
+        self.filters.search.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A letter or digit typed in the table starts a search with it (the table has no use for it)."""
+        if (watched is self.table and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ShiftModifier)):
+            text = event.text()
+            if text and text.isprintable() and not text.isspace():
+                search = self.filters.search
+                search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+                search.setText(text)
+                search.setCursorPosition(len(text))
+                return True
+        return super().eventFilter(watched, event)
 
     def focus_search(self) -> None:
         self.filters.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
