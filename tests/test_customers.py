@@ -833,3 +833,19 @@ def test_archived_customer_can_still_be_edited_and_deleted(db: Database) -> None
         cs.delete_customer(s, created.id)
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(m.Customer)) == 0
+
+
+@pytest.mark.parametrize(("country", "zip_code", "said"), [
+    ("NZ", "12345678", "is not a post code of New Zealand (for example 6001)"),
+    ("GB", "12345", "is not a post code of United Kingdom"),
+    ("US", "2134", "a spreadsheet may have dropped its leading zero: 02134?"),
+])
+def test_a_post_code_is_checked_against_its_country(db: Database, country: str, zip_code: str, said: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        create(db, {"name": "Ana Reed", "address1": "1 Main Street", "city": "Townsville", "zip": zip_code,
+                    "country_code": country})
+    (error,) = refused.value.errors
+    assert error.field == "zip" and said in error.message
+    created = create(db, {"name": "Ana Reed", "address1": "1 Main Street", "city": "Wellington", "zip": "60 11",
+                          "country_code": "NZ"})
+    assert created.addresses[0].zip is not None

