@@ -735,3 +735,21 @@ def test_ctrl_and_a_number_go_to_each_section(qtbot, make_window, people) -> Non
         assert window.nav.currentItem().text() == title
     qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     assert window.customers.filters.search.hasFocus()
+
+
+def test_f6_cycles_the_panes_and_shift_f6_goes_back(qtbot, make_window, people) -> None:
+    window = make_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    c = window.customers
+    qtbot.waitUntil(c.filters.search.hasFocus, timeout=5_000)
+
+    def press(key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> QWidget:
+        qtbot.keyClick(QApplication.focusWidget() or window, key, modifier)
+        return QApplication.focusWidget()
+
+    assert press(Qt.Key.Key_F6) is c.table
+    assert c.detail.isAncestorOf(press(Qt.Key.Key_F6))
+    assert press(Qt.Key.Key_F6) is window.nav
+    assert press(Qt.Key.Key_F6) is c.filters.search
+    assert press(Qt.Key.Key_F6, Qt.KeyboardModifier.ShiftModifier) is window.nav

@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QShowEvent,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QListWidget,
     QMainWindow,
@@ -148,6 +149,20 @@ class MainWindow(QMainWindow):
         if self._current is not None:
             self._current.focus_first()
 
+    def cycle_pane(self, step: int = 1) -> None:
+        """F6 / Shift+F6: the keyboard to the next (previous) part of the window: the sections list, then
+        the parts of the page (customers: search, table, detail pane)."""
+        panes = [self.nav, *(self._current.panes() if self._current is not None else [])]
+        panes = [p for p in panes if p.isVisible()]
+        if not panes:
+            return
+        focused = QApplication.focusWidget()
+        at = next((i for i, p in enumerate(panes) if focused is p or (focused is not None and p.isAncestorOf(focused))),
+                  -1)
+        target = panes[(at + step) % len(panes)]
+        first = _first_input(target)
+        (first or target).setFocus(Qt.FocusReason.TabFocusReason)
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)
         if not self._shown_once:  # at start the keyboard is in the first page's input (the search)
@@ -216,6 +231,14 @@ class MainWindow(QMainWindow):
             self.addAction(action)
         self.actions_by_name["quit"] = quit_action
         self.actions_by_name["about"] = about
+        for name, text, key, step in (("next_pane", "Next pane", "F6", 1), ("previous_pane", "Previous pane",
+                                                                           "Shift+F6", -1)):
+            move = QAction(text, self)
+            move.setShortcut(QKeySequence(key))
+            move.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            move.triggered.connect(lambda _checked=False, d=step: self.cycle_pane(d))
+            self.addAction(move)
+            self.actions_by_name[name] = move
         self.goto_actions: list[QAction] = []
         for n, title in enumerate(self.sections, 1):  # Ctrl+1 … Ctrl+9: straight to a section
             if n > 9:
@@ -237,7 +260,8 @@ class MainWindow(QMainWindow):
                 merged.setdefault(title, []).extend(items)
         merged["&File"] += [None, a["store_settings"], None, a["quit"]]
         view = merged.setdefault("&View", [])
-        merged["&View"] = [*view, *([None] if view else []), *self.goto_actions]
+        merged["&View"] = [*view, *([None] if view else []), *self.goto_actions, None, a["next_pane"],
+                           a["previous_pane"]]
         merged["&Help"] = [a["about"]]
         for title, items in merged.items():
             menu = self.menuBar().addMenu(title)
@@ -339,3 +363,16 @@ def _duration(seconds: float) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _first_input(pane: QWidget) -> QWidget | None:
+    """The pane itself when it takes the keyboard, else its first widget in the Tab chain that does."""
+    if pane.focusPolicy() & Qt.FocusPolicy.TabFocus and pane.isEnabled():
+        return pane
+    widget = pane.nextInFocusChain()
+    while widget is not None and widget is not pane:
+        if (pane.isAncestorOf(widget) and widget.isVisible() and widget.isEnabled()
+                and widget.focusPolicy() & Qt.FocusPolicy.TabFocus):
+            return widget
+        widget = widget.nextInFocusChain()
+    return None

@@ -103,6 +103,10 @@ class Section(QObject):
     def deactivated(self) -> None:
         """Another page came to the front."""
 
+    def panes(self) -> list[QWidget]:
+        """The page's parts that F6 moves the keyboard between, in order."""
+        return [self.page] if self.page is not None else []
+
     def focus_first(self) -> None:
         """Where the keyboard goes when the page comes to the front (the page's first input)."""
         if self.page is not None:

@@ -372,6 +372,9 @@ class Customers(Section):
             self._into_table()
             select_row(self.table, 0)
 
+    def panes(self) -> list[QWidget]:
+        return [self.filters.search, self.table, self.detail]
+
     def focus_first(self) -> None:
         self.filters.search.setFocus(Qt.FocusReason.OtherFocusReason)
 
