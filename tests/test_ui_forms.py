@@ -327,12 +327,20 @@ def test_email_taken_is_shown_at_the_email_field(qtbot, store: Database) -> None
     type_into(qtbot, form, {"name": "Hemi Tui", "email": "MERE@example.com"})
     press_ok(qtbot, form)
     assert form.result() == 0 and form.customer is None
-    assert form.error_text("email") == f"Email already belongs to customer {owner.id}"
+    assert form.error_text("email") == f"Email already belongs to Mere Tui (customer {owner.id})"
+    assert form.banner.text().startswith(f"The email MERE@example.com already belongs to Mere Tui (customer {owner.id})")
+    assert form.open_owner_button.isVisibleTo(form) and form.open_owner_button.text() == "&Open Mere Tui"
+    assert not form.reload_button.isVisibleTo(form)
     assert form.ok_button.isEnabled()  # the clerk may try again
     type_into(qtbot, form, {"email": "hemi@example.com"})
     qtbot.waitUntil(lambda: form.error_text("email") == "")
     press_ok(qtbot, form)
     assert form.customer is not None and form.customer.email == "hemi@example.com"
+    other = open_form(qtbot, CustomerForm.for_create(store))  # or the clerk opens the one who has it
+    type_into(qtbot, other, {"name": "Rangi Tui", "email": "mere@example.com"})
+    press_ok(qtbot, other)
+    other.open_owner_button.click()
+    assert other.result() == 1 and other.open_existing_id == owner.id and other.customer is None
 
 
 def test_unexpected_failure_is_explained_not_raised(qtbot, store: Database, monkeypatch: pytest.MonkeyPatch,

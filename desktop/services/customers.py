@@ -171,12 +171,12 @@ def _check_references(session: Session, values: Mapping[str, Any]) -> None:
 def _check_email_free(session: Session, email: str | None, customer_id: int | None = None) -> None:
     if not email:
         return
-    stmt = select(m.Customer.id).where(func.lower(m.Customer.email) == email.lower())
+    stmt = select(m.Customer.id, m.Customer.name).where(func.lower(m.Customer.email) == email.lower())
     if customer_id is not None:
         stmt = stmt.where(m.Customer.id != customer_id)
-    owner = session.scalars(stmt.limit(1)).first()
+    owner = session.execute(stmt.limit(1)).first()
     if owner is not None:
-        raise EmailTaken(email, owner)
+        raise EmailTaken(email, owner.id, owner.name)
 
 
 def _flush(session: Session, customer: m.Customer, *, add: bool = False) -> None:
@@ -192,10 +192,10 @@ def _flush(session: Session, customer: m.Customer, *, add: bool = False) -> None
             session.flush()
     except IntegrityError as exc:
         if customer.email and "email" in str(exc.orig).lower():
-            owner = session.scalars(
-                select(m.Customer.id).where(func.lower(m.Customer.email) == customer.email.lower())
+            owner = session.execute(
+                select(m.Customer.id, m.Customer.name).where(func.lower(m.Customer.email) == customer.email.lower())
             ).first()
-            raise EmailTaken(customer.email, owner or 0) from exc
+            raise EmailTaken(customer.email, owner.id if owner else 0, owner.name if owner else None) from exc
         raise
     except StaleDataError as exc:
         raise ConflictError("customer", customer.id) from exc

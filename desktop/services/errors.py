@@ -53,10 +53,16 @@ class ConflictError(DomainError):
 
 
 class EmailTaken(DomainError):
-    def __init__(self, email: str, customer_id: int):
+    def __init__(self, email: str, customer_id: int, name: str | None = None):
         self.email = email
         self.customer_id = customer_id
-        super().__init__(f"The email {email} already belongs to customer {customer_id}.")
+        self.name = name
+        who = f"{name} (customer {customer_id})" if name else f"customer {customer_id}"
+        super().__init__(f"The email {email} already belongs to {who}.")
+
+    @property
+    def owner(self) -> str:
+        return f"{self.name} (customer {self.customer_id})" if self.name else f"customer {self.customer_id}"
 
 
 @dataclass(frozen=True)

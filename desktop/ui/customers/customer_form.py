@@ -180,6 +180,11 @@ class CustomerForm(ValidatingDialog):
         self.reload_button = self.banner.add_button("&Reload")
         self.reload_button.setToolTip("Show the customer as it is now")
         self.reload_button.clicked.connect(self.reload)
+        self.email_owner_id: int | None = None
+        self.open_owner_button = self.banner.add_button("Open &that customer")
+        self.open_owner_button.setToolTip("Close this form and show the customer who has this email")
+        self.open_owner_button.clicked.connect(self.open_email_owner)
+        self.open_owner_button.hide()
 
         root = QVBoxLayout(self)
         root.setSizeConstraint(QVBoxLayout.SizeConstraint.SetMinimumSize)  # messages never get clipped
@@ -274,7 +279,13 @@ class CustomerForm(ValidatingDialog):
             self.set_service_errors(exc.errors)
             return
         except EmailTaken as exc:
-            self.set_service_errors([FieldError("email", f"already belongs to customer {exc.customer_id}")])
+            self.set_service_errors([FieldError("email", f"already belongs to {exc.owner}")])
+            self.email_owner_id = exc.customer_id or None
+            if self.email_owner_id is not None:
+                self.reload_button.hide()
+                self.open_owner_button.setText(f"&Open {exc.name or 'that customer'}")
+                self.open_owner_button.show()
+                self.banner.show_message(f"{exc} Use another email, or open that customer.", "warning")
             self.fields["email"].widget.setFocus()
             return
         except DuplicateCustomer as exc:
@@ -321,7 +332,15 @@ class CustomerForm(ValidatingDialog):
 
     # --- conflict -------------------------------------------------------------------------------
 
+    def open_email_owner(self) -> None:
+        """Show the customer who has the email instead (the form closes; nothing of it is saved)."""
+        if self.email_owner_id is not None:
+            self.open_existing_id = self.email_owner_id
+            self.accept()
+
     def _show_conflict(self, exc: ConflictError) -> None:
+        self.open_owner_button.hide()
+        self.reload_button.show()
         self.banner.show_message(
             f"{exc}\nReload shows the customer as it is now (the changes in this form are then lost).", "warning")
         self.reload_button.setFocus()

@@ -543,7 +543,9 @@ class Customers(Section):
         try:
             if form.exec():
                 self.refresh()
-                if form.customer is not None:
+                if form.open_existing_id is not None:  # the clerk went to the customer with that email
+                    self.show_customer(form.open_existing_id)
+                elif form.customer is not None:
                     self.host.show_message(f"Saved {form.customer.name}.", 10_000)
         finally:
             form.deleteLater()
