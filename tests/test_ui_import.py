@@ -28,7 +28,7 @@ from desktop.importing.reading import UnreadableFile
 from desktop.services import customers as cs
 from desktop.store import models as m
 from desktop.store.engine import Database
-from desktop.ui.common import messages, workers
+from desktop.ui.common import colours, messages, workers
 from desktop.ui.common.settings import IMPORT_FOLDER, IMPORT_MAPPING, Settings
 from desktop.ui.importing import import_dialog, preview_models
 from desktop.ui.importing.import_dialog import ImportDialog
@@ -221,8 +221,8 @@ def test_drop_opens_the_preview_with_its_summary(qtbot, qtmodeltester, make_wind
     assert cell(dialog, 6, 3).startswith("Looks like existing customer Tane Mahuta")
     assert cell(dialog, 10, 3) == "New customer: rangi@example.com · 8 Kowhai Crescent, Rotorua, 3010, NZ"
     # Errors and alerts are coloured; the alerts are listed apart.
-    assert cell(dialog, 5, 0, Qt.ItemDataRole.BackgroundRole).color() == preview_models.ERROR_COLOURS[0]
-    assert cell(dialog, 2, 3, Qt.ItemDataRole.BackgroundRole).color() == preview_models.ALERT_COLOURS[0]
+    assert cell(dialog, 5, 0, Qt.ItemDataRole.BackgroundRole).color() == colours.row_colours("error")[0]
+    assert cell(dialog, 2, 3, Qt.ItemDataRole.BackgroundRole).color() == colours.row_colours("warning")[0]
     assert cell(dialog, 10, 3, Qt.ItemDataRole.BackgroundRole) is None
     assert not dialog.alerts_box.isHidden()
     assert dialog.alerts_box.title() == "Financial alerts (3): check these before importing"

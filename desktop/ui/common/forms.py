@@ -36,11 +36,11 @@ from desktop.services.validation import (
 )
 from desktop.store.engine import Database
 from desktop.ui.common import messages
+from desktop.ui.common.colours import text_style
 
 log = logging.getLogger("desktop.ui")
 
 VALIDATE_DELAY_MS = 150
-ERROR_STYLE = "color: #c62828;"
 HINT_STYLE = "color: palette(placeholder-text);"
 INPUT_MIN_CHARS = 26  # the narrowest an input gets, in average characters
 
@@ -163,7 +163,7 @@ class ErrorLabel(QLabel):
 def error_label(parent: QWidget | None = None) -> QLabel:
     label = ErrorLabel(parent)
     label.setObjectName("fieldError")
-    label.setStyleSheet(ERROR_STYLE)
+    label.setStyleSheet(text_style("error"))
     label.setWordWrap(True)
     label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -462,7 +462,7 @@ class ValidatingDialog(QDialog):
         for key, field in self.fields.fields.items():
             field.show_messages(by_key.get(key, []))
         if general:
-            self.hint.setStyleSheet(ERROR_STYLE)
+            self.hint.setStyleSheet(text_style("error"))
             self.hint.setText("\n".join(general))
         elif hidden:
             self.hint.setStyleSheet(HINT_STYLE)

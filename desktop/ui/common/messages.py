@@ -48,6 +48,7 @@ from desktop.starshipit.errors import (
 )
 from desktop import logs
 from desktop.store.engine import BUSY_MESSAGE, StoreBusy, StoreError, describe_error
+from desktop.ui.common.colours import banner_style
 
 log = logging.getLogger("desktop.ui")
 
@@ -217,11 +218,6 @@ def ask(parent: QWidget | None, title: str, text: str, ok_text: str, *, default_
 class Banner(QFrame):
     """A message strip inside a dialog (a conflict, a duplicate), with optional buttons on its right."""
 
-    STYLES = {
-        "warning": "background: #fff4ce; color: #3b2f00; border: 1px solid #e0c35a;",
-        "error": "background: #fde7e9; color: #5a0a0f; border: 1px solid #e3a0a6;",
-        "info": "background: #e5f1fb; color: #0b2a45; border: 1px solid #9cc3e5;",
-    }
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -241,7 +237,7 @@ class Banner(QFrame):
         return button
 
     def show_message(self, text: str, kind: str = "warning") -> None:
-        self.setStyleSheet(f"QFrame#banner {{ {self.STYLES[kind]} border-radius: 3px; }}")
+        self.setStyleSheet(f"QFrame#banner {{ {banner_style(kind)} border-radius: 3px; }}")
         self.label.setText(text)
         self.show()
 

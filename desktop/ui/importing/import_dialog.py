@@ -71,6 +71,7 @@ from desktop.importing.reading import (
 from desktop.services.errors import Cancelled, DomainError
 from desktop.store.engine import Database, describe_error
 from desktop.ui.common import messages
+from desktop.ui.common.colours import background_colour, text_style
 from desktop.ui.common import settings as opt
 from desktop.ui.common.views import select_row
 from desktop.ui.common.workers import Job, Workers
@@ -375,7 +376,7 @@ class ImportDialog(QDialog):
         self.alerts_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.alerts_view.setToolTip("Enter or double-click: show the row")
         self.alerts_view.activated.connect(self._alert_activated)
-        self.alerts_view.setStyleSheet("QListView { background: #fffaf0; }")
+        self.alerts_view.setStyleSheet(f"QListView {{ background: {background_colour('warning').name()}; }}")
         alerts_layout.addWidget(self.alerts_view)
         self.alerts_box.hide()
 
@@ -486,7 +487,7 @@ class ImportDialog(QDialog):
         elif p is None:
             self.hint.setText("")
         elif self.strict_box.isChecked() and p.summary.errors:
-            self.hint.setStyleSheet("color: #a4262c;")
+            self.hint.setStyleSheet(text_style("error"))
             self.hint.setText(f"All or nothing: {plural(p.summary.errors, 'row')} "
                               f"{'has' if p.summary.errors == 1 else 'have'} errors, so nothing is imported.")
             self.hint.setToolTip("Save the error rows to fix them and import that file, or untick All or nothing "
@@ -621,9 +622,9 @@ class ImportDialog(QDialog):
             label.setText("–" if value is None else f"{value:,}")
             style = ""
             if value and key == "errors":
-                style = "color: #a4262c; font-weight: bold;"
+                style = text_style("error", bold=True)
             elif value and key == "alerts":
-                style = "color: #7a4d00; font-weight: bold;"
+                style = text_style("warning", bold=True)
             label.setStyleSheet(style)
         for i, (key, title) in enumerate(FILTERS):
             count = self.rows_model.count(key) if preview is not None else 0

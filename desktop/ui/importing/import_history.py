@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
+from PySide6.QtGui import QAction, QBrush, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -38,13 +38,13 @@ from desktop.ui.common import messages
 from desktop.ui.common.views import record_table, select_row
 from desktop.ui.common.workers import Job, Workers
 from desktop.ui.common.formats import local_minute
+from desktop.ui.common.colours import text_colour
 
 log = logging.getLogger("desktop.ui.import")
 
 Index = QModelIndex | QPersistentModelIndex
 LIST_LIMIT = 500
 MUTED_STYLE = "color: palette(placeholder-text);"
-MUTED_BRUSH = QBrush(QColor("#6b6b6b"))  # undone and incomplete batches
 
 
 class BatchRole(IntEnum):
@@ -136,7 +136,7 @@ class BatchTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(_RIGHT if key in NUMERIC else _LEFT)
         if role == Qt.ItemDataRole.ForegroundRole and b.state != "committed":
-            return MUTED_BRUSH
+            return QBrush(text_colour("muted"))  # undone and incomplete batches
         if role == BatchRole.Batch:
             return b
         if role == BatchRole.Id:

@@ -23,6 +23,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from desktop.importing import plan as imp_plan
 from desktop.importing.plan import Kind, Preview, RowPlan, Status
 from desktop.ui.common import messages
+from desktop.ui.common.colours import row_colours, text_colour
 
 
 Index = QModelIndex | QPersistentModelIndex
@@ -44,14 +45,10 @@ FILTERS: tuple[tuple[str, str], ...] = (
 )
 FILTER_STATUS = {"create": Status.CREATE, "update": Status.UPDATE, "unchanged": Status.UNCHANGED,
                  "same": Status.SAME_AS, "duplicate": Status.DUPLICATE, "error": Status.ERROR}
-# (background, text) of rows that need the clerk's eye; the text colour is set too so that a dark theme
-# still reads dark text on the light background.
-ERROR_COLOURS = (QColor("#fde7e9"), QColor("#5a0a0f"))
-ALERT_COLOURS = (QColor("#fff4ce"), QColor("#3b2f00"))
-DUPLICATE_COLOURS = (QColor("#eef1f5"), QColor("#26323f"))
-STATUS_TEXT = {Status.CREATE: QColor("#0b6a0b"), Status.UPDATE: QColor("#0b4f8a"), Status.ERROR: QColor("#a4262c"),
-               Status.DUPLICATE: QColor("#7a4d00"), Status.SAME_AS: QColor("#555555"),
-               Status.UNCHANGED: QColor("#666666")}
+# The status column's colour kind (desktop.ui.common.colours: readable in light and dark palettes); rows
+# that need the clerk's eye are tinted, with their text set to read on the tint.
+STATUS_TEXT = {Status.CREATE: "ok", Status.UPDATE: "info", Status.ERROR: "error", Status.DUPLICATE: "warning",
+               Status.SAME_AS: "muted", Status.UNCHANGED: "muted"}
 SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
     ("rows", "Rows read"), ("create", "To create"), ("update", "To update"), ("unchanged", "Unchanged"),
     ("same_as", "Same customer as an earlier row"), ("duplicates", "Possible duplicates"),
@@ -232,9 +229,11 @@ class ImportRowsModel(QAbstractTableModel):
             if colours is not None:
                 if role == Qt.ItemDataRole.BackgroundRole:
                     return QBrush(colours[0])
-                return QBrush(STATUS_TEXT[p.status] if column == 1 else colours[1])
+                if column == 1:
+                    return QBrush(text_colour(STATUS_TEXT[p.status], on=colours[0]))
+                return QBrush(colours[1])
             if role == Qt.ItemDataRole.ForegroundRole and column == 1:
-                return QBrush(STATUS_TEXT[p.status])
+                return QBrush(text_colour(STATUS_TEXT[p.status]))
             return None
         if role == Qt.ItemDataRole.FontRole and column == 1 and p.status is Status.ERROR:
             font = QFont()
@@ -252,11 +251,11 @@ class ImportRowsModel(QAbstractTableModel):
 
     def _colours(self, p: RowPlan) -> tuple[QColor, QColor] | None:
         if p.status is Status.ERROR:
-            return ERROR_COLOURS
+            return row_colours("error")
         if any(i.kind is Kind.ALERT for i in p.issues):
-            return ALERT_COLOURS
+            return row_colours("warning")
         if p.status is Status.DUPLICATE:
-            return DUPLICATE_COLOURS
+            return row_colours("duplicate")
         return None
 
     def _cell(self, p: RowPlan, f: str) -> str:

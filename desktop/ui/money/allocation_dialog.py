@@ -48,6 +48,7 @@ from desktop.store.engine import Database
 from desktop.ui.common import messages
 from desktop.ui.common.workers import Job, Workers
 from desktop.ui.money.money_models import AllocationColumn, AllocationModel
+from desktop.ui.common.colours import text_style
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -234,7 +235,7 @@ class AllocationDialog(QDialog):
         else:
             left = credit.remaining - self.model.total
             self.remaining_label.setText(f"Remaining after: {currency} {fmt(left)}")
-            self.remaining_label.setStyleSheet("color: #b00020;" if left < 0 else "")
+            self.remaining_label.setStyleSheet(text_style("error") if left < 0 else "")
         typed = self.model.typed()
         if credit is None:
             text = "There is no open credit to allocate."
@@ -252,7 +253,7 @@ class AllocationDialog(QDialog):
             text = (f"Ready: {fmt(checked.total)} to {len(checked.lines)} "
                     f"order{'s' if len(checked.lines) != 1 else ''}.")
         self.status.setText(text)
-        self.status.setStyleSheet("color: #b00020;" if typed and checked.problems else "")
+        self.status.setStyleSheet(text_style("error") if typed and checked.problems else "")
         busy = self.job is not None and self.job.running
         self.allocate_button.setEnabled(checked.ok and not busy)
         self.fill_button.setEnabled(credit is not None and credit.remaining > 0 and bool(self.model.rowCount())

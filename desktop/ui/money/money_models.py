@@ -22,20 +22,18 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from sqlalchemy.exc import SQLAlchemyError
 
 from desktop.services import money
 from desktop.services.money import CreditAmounts, OrderAmounts, Problem, Requested, fmt
 from desktop.store.engine import Database
+from desktop.ui.common.colours import background_colour, text_colour
 
 log = logging.getLogger("desktop.ui.money")
 
 Index = QModelIndex | QPersistentModelIndex
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-ERROR_BACKGROUND = QColor("#fde7e9")
-ERROR_TEXT = QColor("#b00020")
-OK_TEXT = QColor("#1b5e20")
 
 
 class MoneyRole(IntEnum):
@@ -366,9 +364,9 @@ class AllocationModel(QAbstractTableModel):
             full = "; ".join(p.message[:1].upper() + p.message[1:] for p in self._problems[row])
             return full or self.message(row) or "Type an amount to allocate to this order (at most its outstanding)"
         if role == Qt.ItemDataRole.BackgroundRole and col == AllocationColumn.AMOUNT and not self.row_ok(row):
-            return QBrush(ERROR_BACKGROUND)
+            return QBrush(background_colour("error"))
         if role == Qt.ItemDataRole.ForegroundRole and col == AllocationColumn.CHECK:
-            return QBrush(ERROR_TEXT if not self.row_ok(row) else OK_TEXT)
+            return QBrush(text_colour("error" if not self.row_ok(row) else "ok"))
         if role == MoneyRole.Id:
             return order.id
         if role == MoneyRole.Record:

@@ -41,10 +41,10 @@ from desktop.services.money import AmountError, OrderAmounts, fmt, parse_amount
 from desktop.store import models as m
 from desktop.store.engine import Database
 from desktop.ui.common import messages
+from desktop.ui.common.colours import text_style
 
 CURRENCIES = ("NZD", "AUD", "USD", "GBP", "EUR", "CAD")
 PAYMENT_METHODS = ("card", "bank transfer", "cash", "cheque", "online")
-ERROR_STYLE = "color: #b00020;"
 
 
 def _date_edit(value: dt.date | None = None) -> QDateEdit:
@@ -90,7 +90,7 @@ class _EntryDialog(QDialog):
         self.outer.addLayout(self.form)
         self.check_label = QLabel()
         self.check_label.setWordWrap(True)
-        self.check_label.setStyleSheet(ERROR_STYLE)
+        self.check_label.setStyleSheet(text_style("error"))
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setDefault(True)

@@ -39,9 +39,9 @@ from desktop.services.errors import DomainError, ValidationError
 from desktop.starshipit.mapping import CARRIERS
 from desktop.store.engine import Database
 from desktop.ui.common import messages
+from desktop.ui.common.colours import text_style
 
 Index = QModelIndex | QPersistentModelIndex
-ERROR_STYLE = "color: #a4262c;"
 
 
 class MethodsModel(QAbstractListModel):
@@ -165,11 +165,11 @@ class ShippingMethodsDialog(QDialog):
                 row = setup.save_method(s, self.values(), method_id=self.current.id if self.current else None,
                                         expected_version=self.current.version if self.current else None)
         except ValidationError as exc:
-            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setStyleSheet(text_style("error"))
             self.message.setText(" ".join(f"{messages.field_label(e.field)}: {e.message}." for e in exc.errors))
             return False
         except DomainError as exc:
-            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setStyleSheet(text_style("error"))
             self.message.setText(messages.explain(exc)[1])
             return False
         self.reload(row.id)
@@ -256,7 +256,7 @@ class ShipmentDialog(QDialog):
         self.update_box.setVisible(self.form.submitted)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(ERROR_STYLE)
+        self.message.setStyleSheet(text_style("error"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)

@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QAction, QColor, QDesktopServices, QFont, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QDesktopServices, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -53,6 +53,7 @@ from desktop.ui.common import settings as opt
 from desktop.ui.common.formats import local_minute
 from desktop.ui.common.views import record_table, select_row
 from desktop.ui.common.workers import Job, Workers
+from desktop.ui.common.colours import text_colour
 
 if TYPE_CHECKING:
     from desktop.ui.shipping.setup_dialogs import ShipmentDialog
@@ -62,7 +63,7 @@ log = logging.getLogger("desktop.ui.shipping")
 Index = QModelIndex | QPersistentModelIndex
 STATE_TITLES = {"pending": "Pending", "failed": "Failed", "refused": "Refused by Starshipit",
                 "submitted": "Submitted", "shipped": "Shipped"}
-STATE_COLOURS = {"failed": QColor("#b71c1c"), "refused": QColor("#b71c1c"), "shipped": QColor("#1b5e20")}
+STATE_COLOURS = {"failed": "error", "refused": "error", "shipped": "ok"}  # colours.text_colour kinds
 FILTERS = (("All", "all"), ("Pending", "pending"), ("Failed", "failed"), ("Refused by Starshipit", "refused"),
            ("Submitted", "submitted"),
            ("Shipped", "shipped"))
@@ -144,7 +145,8 @@ class QueueModel(QAbstractTableModel):
             font.setUnderline(True)
             return font
         if role == Qt.ItemDataRole.ForegroundRole and column in ("State", "Last error"):
-            return STATE_COLOURS.get(r.state)
+            kind = STATE_COLOURS.get(r.state)
+            return text_colour(kind) if kind else None
         if role == Qt.ItemDataRole.UserRole:
             return r.fulfillment_id
         return None
