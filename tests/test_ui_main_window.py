@@ -753,3 +753,32 @@ def test_f6_cycles_the_panes_and_shift_f6_goes_back(qtbot, make_window, people) 
     assert press(Qt.Key.Key_F6) is window.nav
     assert press(Qt.Key.Key_F6) is c.filters.search
     assert press(Qt.Key.Key_F6, Qt.KeyboardModifier.ShiftModifier) is window.nav
+
+
+def test_an_empty_table_says_why_and_offers_the_ways_on(qtbot, make_window, people, monkeypatch) -> None:
+    window = make_window()
+    c = window.customers
+    assert c.empty.isHidden()
+    c.filters.search.setText("Zebedee")
+    c.filters.flush()
+    assert not c.empty.isHidden() and c.model.total == 0
+    text = c.empty.text()
+    assert "No customers match “Zebedee”." in text
+    assert 'href="clear"' in text and 'href="archived"' in text and "New customer “Zebedee”" in text
+    assert 'href="import"' in text
+    opened: list[str | None] = []
+    monkeypatch.setattr(c, "new_customer", lambda name=None: opened.append(name))
+    c.empty.linkActivated.emit("new")
+    assert opened == ["Zebedee"]
+    c.empty.linkActivated.emit("archived")
+    assert c.filters.archived.currentData() == "all"
+    c.empty.linkActivated.emit("clear")
+    assert c.filters.search.text() == "" and c.model.total == 4 and c.empty.isHidden()
+
+
+def test_a_new_store_says_it_has_no_customers_yet(qtbot, make_window) -> None:
+    window = make_window()
+    c = window.customers
+    assert not c.empty.isHidden()
+    assert "This store has no customers yet." in c.empty.text()
+    assert 'href="new">New customer<' in c.empty.text() and 'href="import"' in c.empty.text()

@@ -99,6 +99,21 @@ class FilterBar(QWidget):
                 return True
         return super().eventFilter(watched, event)
 
+    def has_filter(self) -> bool:
+        """A sales rep, tier, store or warehouse is picked (the search aside)."""
+        return any(c.currentData() is not None for c in self.references.values())
+
+    def clear_all(self) -> None:
+        """No search, no filter, active customers: everyone (one query)."""
+        self.blockSignals(True)
+        try:
+            self.search.clear()
+            for combo in self.references.values():
+                combo.setCurrentIndex(0)
+        finally:
+            self.blockSignals(False)
+        self.flush()
+
     def flush(self) -> None:
         """Apply a pending search now (Enter, or a test that does not want to wait)."""
         self._debounce.stop()

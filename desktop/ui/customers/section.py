@@ -9,6 +9,7 @@ modules beside it.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -26,7 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sqlalchemy import select
+
 from desktop.services.customer_list import CustomerQuery
+from desktop.store import models as m
 from desktop.services.customers import BulkResult, CustomerDetail
 from desktop.services.errors import Cancelled, DomainError
 from desktop.ui.common import messages
@@ -90,6 +94,21 @@ class Customers(Section):
         self.table.setTabKeyNavigation(False)  # Tab leaves the table for the detail pane, as on a form
         self.table.installEventFilter(self)  # typing a name in the table goes to the search
         self.table.setAlternatingRowColors(True)
+        # What to do when nothing is listed, over the empty table (links: Tab reaches them too).
+        self.empty = QLabel()
+        self.empty.setObjectName("emptyState")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setTextFormat(Qt.TextFormat.RichText)
+        self.empty.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                           | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.empty.linkActivated.connect(self._empty_link)
+        overlay = QVBoxLayout(self.table.viewport())
+        overlay.addStretch(1)
+        overlay.addWidget(self.empty)
+        overlay.addStretch(2)
+        self.empty.hide()
+        self._other_actions: Mapping[str, QAction] = {}
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
@@ -164,6 +183,8 @@ class Customers(Section):
     def sections_ready(self, actions: Mapping[str, QAction]) -> None:
         """Every section's actions exist: the toolbar takes the ones of other sections it shows (Import)."""
         assert self.toolbar is not None
+        self._other_actions = actions
+        self._update_empty()
         for name, text in TOOLBAR:
             if not name:
                 self.toolbar.addSeparator()
@@ -486,7 +507,44 @@ class Customers(Section):
     def _load_failed(self, message: str) -> None:
         self.host.show_message(f"{message} (F5 to try again)", 15_000)
 
+    def _update_empty(self) -> None:
+        """The empty table says why and offers the ways on (clear the search, include archived, create the
+        customer searched for, import)."""
+        if self.model.total:
+            self.empty.hide()
+            return
+        text = self.filters.search.text().strip()
+        archived = self.filters.archived.currentData()
+        links = []
+        if text or self.filters.has_filter():
+            what = f"No customers match “{html.escape(text)}”." if text else "No customers match these filters."
+            links.append('<a href="clear">Clear the search and filters</a>')
+        else:
+            with self.db.read() as s:
+                anyone = s.scalar(select(m.Customer.id).limit(1)) is not None
+            what = "No archived customers." if archived == "archived" else (
+                "No active customers." if anyone else "This store has no customers yet.")
+        if archived == "active" and (text or self.filters.has_filter() or what.startswith("No active")):
+            links.append('<a href="archived">Include archived customers</a>')
+        links.append(f'<a href="new">New customer “{html.escape(text)}”</a>' if text
+                     else '<a href="new">New customer</a>')
+        if "import" in self._other_actions:
+            links.append('<a href="import">Import customers from a file…</a>')
+        self.empty.setText(f"<p style='font-size: large'>{what}</p><p>{' &nbsp;·&nbsp; '.join(links)}</p>")
+        self.empty.show()
+
+    def _empty_link(self, link: str) -> None:
+        if link == "clear":
+            self.filters.clear_all()
+        elif link == "archived":
+            self.filters.archived.setCurrentIndex(self.filters.archived.findData("all"))
+        elif link == "new":
+            self.new_customer(name=self.filters.search.text().strip() or None)
+        elif link == "import" and "import" in self._other_actions:
+            self._other_actions["import"].trigger()
+
     def _update_status(self) -> None:
+        self._update_empty()
         total = self.model.total
         self.status.setText(f"{plural(total)} ({self.selected_count():,} selected)")
         for action, verb in (("archive_all", "Archive"), ("unarchive_all", "Unarchive"), ("delete_all", "Delete")):
@@ -510,10 +568,12 @@ class Customers(Section):
 
     # --- single-customer actions ----------------------------------------------------------------
 
-    def new_customer(self) -> None:
+    def new_customer(self, name: str | None = None) -> None:
         from desktop.ui.customers.customer_form import CustomerForm
 
         form = CustomerForm.for_create(self.db, self.host.widget)
+        if name:  # from the empty search: the name the clerk looked for
+            form.fields["name"].widget.setText(name)
         try:
             if not form.exec():
                 return
