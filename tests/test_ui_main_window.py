@@ -21,7 +21,7 @@ from desktop import __version__
 from desktop.services import customers as cs
 from desktop.store import models as m
 from desktop.store.engine import Database
-from desktop.ui.common import workers
+from desktop.ui.common import messages, workers
 from desktop.ui.common.settings import LAST_FILTER, TABLE_HEADER, Settings
 from desktop.ui.customers.bulk import BulkResultDialog
 from desktop.ui.customers.customer_form import CustomerForm
@@ -453,7 +453,9 @@ def test_ctrl_a_then_archive_works_on_the_filter_not_on_every_id(qtbot, make_win
     assert window.customers.status.text() == "230 customers (230 selected)"
     monkeypatch.setattr(window.customers, "selected_ids", lambda: pytest.fail("no need to read every id"))
     window.customers.archive_selected()
-    assert "all 230 customers matching the filter" in asked[-1]
+    # no search, no filter: every customer of the store, confirmed by typing how many
+    assert "every active customer of the store (230 customers): no search or filter is set" in asked[-1]
+    assert "[type 230]" in asked[-1]
     wait_bulk(qtbot, window)
     assert window.customers.last_bulk_result.summary() == "230 archived, 0 skipped"
     assert window.customers.model.total == 0
@@ -782,3 +784,26 @@ def test_a_new_store_says_it_has_no_customers_yet(qtbot, make_window) -> None:
     assert not c.empty.isHidden()
     assert "This store has no customers yet." in c.empty.text()
     assert 'href="new">New customer<' in c.empty.text() and 'href="import"' in c.empty.text()
+
+
+def test_typing_the_number_is_what_confirms_a_bulk_action_on_many(qtbot) -> None:
+    assert messages.typed_count_matches("1,234", 1234) and messages.typed_count_matches(" 1 234 ", 1234)
+    assert not messages.typed_count_matches("1,235", 1234) and not messages.typed_count_matches("all", 1234)
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QDialog, QLineEdit
+
+    seen: list[bool] = []
+
+    def answer() -> None:
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible())
+        edit = dialog.findChild(QLineEdit)
+        ok = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Delete")
+        edit.setText("1,233")
+        seen.append(ok.isEnabled())
+        edit.setText("1,234")
+        seen.append(ok.isEnabled())
+        ok.click()
+
+    QTimer.singleShot(0, answer)
+    assert messages.ask_count(None, "Delete customers", "Delete 1,234 customers?", "Delete", 1234)
+    assert seen == [False, True]

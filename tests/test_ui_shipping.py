@@ -153,6 +153,7 @@ def test_cancel_stops_after_the_current_request(qtbot, section, store, fake):
     assert len(fake.requests) <= sent_at_cancel + 1
     # The lookups that found nothing created nothing; no order is half-done.
     assert fake.created_numbers == [] and states(store) == Counter({"pending": 12})
+    qtbot.waitUntil(lambda: not widget.actions.running, timeout=10_000)  # the run's thread is done too
     assert widget.submit_button.isEnabled()
 
 
@@ -167,6 +168,7 @@ def test_failures_show_their_reason_and_can_be_retried(qtbot, section, store, fa
     assert widget.model.rowCount() == 1
     assert widget.model.index(0, 0).data() == "Failed"
     assert "has no post code" in widget.model.index(0, widget.model.columns.index("Last error")).data()
+    qtbot.waitUntil(lambda: not widget.actions.running, timeout=10_000)  # the run's thread is done too
     assert widget.retry_button.isEnabled()
     with store.transaction() as s:
         s.get(m.SalesOrder, s.get(m.SalesOrderFulfillment, bad).sales_order_id).ship_zip = "1011"

@@ -28,7 +28,12 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> Asked:
         questions.append(f"{title}: {text} [{ok_text}]")
         return questions.answers.pop(0) if questions.answers else True
 
+    def ask_count(_parent: Any, title: str, text: str, ok_text: str, count: int) -> bool:
+        questions.append(f"{title}: {text} [type {count}] [{ok_text}]")
+        return questions.answers.pop(0) if questions.answers else True
+
     monkeypatch.setattr(messages, "ask", ask)
+    monkeypatch.setattr(messages, "ask_count", ask_count)
     return questions
 
 

@@ -215,6 +215,39 @@ def ask(parent: QWidget | None, title: str, text: str, ok_text: str, *, default_
     return box.clickedButton() is ok
 
 
+def typed_count_matches(typed: str, count: int) -> bool:
+    """'12,500', '12 500' and '12500' are all 12500."""
+    digits = "".join(ch for ch in typed if not ch.isspace() and ch not in ",.'’_")
+    return digits.isdigit() and int(digits) == count
+
+
+def ask_count(parent: QWidget | None, title: str, text: str, ok_text: str, count: int) -> bool:
+    """Confirm an action on many records by typing how many: OK is enabled only once the clerk has typed
+    `count`. Cancel (and Esc) is the default."""
+    from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLineEdit, QVBoxLayout
+
+    dialog = QDialog(parent)
+    dialog.setWindowTitle(title)
+    layout = QVBoxLayout(dialog)
+    label = QLabel(f"{text}\n\nType {count:,} to confirm:")
+    label.setWordWrap(True)
+    edit = QLineEdit()
+    edit.setAccessibleName("How many")
+    edit.setPlaceholderText(f"{count:,}")
+    label.setBuddy(edit)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    ok = buttons.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
+    ok.setEnabled(False)
+    edit.textChanged.connect(lambda t: ok.setEnabled(typed_count_matches(t, count)))
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(label)
+    layout.addWidget(edit)
+    layout.addWidget(buttons)
+    edit.setFocus()
+    return dialog.exec() == QDialog.DialogCode.Accepted and typed_count_matches(edit.text(), count)
+
+
 class Banner(QFrame):
     """A message strip inside a dialog (a conflict, a duplicate), with optional buttons on its right."""
 

@@ -62,6 +62,7 @@ KEEP_SELECTION_MAX = 200  # a selection up to this size survives a new filter or
 CUSTOMER_ACTIONS = ("new", "edit", "archive", "unarchive", "delete", "archive_all", "unarchive_all",
                     "delete_all", "find", "find_match", "refresh")
 # The toolbar, in order ("" a separator); an action another section adds (import) is placed when present.
+BULK_TYPE_COUNT = 1000
 TOOLBAR = (("new", "New"), ("edit", "Edit"), ("", ""), ("archive", "Archive"), ("unarchive", "Unarchive"),
            ("delete", "Delete"), ("", ""), ("find_match", "Find match"), ("import", "Import"), ("refresh", "Refresh"))
 
@@ -651,6 +652,7 @@ class Customers(Section):
         self.bulk("delete", False)
 
     # --- bulk (selection or all matching) -------------------------------------------------------
+    # More than this many customers, or every customer (no search, no filter): the clerk types the number.
 
     def bulk(self, action: str, all_matching: bool, ids: list[int] | None = None) -> None:
         """Archive, unarchive or delete the selection (or every customer matching the filter, or `ids`)
@@ -677,7 +679,15 @@ class Customers(Section):
             scope = f"{name}" if name else "1 customer"
         else:
             scope = plural(count)
-        if not messages.ask(self.host.widget, f"{verb} customers", f"{verb} {scope}?{BULK_WARNINGS[action]}", verb):
+        question = f"{verb} {scope}?{BULK_WARNINGS[action]}"
+        unfiltered = all_matching and not (self.filters.search.text().strip() or self.filters.has_filter())
+        if count > BULK_TYPE_COUNT or unfiltered:  # many, or every customer of the store: typed, not clicked
+            if unfiltered:
+                question = f"{verb} every {'active ' if query.archived == 'active' else ''}customer of the store " \
+                           f"({plural(count)}): no search or filter is set.{BULK_WARNINGS[action]}"
+            if not messages.ask_count(self.host.widget, f"{verb} customers", question, verb, count):
+                return
+        elif not messages.ask(self.host.widget, f"{verb} customers", question, verb):
             return
         work = bulk_work(self.db, action, all_matching=all_matching, query=query, ids=ids)
 
