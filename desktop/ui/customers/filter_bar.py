@@ -38,6 +38,7 @@ class FilterBar(QWidget):
         self.search = QLineEdit(placeholderText="Search name, company, email, phone, zip  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setMaxLength(200)
+        self.search.setMinimumWidth(self.search.fontMetrics().averageCharWidth() * 24)
         self.search.setToolTip("Type to search; Down goes to the results, Esc clears the search")
         self.search.installEventFilter(self)
         self.archived = QComboBox()
@@ -52,6 +53,9 @@ class FilterBar(QWidget):
             combo.addItem(blank, None)
             combo.setToolTip(blank.replace("Any", "Only customers of this", 1))
             combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
+            # As narrow as ten letters when the window is: a laptop screen still shows the table.
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
             self.references[key] = combo
             layout.addWidget(combo, 1)
         self.reload_references()

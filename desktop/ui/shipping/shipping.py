@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -361,6 +362,7 @@ class ShippingQueueSection(QWidget):
         self.filter.setCurrentIndex(max(0, self.filter.findData(settings.get(opt.SHIPPING_QUEUE_STATE))))
         self.filter.currentIndexChanged.connect(lambda _i: self._filter_changed())
         self.counts = QLabel()
+        self.counts.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
         self.sync_button = QPushButton("S&ync with Starshipit")
         self.sync_button.setToolTip("Bring home the status, carrier and tracking of every submitted fulfilment")
         self.submit_button = QPushButton("Submit all &pending")
@@ -450,7 +452,9 @@ class ShippingQueueSection(QWidget):
             rows = shipping.list_queue(s, state=self.filter.currentData())
             counts = shipping.queue_counts(s)
         self.model.set_rows(rows)
-        self.counts.setText("   ".join(f"{STATE_TITLES[k]}: {n:,}" for k, n in counts.items()))
+        text = "   ".join(f"{STATE_TITLES[k].split(' by ')[0]}: {n:,}" for k, n in counts.items())
+        self.counts.setText(text)
+        self.counts.setToolTip(text)  # in full, when the window is too narrow to show it all
         self._counts = counts
         if selected is not None:
             for n, r in enumerate(rows):
