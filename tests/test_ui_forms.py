@@ -252,7 +252,9 @@ def test_inline_validation_disables_ok_and_says_why(qtbot, store: Database) -> N
 def test_keyboard_enter_saves_escape_cancels_and_tab_order(qtbot, store: Database) -> None:
     form = open_form(qtbot, CustomerForm.for_create(store))
     name = form.fields["name"].widget
-    keys = ["name", "company", "email", "phone", "fax", "notes", "address1", "address2"]
+    keys = ["name", "company", "email", "phone", "fax", "notes", "default_sales_rep_id", "product_pricing_tier_id",
+            "store_id", "warehouse_id", "shipping_method_domestic_id", "shipping_method_international_id",
+            "address1", "address2"]
     assert tab_order(name, len(keys)) == [form.fields[k].widget for k in keys]
     for key in ("name", "company", "email", "phone", "fax", "notes", "address1", "zip", "country_code"):
         caption = form.fields[key].layout.labelForField(form.fields[key].widget)
@@ -679,7 +681,7 @@ def test_validation_error_from_the_service_lands_on_its_fields(qtbot, store: Dat
     type_into(qtbot, form, {"name": "Aroha", "zip": "6011"})
     press_ok(qtbot, form)
     assert form.error_text("zip") == "Zip is not a zip we deliver to"
-    assert form.hint.text() == "Sales rep refers to sales rep 4, which does not exist"
+    assert form.error_text("default_sales_rep_id") == "Sales rep refers to sales rep 4, which does not exist"
     assert form.result() == 0
 
 
@@ -710,3 +712,22 @@ def test_the_address_lines_say_what_the_country_calls_them(qtbot, store: Databas
     assert (caption("address2"), caption("city"), caption("province")) == (
         "Address &2 — Unit or building", "C&ity — Suburb", "Pro&vince — State")
     assert form.fields["city"].label == "City"  # messages still name the field itself
+
+
+
+@both
+def test_create_sets_the_sales_rep_and_default_settings_in_one_dialog(qtbot, store: Database) -> None:
+    with store.transaction() as s:
+        rep, tier = f.sales_rep(s, "Mere Tuhoe").id, f.pricing_tier(s, "Wholesale").id
+        method = f.shipping_method(s, "Overnight").id
+    form = open_form(qtbot, CustomerForm.for_create(store))
+    type_into(qtbot, form, {"name": "Kiri Moss", "address1": "4 Harbour View", "city": "Napier", "zip": "4110"})
+    form.fields["default_sales_rep_id"].set(rep)
+    form.fields["product_pricing_tier_id"].set(tier)
+    form.fields["shipping_method_domestic_id"].set(method)
+    press_ok(qtbot, form)
+    assert form.customer is not None
+    with store.read() as s:
+        row = s.get(m.Customer, form.customer.id)
+        assert (row.default_sales_rep_id, row.product_pricing_tier_id, row.shipping_method_domestic_id) == (
+            rep, tier, method)

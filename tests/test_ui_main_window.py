@@ -811,3 +811,12 @@ def test_typing_the_number_is_what_confirms_a_bulk_action_on_many(qtbot) -> None
     QTimer.singleShot(0, answer)
     assert messages.ask_count(None, "Delete customers", "Delete 1,234 customers?", "Delete", 1234)
     assert seen == [False, True]
+
+
+def test_the_window_fits_a_1366_pixel_laptop_screen(qtbot, make_window, people) -> None:
+    window = make_window()
+    assert window.minimumSizeHint().width() <= 1366, [
+        (window.pages.widget(i).objectName(), window.pages.widget(i).minimumSizeHint().width())
+        for i in range(window.pages.count())]
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: window.width() == 1366, timeout=5_000)

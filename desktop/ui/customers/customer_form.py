@@ -126,7 +126,9 @@ class CustomerForm(ValidatingDialog):
         add_address_rows(f, shipping_rows)
 
         columns = QHBoxLayout()
-        columns.addWidget(details, 1)
+        first_column = QVBoxLayout()
+        first_column.addWidget(details)
+        columns.addLayout(first_column, 1)
         columns.addWidget(shipping, 1)
 
         self.billing_group: QGroupBox | None = None
@@ -139,7 +141,9 @@ class CustomerForm(ValidatingDialog):
             add_address_rows(f, billing_rows, prefix=BILLING)
             self.billing_group.toggled.connect(self._billing_toggled)
             columns.addWidget(self.billing_group, 1)
-        else:
+        # The sales rep and default settings, on create too: one dialog (saved as the create, then the
+        # update the rules allow for default settings, in one transaction).
+        if self.settings_group is None:
             refs = references or References()
             self.settings_group, settings_rows = group("Sales rep and default settings")
             f.reference(settings_rows, "default_sales_rep_id", "Sa&les rep", refs.sales_reps)
@@ -149,7 +153,10 @@ class CustomerForm(ValidatingDialog):
             f.reference(settings_rows, "shipping_method_domestic_id", "D&omestic shipping", refs.shipping_methods)
             f.reference(settings_rows, "shipping_method_international_id", "Internation&al shipping",
                         refs.shipping_methods)
-            columns.addWidget(self.settings_group, 1)
+            if self.creating:
+                first_column.addWidget(self.settings_group)
+            else:
+                columns.addWidget(self.settings_group, 1)
 
         # The duplicate warning (create only): shown when the service refuses a likely duplicate.
         self.duplicate_panel = QGroupBox("Possible duplicate")
@@ -208,7 +215,9 @@ class CustomerForm(ValidatingDialog):
 
     @classmethod
     def for_create(cls, db: Database, parent: QWidget | None = None) -> CustomerForm:
-        return cls(db, parent=parent)
+        with db.read() as session:
+            references = load_references(session)
+        return cls(db, references=references, parent=parent)
 
     @classmethod
     def for_edit(cls, db: Database, customer_id: int, parent: QWidget | None = None) -> CustomerForm:
@@ -248,6 +257,8 @@ class CustomerForm(ValidatingDialog):
     def check(self) -> list[FieldError]:
         values = self._values()
         errors: list[FieldError] = []
+        if self.creating:  # the default settings go in the update that follows the create
+            values = {k: v for k, v in values.items() if k not in DEFAULT_SETTINGS}
         try:
             clean_customer(values, creating=self.creating)
         except ValidationError as exc:
@@ -265,7 +276,12 @@ class CustomerForm(ValidatingDialog):
         try:
             with self.db.transaction() as session:
                 if self.creating:
-                    result = create_customer(session, self._values(), allow_duplicate=allow_duplicate)
+                    values = self._values()
+                    settings = {k: values.pop(k) for k in DEFAULT_SETTINGS if k in values}
+                    result = create_customer(session, values, allow_duplicate=allow_duplicate)
+                    chosen = {k: v for k, v in settings.items() if v is not None}
+                    if chosen:  # the customer API sets default settings by an update: same transaction
+                        result = update_customer(session, result.id, chosen, expected_version=result.version)
                 else:
                     assert self.loaded is not None
                     changes = self.changed_values()
