@@ -731,3 +731,30 @@ def test_create_sets_the_sales_rep_and_default_settings_in_one_dialog(qtbot, sto
         row = s.get(m.Customer, form.customer.id)
         assert (row.default_sales_rep_id, row.product_pricing_tier_id, row.shipping_method_domestic_id) == (
             rep, tier, method)
+
+
+@both
+def test_find_match_from_a_name_and_an_email_or_a_town(qtbot, qtmodeltester, store: Database) -> None:
+    aroha = create(store, {"name": "Aroha Kowhai", "email": "aroha@kowhai.example", "address1": "12 Kauri Street",
+                           "city": "Wellington", "zip": "6011", "phone": "+64 4 555 0101"})
+    create(store, {"name": "Aroha Smith", "email": "smith@else.example", "city": "Napier", "zip": "4110"})
+    dialog = open_form(qtbot, FindMatchDialog(store))
+    qtbot.keyClicks(dialog.email_edit, "AROHA@kowhai.example")  # the email alone is enough
+    assert dialog.find_button.isEnabled()
+    qtbot.keyClick(dialog.email_edit, Qt.Key.Key_Return)
+    model = dialog.model
+    qtmodeltester.check(model)
+    assert model.rowCount() == 1
+    assert model.data(model.index(0, model.column_of("customer_id")), Role.CustomerId) == aroha.id
+    assert model.data(model.index(0, model.column_of("evidence"))) == "email 100 %"
+    dialog.email_edit.clear()
+    qtbot.keyClicks(dialog.name_edit, "aroha")
+    qtbot.keyClicks(dialog.city_edit, "wellington")
+    qtbot.keyClick(dialog.city_edit, Qt.Key.Key_Return)
+    assert model.data(model.index(0, model.column_of("customer_id")), Role.CustomerId) == aroha.id
+    assert "city 100 %" in model.data(model.index(0, model.column_of("evidence")))
+    dialog.name_edit.clear()
+    dialog.city_edit.clear()
+    qtbot.keyClicks(dialog.phone_edit, "04 555 0101")  # the same number without the country prefix
+    qtbot.keyClick(dialog.phone_edit, Qt.Key.Key_Return)
+    assert model.rowCount() == 1 and "phone 100 %" in model.data(model.index(0, model.column_of("evidence")))

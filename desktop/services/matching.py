@@ -6,6 +6,10 @@ punctuation and Street/St-style abbreviations unified) and a similar name (custo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from rapidfuzz import fuzz, process
@@ -91,3 +95,98 @@ def find_customer_match(
             best[customer_id] = candidate
     ranked = sorted(best.values(), key=lambda c: (-c.score, c.customer_id))
     return ranked[:limit]
+
+
+# --- Find match from whatever the clerk has at hand ---------------------------------------------------
+# (The seed's rule above stays the rule of `find-match` and of the create warning.)
+
+ANY_FIELDS = ("name", "company", "email", "phone", "zip", "address1", "city")
+ANY_MIN_SCORE = 60.0  # the mean of the given fields' scores a candidate needs (or one exact email / phone)
+ANY_CANDIDATES = 200  # per field looked up
+
+
+@dataclass(frozen=True)
+class AnyMatch:
+    """A customer found from some of name, company, email, phone, zip, address 1 and city, with the
+    evidence of each field given (0–100) and their mean."""
+
+    customer_id: int
+    name: str
+    company: str | None
+    email: str | None
+    phone: str | None
+    address1: str | None
+    city: str | None
+    zip: str | None
+    archived: bool
+    evidence: dict[str, float]
+    score: float
+
+    def evidence_text(self) -> str:
+        return ", ".join(f"{FIELD_WORDS[k]} {v:.0f} %" for k, v in self.evidence.items())
+
+
+FIELD_WORDS = {"name": "name", "company": "company", "email": "email", "phone": "phone", "zip": "zip",
+               "address1": "address 1", "city": "city"}
+
+
+def _digits(text: str | None) -> str:
+    return "".join(ch for ch in text or "" if ch.isdigit())
+
+
+def _field_score(field: str, wanted: str, row: Any) -> float:
+    have = getattr(row, field)
+    if not have:
+        return 0.0
+    if field == "email":
+        return 100.0 if have.casefold() == wanted.casefold() else float(fuzz.ratio(wanted.casefold(), have.casefold()))
+    if field == "phone":
+        a, b = _digits(wanted), _digits(have)
+        if not a or not b:
+            return 0.0
+        a, b = a.lstrip("0"), b.lstrip("0")  # a national trunk 0 ("04 …") is not part of the number
+        short, long_ = sorted((a, b), key=len)
+        if a == b or (len(short) >= 7 and long_.endswith(short)):
+            return 100.0  # the same number, with or without the country prefix
+        return float(fuzz.ratio(a, b))
+    if field == "zip":
+        return 100.0 if zip_key(have) == zip_key(wanted) else 0.0
+    if field == "address1":
+        return float(fuzz.ratio(normalize_address_text(wanted), normalize_address_text(have)))
+    if field == "city":
+        return 100.0 if have.casefold() == wanted.casefold() else float(fuzz.ratio(wanted.casefold(), have.casefold()))
+    return max(name_similarity(normalize_name(wanted), have), float(fuzz.partial_ratio(
+        normalize_name(wanted), normalize_name(have))) if len(wanted) >= 4 else 0.0)
+
+
+def find_by_any(session: Session, given: Mapping[str, str | None], *, limit: int = 50) -> list[AnyMatch]:
+    """Customers that fit what is given (any of ANY_FIELDS, each that is given counts), best first."""
+    from desktop.services.customer_list import CustomerQuery, list_customers
+
+    wanted = {f: " ".join(str(v).split()) for f, v in given.items() if f in ANY_FIELDS and v and str(v).strip()}
+    if not wanted:
+        return []
+    rows: dict[int, Any] = {}
+    for field, value in wanted.items():
+        if field == "phone":  # the number as typed differs (prefix, spaces): its last groups of digits
+            groups = [g for g in "".join(ch if ch.isdigit() else " " for ch in value).split() if g]
+            tail = " ".join(groups[-2:]) if len(groups) >= 2 else _digits(value)[-4:]
+            if len(_digits(tail)) < 3:
+                continue
+            query = CustomerQuery(search=tail, archived="all")
+        elif field in ("name", "company", "email", "zip"):
+            query = CustomerQuery(search=value, archived="all")
+        else:  # address 1 and city are not in the search index: their own filters
+            query = CustomerQuery(archived="all", **{field: value})
+        for row in list_customers(session, query, limit=ANY_CANDIDATES, with_total=False).rows:
+            rows.setdefault(row.id, row)
+    found = []
+    for row in rows.values():
+        evidence = {field: round(_field_score(field, value, row), 1) for field, value in wanted.items()}
+        score = round(sum(evidence.values()) / len(evidence), 1)
+        exact = evidence.get("email") == 100.0 or evidence.get("phone") == 100.0
+        if score >= ANY_MIN_SCORE or exact:
+            found.append(AnyMatch(row.id, row.name, row.company, row.email, row.phone, row.address1, row.city,
+                                  row.zip, row.archived, evidence, score))
+    found.sort(key=lambda c: (-c.score, c.name.casefold(), c.customer_id))
+    return found[:limit]

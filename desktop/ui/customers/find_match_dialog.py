@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services.errors import MatchCandidate
-from desktop.services.matching import find_customer_match
+from desktop.services.matching import find_by_any, find_customer_match
 from desktop.services.validation import LOCATION_FIELDS
 from desktop.store import models as m
 from desktop.store.engine import Database
@@ -48,8 +48,16 @@ class Role(IntEnum):
     CustomerId = Qt.ItemDataRole.UserRole + 2
 
 
-def _percent(value: float) -> str:
-    return f"{value:.0f} %"
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f} %"
+
+
+def _evidence(candidate: Any, field: str) -> float | None:
+    """A field's score, from either kind of match (the seed's rule, or any fields)."""
+    evidence = getattr(candidate, "evidence", None)
+    if evidence is not None:
+        return evidence.get(field)
+    return getattr(candidate, {"name": "name_score", "address1": "address1_score", "zip": "zip_score"}[field])
 
 
 @dataclass(frozen=True)
@@ -62,9 +70,9 @@ class Column:
 
 COLUMNS: dict[str, Column] = {
     "score": Column("Score", lambda c: _percent(c.score), True, "Overall match, best first"),
-    "name_score": Column("Name %", lambda c: _percent(c.name_score), True, "How alike the names are"),
-    "address_score": Column("Address %", lambda c: _percent(c.address1_score), True,
-                            "How alike address 1 is (same zip)"),
+    "name_score": Column("Name %", lambda c: _percent(_evidence(c, "name")), True, "How alike the names are"),
+    "address_score": Column("Address %", lambda c: _percent(_evidence(c, "address1")), True,
+                            "How alike address 1 is"),
     "customer_id": Column("Id", lambda c: str(c.customer_id), True, "Customer id"),
     "name": Column("Customer", lambda c: c.name),
     "company": Column("Company", lambda c: c.company or ""),
@@ -72,9 +80,12 @@ COLUMNS: dict[str, Column] = {
     "city": Column("City", lambda c: c.city or ""),
     "zip": Column("Zip", lambda c: c.zip or ""),
     "archived": Column("Archived", lambda c: "Archived" if c.archived else ""),
+    "email": Column("Email", lambda c: c.email or ""),
+    "phone": Column("Phone", lambda c: getattr(c, "phone", None) or ""),
+    "evidence": Column("Evidence", lambda c: _evidence_text(c), False, "How well each field given matches"),
 }
 FIND_COLUMNS = ("score", "name_score", "address_score", "customer_id", "name", "company", "address1", "city",
-                "zip", "archived")
+                "zip", "archived", "email", "phone", "evidence")
 DUPLICATE_COLUMNS = ("name", "company", "address1", "zip", "score", "name_score", "address_score",
                      "customer_id", "archived")
 
@@ -132,9 +143,7 @@ class MatchTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return (f"{candidate.name}: name {_percent(candidate.name_score)}, address 1 "
-                    f"{_percent(candidate.address1_score)}, zip {_percent(candidate.zip_score)}"
-                    f" — overall {_percent(candidate.score)}")
+            return f"{candidate.name}: {_evidence_text(candidate)} — overall {_percent(candidate.score)}"
         if role == Qt.ItemDataRole.ForegroundRole and candidate.archived:
             return QBrush(QPalette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
         if role == Role.Candidate:
@@ -187,8 +196,18 @@ class CandidateView(QTableView):
             header.resizeSection(section, min(header.sectionSize(section), 260))
 
 
+def _evidence_text(candidate: Any) -> str:
+    if hasattr(candidate, "evidence_text"):
+        return candidate.evidence_text()
+    return (f"name {_percent(candidate.name_score)}, address 1 {_percent(candidate.address1_score)}, zip "
+            f"{_percent(candidate.zip_score)}")
+
+
 class FindMatchDialog(QDialog):
-    """Search for a customer by name, zip and address 1. After `accept`: `chosen_customer_id`."""
+    """Search for a customer from whatever the clerk has: any of name, company, email, phone, zip,
+    address 1 and city (each given counts, with its evidence). Name, zip and address 1 alone are the
+    seed's rule (a shared zip, 90 % alike address 1), as the create warning applies it. After `accept`:
+    `chosen_customer_id`."""
 
     def __init__(self, db: Database, parent: QWidget | None = None, *, name: str = "", zip_code: str = "",
                  address1: str = ""):
@@ -203,19 +222,36 @@ class FindMatchDialog(QDialog):
         self.zip_edit.setMaxLength(LOCATION_FIELDS["zip"])
         self.address1_edit = QLineEdit(address1)
         self.address1_edit.setMaxLength(LOCATION_FIELDS["address1"])
+        self.company_edit = QLineEdit()
+        self.company_edit.setMaxLength(m.COMPANY_LEN)
+        self.email_edit = QLineEdit()
+        self.email_edit.setMaxLength(m.EMAIL_LEN)
+        self.phone_edit = QLineEdit()
+        self.phone_edit.setMaxLength(m.PHONE_LEN)
+        self.city_edit = QLineEdit()
+        self.city_edit.setMaxLength(LOCATION_FIELDS["city"])
         self.find_button = QPushButton("&Find")
         self.find_button.setDefault(True)
         self.find_button.clicked.connect(self.find)
 
         inputs = QFormLayout()
         inputs.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        for label, edit in (("&Name", self.name_edit), ("&Zip", self.zip_edit), ("&Address 1", self.address1_edit)):
+        self.edits = {"name": self.name_edit, "zip": self.zip_edit, "address1": self.address1_edit,
+                      "company": self.company_edit, "email": self.email_edit, "phone": self.phone_edit,
+                      "city": self.city_edit}
+        more = QFormLayout()
+        more.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        for layout, label, edit in ((inputs, "&Name", self.name_edit), (inputs, "&Zip", self.zip_edit),
+                                    (inputs, "&Address 1", self.address1_edit), (more, "Co&mpany", self.company_edit),
+                                    (more, "&Email", self.email_edit), (more, "P&hone", self.phone_edit),
+                                    (more, "Cit&y", self.city_edit)):
             caption = QLabel(label)
             caption.setBuddy(edit)
-            inputs.addRow(caption, edit)
+            layout.addRow(caption, edit)
             edit.textChanged.connect(self._inputs_changed)
         search_row = QHBoxLayout()
         search_row.addLayout(inputs, 1)
+        search_row.addLayout(more, 1)
         find_column = QVBoxLayout()
         find_column.addStretch(1)
         find_column.addWidget(self.find_button)
@@ -226,7 +262,8 @@ class FindMatchDialog(QDialog):
         self.table.setModel(self.model)
         self.table.chosen.connect(self._choose_row)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.status = QLabel("Enter the name, zip and address 1 of the customer you are looking for.")
+        self.status = QLabel("Enter what you have of the customer you are looking for: a name and an email, a "
+                             "name and a town, a phone number…")
         self.status.setWordWrap(True)
         self.results_label = QLabel("&Matches")
         self.results_label.setBuddy(self.table)
@@ -248,17 +285,25 @@ class FindMatchDialog(QDialog):
         if name and zip_code and address1:
             self.find()
 
+    def given(self) -> dict[str, str]:
+        return {k: e.text().strip() for k, e in self.edits.items() if e.text().strip()}
+
     def _inputs_changed(self) -> None:
-        self.find_button.setEnabled(all(e.text().strip() for e in (self.name_edit, self.zip_edit, self.address1_edit)))
+        self.find_button.setEnabled(bool(self.given()))
 
     def find(self) -> None:
-        name, zip_code, address1 = (e.text().strip() for e in (self.name_edit, self.zip_edit, self.address1_edit))
-        if not (name and zip_code and address1):
-            self.status.setText("Enter all three: name, zip and address 1 (matches share the zip).")
+        given = self.given()
+        if not given:
+            self.status.setText("Enter at least one of name, company, email, phone, zip, address 1 or city.")
             return
+        seed_rule = set(given) == {"name", "zip", "address1"}
         try:
             with self.db.read() as session:
-                candidates = find_customer_match(session, name, zip_code, address1, limit=50)
+                if seed_rule:
+                    candidates: list[Any] = find_customer_match(session, given["name"], given["zip"],
+                                                                given["address1"], limit=50)
+                else:
+                    candidates = find_by_any(session, given, limit=50)
         except Exception as exc:  # noqa: BLE001 - explained, never a traceback
             messages.show_error(self, exc)
             return
@@ -272,7 +317,8 @@ class FindMatchDialog(QDialog):
             select_row(self.table, 0)
             self.table.setFocus()
         else:
-            self.status.setText("No customer matches this name, zip and address 1.")
+            self.status.setText("No customer matches this name, zip and address 1." if seed_rule else
+                                "No customer matches what was given: try fewer fields, or another spelling.")
 
     def _selection_changed(self) -> None:
         self.open_button.setEnabled(self.table.current_row() is not None)
