@@ -758,3 +758,13 @@ def test_find_match_from_a_name_and_an_email_or_a_town(qtbot, qtmodeltester, sto
     qtbot.keyClicks(dialog.phone_edit, "04 555 0101")  # the same number without the country prefix
     qtbot.keyClick(dialog.phone_edit, Qt.Key.Key_Return)
     assert model.rowCount() == 1 and "phone 100 %" in model.data(model.index(0, model.column_of("evidence")))
+
+
+def test_every_find_match_label_has_its_own_alt_key(qtbot, store: Database) -> None:
+    from PySide6.QtWidgets import QLabel, QPushButton
+
+    dialog = open_form(qtbot, FindMatchDialog(store))
+    texts = [w.text() for w in dialog.findChildren(QLabel) if w.buddy() is not None]
+    texts += [b.text() for b in dialog.findChildren(QPushButton) if "&" in b.text()]
+    keys = [t.replace("&&", "")[t.replace("&&", "").index("&") + 1].lower() for t in texts]
+    assert len(texts) >= 9 and len(keys) == len(set(keys)), texts

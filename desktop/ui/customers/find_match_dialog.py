@@ -265,7 +265,7 @@ class FindMatchDialog(QDialog):
         self.status = QLabel("Enter what you have of the customer you are looking for: a name and an email, a "
                              "name and a town, a phone number…")
         self.status.setWordWrap(True)
-        self.results_label = QLabel("&Matches")
+        self.results_label = QLabel("Ma&tches")
         self.results_label.setBuddy(self.table)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
