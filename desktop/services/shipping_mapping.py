@@ -15,32 +15,22 @@ side.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from desktop.services.shipping_errors import domain_class
 from desktop.starshipit.errors import InvalidShipment
 from desktop.starshipit.mapping import Line, Method, Parcel, Shipment, ShipTo, build_order
-from desktop.starshipit.models import OrderRequest
+from desktop.starshipit.models import OrderRequest, decimal_or_none
 from desktop.store import models as m
 
 __all__ = ["order_request", "shipment_of"]
 
 
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-
-
 def _parcels(packages: Sequence[Mapping[str, Any]] | None) -> tuple[Parcel, ...] | None:
     if not packages:
         return None
-    return tuple(Parcel(weight=_decimal(p.get("weight")), length=_decimal(p.get("length")),
-                        width=_decimal(p.get("width")), height=_decimal(p.get("height")))
+    return tuple(Parcel(weight=decimal_or_none(p.get("weight")), length=decimal_or_none(p.get("length")),
+                        width=decimal_or_none(p.get("width")), height=decimal_or_none(p.get("height")))
                  for p in packages if isinstance(p, Mapping))
 
 

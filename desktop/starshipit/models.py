@@ -29,7 +29,8 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _decimal(value: Any) -> Decimal | None:
+def decimal_or_none(value: Any) -> Decimal | None:
+    """A Decimal from JSON or stored text; None when empty or not a number."""
     if value is None or value == "":
         return None
     try:
@@ -92,8 +93,8 @@ class Item:
     def from_json(cls, data: Mapping[str, Any]) -> Item:
         item_id = data.get("item_id")
         return cls(description=_text(data.get("description")), sku=_text(data.get("sku")),
-                   quantity=_decimal(data.get("quantity")) or Decimal(0), value=_decimal(data.get("value")),
-                   weight=_decimal(data.get("weight")), tariff_code=_text(data.get("tariff_code")),
+                   quantity=decimal_or_none(data.get("quantity")) or Decimal(0), value=decimal_or_none(data.get("value")),
+                   weight=decimal_or_none(data.get("weight")), tariff_code=_text(data.get("tariff_code")),
                    country_of_origin=_text(data.get("country_of_origin")),
                    item_id=int(item_id) if isinstance(item_id, int) and not isinstance(item_id, bool) else None)
 
@@ -185,7 +186,7 @@ class Package:
     def from_json(cls, data: Mapping[str, Any]) -> Package:
         package_id = data.get("package_id")
         return cls(package_id=package_id if isinstance(package_id, int) and not isinstance(package_id, bool)
-                   else None, name=_text(data.get("name")), weight=_decimal(data.get("weight")),
+                   else None, name=_text(data.get("name")), weight=decimal_or_none(data.get("weight")),
                    tracking_number=_text(data.get("tracking_number")),
                    tracking_url=_text(data.get("tracking_url")),
                    carrier_service_name=_text(data.get("carrier_service_name")),
