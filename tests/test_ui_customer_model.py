@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +22,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QTableView
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
-from sqlalchemy import event, update
+from sqlalchemy import event, text, update
 from sqlalchemy.exc import OperationalError
 
 from desktop.services import customer_list
@@ -33,6 +35,7 @@ from desktop.services.customer_list import (
     list_customers_page,
 )
 from desktop.services.customers import create_customer
+from desktop.services.errors import Cancelled
 from desktop.services.demo import seed_demo
 from desktop.store import models as m
 from desktop.store.engine import Database, open_database
@@ -143,12 +146,20 @@ def make(db: Database, q: CustomerQuery | None = None, **options: int) -> Custom
 # --- structure, empty and small stores (both back-ends) ----------------------------------------------
 
 
-def test_empty_store_passes_the_model_tester(db: Database, qtmodeltester: ModelTester) -> None:
+def sorted_by(qtbot: QtBot, model: CustomerTableModel, column: int, order: Qt.SortOrder) -> None:
+    """Sort as a header click does (read off the GUI thread) and wait for the rows."""
+    with qtbot.waitSignal(model.queryApplied, timeout=10_000):
+        model.sort(column, order)
+    assert not model.busy
+
+
+def test_empty_store_passes_the_model_tester(db: Database, qtbot: QtBot, qtmodeltester: ModelTester) -> None:
     model = CustomerTableModel(db)
     assert model.rowCount() == 0 and model.total == 0 and model.query == CustomerQuery()
     qtmodeltester.check(model)
     model.set_query(CustomerQuery())
-    model.sort(COLUMNS.index(next(c for c in COLUMNS if c.key == "created_at")), Qt.SortOrder.DescendingOrder)
+    sorted_by(qtbot, model, COLUMNS.index(next(c for c in COLUMNS if c.key == "created_at")),
+              Qt.SortOrder.DescendingOrder)
     model.refresh()
     assert model.rowCount() == 0 and model.columnCount() == len(COLUMNS)
     assert model.customer_id(0) is None and model.row_for_id(1) is None and model.locate(1) is None
@@ -265,13 +276,16 @@ def test_first_and_last_rows_match_the_service(store: Database) -> None:
 
 @pytest.mark.parametrize("order", ORDERS, ids=["ascending", "descending"])
 @pytest.mark.parametrize("column", SORTABLE, ids=[COLUMNS[c].key for c in SORTABLE])
-def test_sort_by_each_sortable_column(store: Database, column: int, order: Qt.SortOrder) -> None:
+def test_sort_by_each_sortable_column(store: Database, qtbot: QtBot, column: int, order: Qt.SortOrder) -> None:
     model = make(store, ALL)
     resets: list[int] = []
     model.modelReset.connect(lambda: resets.append(1))
-    model.sort(column, order)
     sort_key = str(COLUMNS[column].sort_key)
     expected_sort = f"-{sort_key}" if order == Qt.SortOrder.DescendingOrder else sort_key
+    if expected_sort == ALL.sort:
+        model.sort(column, order)  # already so: nothing to read
+    else:
+        sorted_by(qtbot, model, column, order)
     assert model.query == ALL.with_(sort=expected_sort)
     assert model.sort_indicator() == (column, order)
     assert resets == ([] if expected_sort == ALL.sort else [1])
@@ -456,3 +470,105 @@ def test_a_failed_load_leaves_empty_cells_and_says_so(
     monkeypatch.undo()
     model.refresh()
     assert model.data(model.index(WINDOW + 1, 0)) is not None
+
+
+# --- queries read off the GUI thread -------------------------------------------------------------------
+
+
+def _hold_py_lower(db: Database) -> tuple[threading.Event, list[int]]:
+    """SQLite's py_lower (how a non-ASCII filter compares) made to wait for the returned event: a query
+    using it is held in the store, on its worker thread, until the test lets it go."""
+    gate, calls = threading.Event(), []
+
+    def held(value: Any) -> Any:
+        calls.append(1)
+        gate.wait(10)
+        return value.lower() if isinstance(value, str) else value
+
+    event.listen(db.engine, "connect", lambda conn, _record: conn.create_function("py_lower", 1, held))
+    db.engine.dispose()  # new connections, with the held function
+    return gate, calls
+
+
+def test_a_request_keeps_the_rows_until_read_and_the_newest_cancels_the_older(tmp_path: Path, qtbot: QtBot) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'held.sqlite3'}")
+    try:
+        seed(db, 300, seed=4)
+        gate, calls = _hold_py_lower(db)
+        model = make(db, CustomerQuery())
+        before = model.total
+        first_row = at(model, 0)
+        applied: list[CustomerQuery] = []
+        model.queryApplied.connect(lambda: applied.append(model.query))
+        busy: list[bool] = []
+        model.busyChanged.connect(busy.append)
+
+        held = CustomerQuery(name="Ō")  # compared through py_lower: held in the store
+        model.request(held)
+        qtbot.waitUntil(lambda: bool(calls))
+        # Meanwhile the table shows what it showed, and says it is busy.
+        assert model.busy and model.pending_query == held and model.query == CustomerQuery()
+        assert model.rowCount() == before and at(model, 0) == first_row and busy == [True]
+
+        newest = CustomerQuery(sort="-created_at")
+        with qtbot.waitSignal(model.queryApplied, timeout=10_000):
+            model.request(newest)
+            gate.set()
+        assert applied == [newest] and model.query == newest and not model.busy
+        with db.read() as s:
+            assert model.total == count_customers(s, newest)
+            assert at(model, 0) == list_customers(s, newest, limit=1).rows[0]
+        # The held query was interrupted, not run to its end over every customer.
+        assert len(calls) < before
+        model.shutdown()
+        assert applied == [newest]  # its answer never came
+    finally:
+        db.dispose()
+
+
+def test_query_cancel_stops_a_running_statement(db: Database) -> None:
+    """What a newer request does to the older one's statement, on each back-end."""
+    if db.backend == "sqlite":
+        gate, calls = _hold_py_lower(db)
+        statement = text("SELECT py_lower('x') FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+                         "SELECT i + 1 FROM n WHERE i < 1000) SELECT i FROM n)")
+
+        def is_running() -> bool:
+            return bool(calls)
+    else:
+        gate = threading.Event()
+        statement = text("SELECT pg_sleep(30) AS held_by_the_test")
+
+        def is_running() -> bool:
+            with db.read() as s:
+                return bool(s.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                    "AND query LIKE '%held_by_the_test%' AND pid <> pg_backend_pid()")).scalar_one())
+    cancel = customer_model.QueryCancel()
+    outcome: list[BaseException | None] = []
+    running = threading.Event()
+
+    def work() -> None:
+        try:
+            with db.read() as s:
+                with cancel.watching(s):
+                    running.set()
+                    s.execute(statement).all()
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - what the test checks
+            outcome.append(exc)
+
+    thread = threading.Thread(target=work)
+    started = time.monotonic()
+    thread.start()
+    assert running.wait(10)
+    while not is_running():  # the statement is under way in the store
+        assert thread.is_alive() and time.monotonic() - started < 10
+    cancel.cancel()
+    gate.set()
+    thread.join(20)
+    assert not thread.is_alive() and time.monotonic() - started < 15
+    assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)
+    with pytest.raises(Cancelled):  # a cancelled switch stops the next statement before it starts
+        with db.read() as s, cancel.watching(s):
+            pass

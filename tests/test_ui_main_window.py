@@ -30,7 +30,7 @@ from desktop.ui.customers.customer_model import COLUMNS
 from desktop.ui.customers.pane_models import HistoryRole
 from desktop.ui.main_window import MainWindow
 from tests import factories as f
-from tests.ui_fixtures import focus
+from tests.ui_fixtures import focus, settled
 
 both = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -166,22 +166,29 @@ def test_search_as_you_type_is_debounced_and_escape_clears_it(qtbot, make_window
 
     qtbot.keyClicks(search, "zzz")
     qtbot.keyClick(search, Qt.Key.Key_Return)  # Enter searches at once; it does not edit a customer
+    assert not window.customers.filters.pending
+    settled(qtbot, window)
     assert window.customers.model.total == 0 and not window.customers.filters.pending and edits == []
 
     assert search.hasFocus()  # nothing found: the keyboard stays in the search
     qtbot.keyClick(search, Qt.Key.Key_Escape)
+    settled(qtbot, window)
     assert search.text() == "" and window.customers.model.total == 3
     assert search.hasFocus()
     qtbot.keyClicks(search, "kowh")
     qtbot.keyClick(search, Qt.Key.Key_Return)  # a hit: Enter goes on to the first one
+    settled(qtbot, window)
     assert window.customers.table.hasFocus() and window.customers.detail.customer.name == "Aroha Kowhai"
     assert edits == []
     focus(qtbot, search)
     search.clear()
     window.customers.filters.flush()
+    settled(qtbot, window)
+    settled(qtbot, window)
 
     qtbot.keyClicks(search, "tane")
     qtbot.keyClick(search, Qt.Key.Key_Down)  # on to the results, at once, the first one selected
+    settled(qtbot, window)
     assert window.customers.table.hasFocus() and names(window) == ["Tane Mahuta"]
     assert window.customers.detail.customer.name == "Tane Mahuta"
 
@@ -195,16 +202,21 @@ def test_archived_switch_and_reference_filters(qtbot, make_window, store, people
     window = make_window()
     archived = window.customers.filters.archived
     archived.setCurrentIndex(archived.findData("archived"))
+    settled(qtbot, window)
     assert names(window) == ["Hemi Rata"] and window.customers.status.text() == "1 customer (0 selected)"
     archived.setCurrentIndex(archived.findData("all"))
+    settled(qtbot, window)
     assert window.customers.model.total == 4
     archived.setCurrentIndex(archived.findData("active"))
+    settled(qtbot, window)
 
     reps = window.customers.filters.references["sales_rep_id"]
     reps.setCurrentIndex(reps.findText("Mere Tuhoe"))
+    settled(qtbot, window)
     assert names(window) == ["Mere Tui", "Tane Mahuta"]
     tiers = window.customers.filters.references["pricing_tier_id"]
     tiers.setCurrentIndex(tiers.findText("Wholesale"))
+    settled(qtbot, window)
     assert names(window) == ["Tane Mahuta"]
     assert window.customers.filters.is_filtered()
 
@@ -251,11 +263,13 @@ def test_sorting_by_a_header_keeps_the_selected_customer(qtbot, make_window, sto
     header = window.customers.table.horizontalHeader()
     rect = header.sectionViewportPosition(COLUMN["email"]) + 5
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect, 5))
+    settled(qtbot, window)
     assert window.customers.model.query.sort == "email"
     # The customer is still selected, wherever the new order put it, and shown.
     assert window.customers.selected_ids() == [people["Aroha Kowhai"]]
     assert window.customers.detail.customer.id == people["Aroha Kowhai"]
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect, 5))
+    settled(qtbot, window)
     assert window.customers.model.query.sort == "-email"
     assert window.customers.selected_ids() == [people["Aroha Kowhai"]]
     row = window.customers.selected_rows()[0]
@@ -291,6 +305,7 @@ def test_ctrl_n_creates_a_customer_and_selects_it_beyond_the_first_page(
     # Created while a search hides it: the filter is cleared so the clerk sees the new customer.
     window.customers.filters.search.setText("kowhai")
     window.customers.filters.flush()
+    settled(qtbot, window)
     assert window.customers.model.total == 1
     answer_form(monkeypatch, qtbot, lambda form: type_and_ok(qtbot, form, {"name": "Wiremu Pene"}))
     window.actions_by_name["new"].trigger()
@@ -341,6 +356,7 @@ def test_find_match_with_ctrl_m_opens_the_chosen_customer(qtbot, make_window, st
     window = make_window()
     window.customers.filters.search.setText("tane")
     window.customers.filters.flush()
+    settled(qtbot, window)
 
     def fake_exec(dialog: FindMatchDialog) -> int:
         dialog.show()
@@ -388,6 +404,8 @@ def test_archive_shortcut_then_unarchive(qtbot, make_window, store, people, aske
     assert window.customers.bulk_result_dialog is None  # nothing skipped: the status bar says it all
 
     window.customers.filters.archived.setCurrentIndex(window.customers.filters.archived.findData("archived"))
+
+    settled(qtbot, window)
     pick(window, "Tane Mahuta")
     assert window.actions_by_name["unarchive"].isEnabled() and not window.actions_by_name["archive"].isEnabled()
     qtbot.keyClick(window.customers.table, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
@@ -434,6 +452,7 @@ def test_bulk_delete_all_matching_the_filter(qtbot, make_window, store, asked) -
     window = make_window()
     window.customers.filters.search.setText("batch")
     window.customers.filters.flush()
+    settled(qtbot, window)
     assert window.customers.model.total == 15
     window.actions_by_name["delete_all"].trigger()
     assert asked[-1].startswith("Delete customers: Delete all 15 customers matching the filter?")
@@ -525,6 +544,7 @@ def test_keyboard_focus_order_and_shortcuts(qtbot, make_window, people, asked) -
     # Delete in the detail pane's address list is about the address, not the customer.
     window.customers.filters.search.clear()
     window.customers.filters.flush()
+    settled(qtbot, window)
     pick(window, "Aroha Kowhai")
     window.customers.detail.setCurrentIndex(1)
     window.customers.detail.address_view.selectRow(0)
@@ -627,10 +647,13 @@ def test_layout_and_last_filter_survive_a_restart(qtbot, make_window, people) ->
     header.moveSection(header.visualIndex(COLUMN["phone"]), 1)
     header.resizeSection(COLUMN["name"], 260)
     header.setSortIndicator(COLUMN["email"], Qt.SortOrder.DescendingOrder)
+    settled(qtbot, first)
     assert first.customers.model.query.sort == "-email"
     first.customers.filters.search.setText("a")
     first.customers.filters.archived.setCurrentIndex(first.customers.filters.archived.findData("all"))
+    settled(qtbot, first)
     first.customers.filters.flush()
+    settled(qtbot, first)
     total = first.customers.model.total
     first.close()
     assert stored[TABLE_HEADER.key] and stored[LAST_FILTER.key]["search"] == "a"
@@ -718,6 +741,7 @@ def test_the_keyboard_starts_in_the_search_and_types_into_it_from_the_table(qtbo
     assert search.hasFocus() and search.text() == "T"
     qtbot.keyClicks(search, "ane")
     qtbot.keyClick(search, Qt.Key.Key_Return)
+    settled(qtbot, window)
     assert table.hasFocus() and names(window) == ["Tane Mahuta"]
     qtbot.keyClick(table, Qt.Key.Key_Tab)  # Tab leaves the table (not cell to cell) for the detail pane
     assert not table.hasFocus() and window.customers.detail.isAncestorOf(QApplication.focusWidget())
@@ -767,6 +791,7 @@ def test_an_empty_table_says_why_and_offers_the_ways_on(qtbot, make_window, peop
     assert c.empty.isHidden()
     c.filters.search.setText("Zebedee")
     c.filters.flush()
+    settled(qtbot, c)
     assert not c.empty.isHidden() and c.model.total == 0
     text = c.empty.text()
     assert "No customers match “Zebedee”." in text
@@ -779,6 +804,7 @@ def test_an_empty_table_says_why_and_offers_the_ways_on(qtbot, make_window, peop
     c.empty.linkActivated.emit("archived")
     assert c.filters.archived.currentData() == "all"
     c.empty.linkActivated.emit("clear")
+    settled(qtbot, c)
     assert c.filters.search.text() == "" and c.model.total == 4 and c.empty.isHidden()
 
 

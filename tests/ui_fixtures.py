@@ -52,3 +52,10 @@ def focus(qtbot, widget: QWidget) -> None:  # type: ignore[no-untyped-def]
     qtbot.waitUntil(window.isActiveWindow)
     widget.setFocus(Qt.FocusReason.OtherFocusReason)
     qtbot.waitUntil(widget.hasFocus)
+
+
+def settled(qtbot, window: Any) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the customer table shows the query last asked for (it is read off the GUI thread).
+    `window` is the main window or its Customers section."""
+    section = getattr(window, "customers", window)
+    qtbot.waitUntil(lambda: not section.model.busy and not section.filters.pending, timeout=10_000)

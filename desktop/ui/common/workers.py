@@ -189,6 +189,13 @@ class _Runnable(QRunnable):
         self.job._run()
 
 
+def start_in(pool: QThreadPool, job: Job) -> Job:
+    """Run `job` on a pool of the caller's own (a model's query thread, say)."""
+    job.running = True
+    pool.start(_Runnable(job))
+    return job
+
+
 class Workers:
     """The app's pools: `write` runs one job at a time (database writes), `read` runs several."""
 

@@ -7,6 +7,13 @@ when no known cursor is next to it (a jump: End, a scrollbar drag), a cheap seek
 cursor next to the window, counting from the nearest anchor, the top or the bottom. Reading from the
 bottom goes through the reversed sort, so End costs the same as Home.
 
+A new query (a search, a filter, a sort) is read off the GUI thread by `request()`: the table keeps
+showing the previous rows (`busy` is true) until the new count and first window arrive; a newer request
+cancels the older one (sqlite3 `interrupt()`, psycopg `cancel()`), so only the latest is ever shown.
+A window far from every known row (a scrollbar jump) starts from a cursor estimated from a small random
+sample of the query's sort keys, so the jump costs a few index lookups instead of counting its way there;
+the rows' positions near it are then approximate (as any scrollbar is), their order exact.
+
 Used on the GUI thread only; every load opens its own read session.
 """
 
@@ -14,7 +21,11 @@ from __future__ import annotations
 
 import bisect
 import logging
+import random
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from collections import OrderedDict
 from dataclasses import dataclass
 from enum import IntEnum
@@ -26,6 +37,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QThreadPool,
     Signal,
 )
 from PySide6.QtGui import QGuiApplication, QPalette
@@ -34,6 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from desktop.services.customer_list import (
+    JOIN_SORTS,
     JOINS,
     MAX_LIMIT,
     SORT_KEYS,
@@ -44,9 +57,11 @@ from desktop.services.customer_list import (
     filter_conditions,
     list_customers,
 )
+from desktop.services.errors import Cancelled
 from desktop.store import models as m
 from desktop.store.engine import Database
 from desktop.ui.common.formats import local_time
+from desktop.ui.common.workers import Job, start_in
 
 log = logging.getLogger("desktop.ui.customer_model")
 
@@ -57,6 +72,12 @@ WINDOW = 200  # rows per load
 MAX_WINDOWS = 50  # windows kept in memory (10,000 rows)
 REFRESH_WINDOWS = 3  # most recently used windows reloaded by refresh() (the visible rows and a margin)
 TOOLTIP_MIN_CHARS = 30  # a text cell gets its full text as a tooltip from this length on
+# A column of another table (city, sales rep…) has no index on the customers: sorting by it sorts every
+# matching row. Above this many rows the sort is refused (search or filter first); below, it stays fast.
+JOIN_SORT_MAX = 20_000
+# A window further than this from every known row is reached from an estimated cursor, not by counting.
+ESTIMATE_BEYOND = 20_000
+SAMPLE_SIZE = 1_000  # random customers whose sort keys estimate where a far row is
 
 
 @dataclass(frozen=True)
@@ -131,6 +152,11 @@ def _tooltip(row: CustomerRow, column: Column) -> str | None:
 # id alone for the id sort); the tests compare every window with list_customers_page to keep it so.
 
 
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
 def _reversed(q: CustomerQuery) -> CustomerQuery:
     return q.with_(sort=q.sort_column if q.descending else f"-{q.sort_column}")
 
@@ -170,6 +196,74 @@ def _seek(session: Session, q: CustomerQuery, anchor: Cursor | None, steps: int)
     return Cursor(found.sort_value, found.id) if found is not None else None
 
 
+_RUNNING: set[Job] = set()  # the requests being read (kept alive until their thread is done)
+
+
+class QueryCancel:
+    """The cancel switch of one read on a worker thread: cancelling stops the statement running on its
+    connection at once (sqlite3 `interrupt()`, psycopg `cancel()`) and every later one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._raw: Any = None
+        self.cancelled = False
+
+    @contextmanager
+    def watching(self, session: Session) -> Iterator[None]:
+        raw = session.connection().connection.dbapi_connection
+        with self._lock:
+            if self.cancelled:
+                raise Cancelled()
+            self._raw = raw
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            if self.cancelled:  # the interrupt's own error: nothing went wrong
+                raise Cancelled() from exc
+            raise
+        finally:
+            with self._lock:
+                self._raw = None
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            raw, self._raw = self._raw, None
+            if raw is None:
+                return
+            try:
+                if hasattr(raw, "interrupt"):  # sqlite3
+                    raw.interrupt()
+                elif hasattr(raw, "cancel"):  # psycopg
+                    raw.cancel()
+            except Exception:  # noqa: BLE001 - the statement then just runs to its end, unseen
+                log.debug("cannot cancel a customer query", exc_info=True)
+
+
+def _sample(session: Session, q: CustomerQuery, size: int) -> list[Cursor]:
+    """The sort keys of about `size` random matching customers, in q's order (ids are dense enough that
+    random ids between the smallest and the largest are a fair sample; a few index lookups each)."""
+    low, high = session.execute(select(func.min(C.id), func.max(C.id))).one()
+    if low is None:
+        return []
+    chooser = random.Random(high)
+    ids = sorted({chooser.randint(low, high) for _ in range(size * 2)})
+    stmt, key = _keys(session, q)
+    if q.sort_column == "id":
+        order = [C.id.desc() if q.descending else C.id.asc()]
+    else:
+        order = [key.desc(), C.id.desc()] if q.descending else [key.asc(), C.id.asc()]
+    found: list[Cursor] = []
+    for start in range(0, len(ids), 500):
+        part = ids[start:start + 500]
+        found.extend(Cursor(r.sort_value, r.id) for r in session.execute(stmt.where(C.id.in_(part))))
+    # In the store's own order (its collation), not Python's: one more query over a few hundred rows.
+    if not found:
+        return []
+    return [Cursor(r.sort_value, r.id) for r in session.execute(
+        stmt.where(C.id.in_([c.id for c in found])).order_by(*order))]
+
+
 class CustomerTableModel(QAbstractTableModel):
     """Rows of `list_customers` for one CustomerQuery; rowCount is the query's total.
 
@@ -177,6 +271,10 @@ class CustomerTableModel(QAbstractTableModel):
     """
 
     totalChanged = Signal(int)
+    busyChanged = Signal(bool)  # a requested query is being read (the rows shown are the previous ones)
+    queryApplied = Signal()  # a requested query's rows are shown
+    queryFailed = Signal(object)  # a requested query could not be read (the exception); the rows stay
+    sortRefused = Signal(str)  # why a sort was not done (for the status bar)
     # A window could not be read while painting (the cells stay empty until refresh); the message is
     # for the status bar. Connect with a queued connection if the slot may open a dialog.
     loadFailed = Signal(str)
@@ -204,6 +302,12 @@ class CustomerTableModel(QAbstractTableModel):
         self._anchors: dict[int, Cursor] = {}  # row position -> cursor of the row there
         self._anchor_positions: list[int] = []  # the same positions, sorted
         self._announced = 0  # the total totalChanged last reported
+        self._generation = 0  # of the latest request(); older answers are dropped
+        self._pending: QueryCancel | None = None
+        self._pending_query: CustomerQuery | None = None
+        self._when_ready: list[Callable[[], None]] = []
+        self._sample: list[Cursor] | None = None  # of the current query, for far jumps
+        self._pool: QThreadPool | None = None  # made by the first request()
 
     # --- public API ---------------------------------------------------------------------------------
 
@@ -224,13 +328,102 @@ class CustomerTableModel(QAbstractTableModel):
         """Indexes of the windows in memory, least recently used first."""
         return tuple(self._windows)
 
+    @property
+    def busy(self) -> bool:
+        """A requested query is still being read."""
+        return self._pending is not None
+
+    @property
+    def pending_query(self) -> CustomerQuery:
+        """The query the table will show: the one being read, else the one shown."""
+        return self._pending_query if self._pending_query is not None else self._query
+
     def set_query(self, query: CustomerQuery) -> None:
-        """Show `query`: count it and load its first window (both before the reset, so an error leaves
-        the model as it was), then reset."""
+        """Show `query` now (on this thread): count it and load its first window (both before the reset,
+        so an error leaves the model as it was), then reset. Cancels a request() still being read."""
+        self._cancel_pending()
+        total, first = self._read_first(query)
+        self._apply(query, total, first)
+
+    def request(self, query: CustomerQuery) -> None:
+        """Show `query` once it has been read on a worker thread; meanwhile the rows stay and `busy` is
+        true. A newer request (or set_query) cancels this one. Errors come as `queryFailed`."""
+        self._cancel_pending(notify=False)
+        self._generation += 1
+        generation = self._generation
+        cancel = QueryCancel()
+        self._pending, self._pending_query = cancel, query
+
+        def read(_progress: Any) -> tuple[int, list[CustomerRow]]:
+            return self._read_first(query, cancel)
+
+        # Not a child of the model: a model deleted while its query runs must not take the job with it.
+        job = Job(read)
+        _RUNNING.add(job)
+        job.finished.connect(lambda result: self._arrived(generation, query, result))
+        job.failed.connect(lambda exc: self._request_failed(generation, exc))
+        job.ended.connect(lambda: _RUNNING.discard(job))
+        if self._pool is None:
+            self._pool = QThreadPool()
+            self._pool.setMaxThreadCount(2)  # a cancelled read may still be unwinding as the next starts
+        start_in(self._pool, job)
+        self.busyChanged.emit(True)
+
+    def when_ready(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the requested query is shown (or failed); at once when none is pending."""
+        if self._pending is None:
+            callback()
+        else:
+            self._when_ready.append(callback)
+
+    def shutdown(self, msecs: int = 5_000) -> None:
+        """Cancel what is being read and wait for the query threads (the window is closing)."""
+        self._cancel_pending()
+        if self._pool is not None:
+            self._pool.waitForDone(msecs)
+
+    def _read_first(self, query: CustomerQuery, cancel: QueryCancel | None = None) -> tuple[int, list[CustomerRow]]:
         with self._db.read() as session:
-            total = count_customers(session, query)
-            size = min(self._window, total)
-            first = list_customers(session, query, limit=size, with_total=False).rows if total else []
+            with cancel.watching(session) if cancel is not None else _nothing():
+                total = count_customers(session, query)
+                size = min(self._window, total)
+                first = list_customers(session, query, limit=size, with_total=False).rows if total else []
+        return total, first
+
+    def _cancel_pending(self, notify: bool = True) -> None:
+        if self._pending is None:
+            return
+        self._pending.cancel()
+        self._generation += 1
+        self._pending, self._pending_query = None, None
+        if notify:
+            self._done()
+
+    def _done(self) -> None:
+        self.busyChanged.emit(False)
+        callbacks, self._when_ready = self._when_ready, []
+        for callback in callbacks:
+            callback()
+
+    def _arrived(self, generation: int, query: CustomerQuery, result: tuple[int, list[CustomerRow]]) -> None:
+        if generation != self._generation:
+            return  # an older request's answer: a newer one is on its way
+        self._pending, self._pending_query = None, None
+        total, first = result
+        self._apply(query, total, first)
+        self.queryApplied.emit()
+        self._done()
+
+    def _request_failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self._pending, self._pending_query = None, None
+        if not isinstance(exc, Cancelled):
+            self.queryFailed.emit(exc)
+        self._done()
+
+    def _apply(self, query: CustomerQuery, total: int, first: list[CustomerRow]) -> None:
+        size = min(self._window, total)
         self.beginResetModel()
         self._query = query
         self._forget()
@@ -244,15 +437,25 @@ class CustomerTableModel(QAbstractTableModel):
         if not 0 <= column < len(COLUMNS) or COLUMNS[column].sort_key is None:
             return
         descending = order == Qt.SortOrder.DescendingOrder
-        sort = f"-{COLUMNS[column].sort_key}" if descending else str(COLUMNS[column].sort_key)
-        if sort != self._query.sort:
-            self.set_query(self._query.with_(sort=sort))
+        key = str(COLUMNS[column].sort_key)
+        sort = f"-{key}" if descending else key
+        target = self.pending_query
+        if sort == target.sort:
+            return
+        if key in JOIN_SORTS and self._total > JOIN_SORT_MAX:
+            self.sortRefused.emit(
+                f"Sorting {self._total:,} customers by {COLUMNS[column].title} would take too long: "
+                f"search or filter to {JOIN_SORT_MAX:,} or fewer first.")
+            return
+        self.request(target.with_(sort=sort))
 
     def sort_indicator(self) -> tuple[int, Qt.SortOrder]:
-        """The column and order the query sorts by, for the header; column -1 when no column shows it."""
-        order = Qt.SortOrder.DescendingOrder if self._query.descending else Qt.SortOrder.AscendingOrder
+        """The column and order the query sorts by (or will, once read), for the header; column -1 when
+        no column shows it."""
+        query = self.pending_query
+        order = Qt.SortOrder.DescendingOrder if query.descending else Qt.SortOrder.AscendingOrder
         for number, column in enumerate(COLUMNS):
-            if column.sort_key == self._query.sort_column:
+            if column.sort_key == query.sort_column:
                 return number, order
         return -1, order
 
@@ -393,6 +596,7 @@ class CustomerTableModel(QAbstractTableModel):
             self.totalChanged.emit(total)
 
     def _forget(self) -> None:
+        self._sample = None
         self._windows.clear()
         self._hot, self._hot_rows = -1, []
         self._anchors.clear()
@@ -468,6 +672,11 @@ class CustomerTableModel(QAbstractTableModel):
         position, cursor = self._nearest(target, count)
         if position == target:
             return cursor
+        if abs(position - target) > ESTIMATE_BEYOND:
+            estimate = self._estimate(session, q, target, count)
+            if estimate is not None:
+                self._add_anchor(target, estimate)
+                return estimate
         if position < target:
             found = _seek(session, q, cursor, target - position)
         else:
@@ -475,6 +684,15 @@ class CustomerTableModel(QAbstractTableModel):
         if found is not None:
             self._add_anchor(target, found)
         return found
+
+    def _estimate(self, session: Session, q: CustomerQuery, target: int, count: int) -> Cursor | None:
+        """A cursor about `target` rows down, from the sampled sort keys (None: no sample to go by)."""
+        if self._sample is None:
+            self._sample = _sample(session, q, SAMPLE_SIZE)
+        sample = self._sample
+        if len(sample) < 10:
+            return None
+        return sample[min(len(sample) - 1, round(target / max(count, 1) * len(sample)))]
 
     def _fetch(self, session: Session, q: CustomerQuery, start: int, size: int, count: int) -> list[CustomerRow]:
         """Rows [start, start + size): keyset from the row before them or from the row after them,

@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QToolButton, QWidget
 from sqlalchemy import select
 
 from desktop.services.customer_list import CustomerQuery
@@ -15,6 +15,7 @@ from desktop.store import models as m
 from desktop.store.engine import Database
 
 SEARCH_DEBOUNCE_MS = 150
+BUSY_HINT_AFTER_MS = 150  # a query answered sooner than this shows no hint (no flicker while typing)
 ARCHIVED_CHOICES = (("Active", "active"), ("Archived", "archived"), ("All", "all"))
 REFERENCE_FILTERS = (
     ("sales_rep_id", "Any sales rep", m.SalesRep),
@@ -45,7 +46,26 @@ class FilterBar(QWidget):
         self.archived.setToolTip("Show active customers, archived ones, or all")
         for title, value in ARCHIVED_CHOICES:
             self.archived.addItem(title, value)
+        # A filter restored from the last session, said so (the list is not everyone), with × to clear it.
+        self.chip = QToolButton()
+        self.chip.setObjectName("restoredFilterChip")
+        self.chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.chip.setToolTip("The search and filters of your last session; click to show everyone")
+        self.chip.setAccessibleName("Clear the restored filter")
+        self.chip.clicked.connect(self._clear_restored)
+        # Room of its own only when there is room: it never makes the window wider than it was.
+        self.chip.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.chip.hide()
+        # "Searching…" while a query is read (the rows shown are the previous ones); its room is kept so
+        # that nothing moves when it appears.
+        self.busy_hint = QLabel()
+        self.busy_hint.setObjectName("searchBusyHint")
+        self.busy_hint.setFixedWidth(self.busy_hint.fontMetrics().horizontalAdvance("Searching…") + 8)
+        self._busy_timer = QTimer(self, singleShot=True, interval=BUSY_HINT_AFTER_MS)
+        self._busy_timer.timeout.connect(lambda: self.busy_hint.setText("Searching…"))
         layout.addWidget(self.search, 3)
+        layout.addWidget(self.chip, 2)
+        layout.addWidget(self.busy_hint)
         layout.addWidget(self.archived)
         self.references: dict[str, QComboBox] = {}
         for key, blank, _model in REFERENCE_FILTERS:
@@ -64,6 +84,37 @@ class FilterBar(QWidget):
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         self.search.returnPressed.connect(self.flush)
         self.archived.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        self.changed.connect(self._hide_chip_once_changed)
+
+    def set_busy(self, busy: bool) -> None:
+        if busy:
+            if not self._busy_timer.isActive() and not self.busy_hint.text():
+                self._busy_timer.start()
+        else:
+            self._busy_timer.stop()
+            self.busy_hint.clear()
+
+    def _hide_chip_once_changed(self) -> None:
+        """The clerk changed the filter: it is theirs now, no longer the restored one."""
+        self.chip.hide()
+
+    def _clear_restored(self) -> None:
+        self.archived.blockSignals(True)
+        try:
+            self.archived.setCurrentIndex(self.archived.findData("active"))
+        finally:
+            self.archived.blockSignals(False)
+        self.clear_all()
+
+    def _update_chip(self, prefix: str) -> None:
+        parts = []
+        text = self.search.text().strip()
+        if text:
+            parts.append(f"“{text if len(text) <= 24 else text[:23] + '…'}”")
+        if self.archived.currentData() != "active":
+            parts.append(self.archived.currentText().lower())
+        parts.extend(c.currentText() for c in self.references.values() if c.currentData() is not None)
+        self.chip.setText(f"{prefix}: {', '.join(parts)}  ×")
 
     def widgets(self) -> list[QWidget]:
         """The inputs in tab order."""
@@ -139,7 +190,9 @@ class FilterBar(QWidget):
         return {"search": self.search.text(), "archived": self.archived.currentData(),
                 **{k: c.currentData() for k, c in self.references.items()}}
 
-    def restore(self, state: dict[str, Any]) -> None:
+    def restore(self, state: dict[str, Any], *, announce: bool = False) -> None:
+        """Set the filters to `state` (without `changed`); `announce`: it is the last session's filter,
+        shown as a chip with × while it is still in force."""
         blockers = self.widgets()
         for w in blockers:
             w.blockSignals(True)
@@ -155,3 +208,8 @@ class FilterBar(QWidget):
         finally:
             for w in blockers:
                 w.blockSignals(False)
+        if announce and (self.is_filtered() or self.archived.currentData() != "active"):
+            self._update_chip("Restored filter")
+            self.chip.show()
+        else:
+            self.chip.hide()

@@ -157,8 +157,16 @@ class Customers(Section):
         self.model.modelReset.connect(self._model_reset)
         self.model.totalChanged.connect(lambda _n: self._update_status())
         self.model.loadFailed.connect(self._load_failed, Qt.ConnectionType.QueuedConnection)
+        self.model.queryFailed.connect(self._query_failed)
+        self.model.busyChanged.connect(self._busy_changed)
+        self.model.sortRefused.connect(self._sort_refused)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
-        self.apply_filters(self._header_sort())
+        # The first page is read before the window shows (it never opens on an empty table); every later
+        # query runs off the GUI thread.
+        try:
+            self.model.set_query(self.filters.query(self._header_sort()))
+        except DomainError as exc:
+            messages.show_error(self.host.widget, exc)
         self.table.setSortingEnabled(True)  # sorts by the indicator: the query already does
         header.sortIndicatorChanged.connect(self._sort_indicator_changed)
 
@@ -334,7 +342,7 @@ class Customers(Section):
             header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         if all(header.isSectionHidden(s) for s in range(header.count())):
             self.reset_columns()
-        self.filters.restore(s.get(opt.LAST_FILTER) or {})
+        self.filters.restore(s.get(opt.LAST_FILTER) or {}, announce=True)
 
     def _header_sort(self) -> str:
         """The sort the header's indicator shows, as a list sort key (name when it shows none)."""
@@ -353,6 +361,7 @@ class Customers(Section):
         s.set(opt.LAST_FILTER, self.filters.state())
 
     def closing(self) -> None:
+        self.model.shutdown()
         if self.bulk_job is not None and self.bulk_job.running:
             self.bulk_job.cancel()
             self.workers.wait(30_000)
@@ -360,13 +369,31 @@ class Customers(Section):
     # --- filtering and selection ----------------------------------------------------------------
 
     def current_sort(self) -> str:
-        return self.model.query.sort
+        return self.model.pending_query.sort
 
     def apply_filters(self, sort: str | None = None) -> None:
+        """Read the filter bar's query off the GUI thread; the table shows it once read."""
         try:
-            self.model.set_query(self.filters.query(sort or self.current_sort()))
+            query = self.filters.query(sort or self.current_sort())
         except DomainError as exc:
             messages.show_error(self.host.widget, exc)
+            return
+        self.model.request(query)
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.filters.set_busy(busy)
+        if not busy:
+            self._update_status()
+
+    def _query_failed(self, exc: BaseException) -> None:
+        messages.show_error(self.host.widget, exc)
+
+    def _sort_refused(self, message: str) -> None:
+        header = self.table.horizontalHeader()
+        header.blockSignals(True)
+        header.setSortIndicator(*self.model.sort_indicator())
+        header.blockSignals(False)
+        self.host.show_message(message, 10_000)
 
     def refresh(self) -> None:
         """F5: read the reference lists, the count and the rows again; the selection stays."""
@@ -388,11 +415,13 @@ class Customers(Section):
         self._selection_changed()
 
     def _first_hit(self) -> None:
-        """Enter in the search (the search has run by now): the first hit selected, the keyboard on it;
-        with no hit the keyboard stays in the search, to change it."""
-        if self.model.total:
-            self._into_table()
-            select_row(self.table, 0)
+        """Enter in the search: once the search is read, the first hit selected, the keyboard on it; with
+        no hit the keyboard stays in the search, to change it."""
+        def go() -> None:
+            if self.model.total and self.filters.search.hasFocus():
+                self._into_table()
+                select_row(self.table, 0)
+        self.model.when_ready(go)
 
     def panes(self) -> list[QWidget]:
         return [self.filters.search, self.table, self.detail]
@@ -418,9 +447,13 @@ class Customers(Section):
         self.filters.search.selectAll()
 
     def _into_table(self) -> None:
+        """The keyboard on the table; the first row selected once the query being read is shown."""
         self.table.setFocus(Qt.FocusReason.TabFocusReason)
-        if self.selected_count() == 0 and self.model.total:
-            select_row(self.table, 0)
+
+        def first() -> None:
+            if self.selected_count() == 0 and self.model.total:
+                select_row(self.table, 0)
+        self.model.when_ready(first)
 
     def selected_rows(self) -> list[int]:
         """The selected rows, in order (from the selection's ranges: no index per cell)."""
@@ -511,7 +544,7 @@ class Customers(Section):
     def _update_empty(self) -> None:
         """The empty table says why and offers the ways on (clear the search, include archived, create the
         customer searched for, import)."""
-        if self.model.total:
+        if self.model.total or self.model.busy:
             self.empty.hide()
             return
         text = self.filters.search.text().strip()
@@ -630,7 +663,12 @@ class Customers(Section):
             row = self.model.locate(customer_id)
         if row is None:
             self.filters.restore({"archived": "all"})
-            self.apply_filters()
+            self.filters.chip.hide()
+            try:  # at once: the clerk asked for this one customer and waits for it
+                self.model.set_query(self.filters.query(self.current_sort()))
+            except DomainError as exc:
+                messages.show_error(self.host.widget, exc)
+                return cleared
             row = self.model.locate(customer_id)
             cleared = True
             self.host.show_message("The filter was cleared to show the customer.", 10_000)
