@@ -151,6 +151,7 @@ def sorted_by(qtbot: QtBot, model: CustomerTableModel, column: int, order: Qt.So
     with qtbot.waitSignal(model.queryApplied, timeout=10_000):
         model.sort(column, order)
     assert not model.busy
+    qtbot.waitUntil(lambda: not model.counting, timeout=10_000)  # the total comes after the first page
 
 
 def test_empty_store_passes_the_model_tester(db: Database, qtbot: QtBot, qtmodeltester: ModelTester) -> None:
@@ -515,6 +516,8 @@ def test_a_request_keeps_the_rows_until_read_and_the_newest_cancels_the_older(tm
             model.request(newest)
             gate.set()
         assert applied == [newest] and model.query == newest and not model.busy
+        assert model.counting and model.total == WINDOW  # the first page; the rest is being counted
+        qtbot.waitUntil(lambda: not model.counting, timeout=10_000)
         with db.read() as s:
             assert model.total == count_customers(s, newest)
             assert at(model, 0) == list_customers(s, newest, limit=1).rows[0]

@@ -58,4 +58,5 @@ def settled(qtbot, window: Any) -> None:  # type: ignore[no-untyped-def]
     """Wait until the customer table shows the query last asked for (it is read off the GUI thread).
     `window` is the main window or its Customers section."""
     section = getattr(window, "customers", window)
-    qtbot.waitUntil(lambda: not section.model.busy and not section.filters.pending, timeout=10_000)
+    qtbot.waitUntil(lambda: not (section.model.busy or section.model.counting or section.filters.pending),
+                    timeout=10_000)

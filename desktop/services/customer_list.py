@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from desktop.services.errors import FieldError, ValidationError
+from desktop.services.normalize import zip_key
 from desktop.services.validation import normal_text
 from desktop.store import models as m
 from desktop.store.search import FTS_TABLE, MIN_INDEXED_TERM
@@ -108,6 +109,10 @@ class CustomerQuery:
     archived_from: dt.datetime | None = None
     archived_to: dt.datetime | None = None
     sort: str = "name"
+    # How the search's long words are matched (the same rows either way): False through the search index
+    # (cheap for a word with few hits), True by reading customers in the sort's order and comparing as it
+    # goes (cheap for the first page of a word most customers have). `search_plan()` chooses.
+    search_scan: bool = False
 
     def __post_init__(self) -> None:
         errors = []
@@ -130,7 +135,7 @@ class CustomerQuery:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "search_scan"}
 
 
 @dataclass(frozen=True)
@@ -218,32 +223,103 @@ def _fts_phrase(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
 
-def _search_condition(dialect: str, search: str) -> ColumnElement[bool] | None:
-    tokens = _tokens(search)
-    if not tokens:
-        return None
-    conditions: list[ColumnElement[bool]] = []
-    long_tokens = [t for t in tokens if len(t) >= MIN_INDEXED_TERM]
-    if dialect == "sqlite" and long_tokens:
-        match = " AND ".join(_fts_phrase(t) for t in long_tokens)
-        fts_ids = select(_FTS.c.rowid).where(
-            text(f"{FTS_TABLE} MATCH :fts_match").bindparams(fts_match=match)
-        )
-        conditions.append(C.id.in_(fts_ids))
-        scan_tokens = [t for t in tokens if len(t) < MIN_INDEXED_TERM]
+def _prefix_range(dialect: str, key: ColumnElement[Any], prefix: str) -> ColumnElement[bool]:
+    """`key` starts with `prefix`, as a range an index on `key` can seek (SQLite compares text as its
+    bytes, so the range is exact); PostgreSQL: LIKE 'prefix%' (its text_pattern_ops indexes)."""
+    if dialect == "postgresql":
+        return key.startswith(prefix, autoescape=True)
+    last = ord(prefix[-1])
+    if last >= 0x10FFFF:
+        return and_(key >= prefix, func.substr(key, 1, len(prefix)) == prefix)
+    return and_(key >= prefix, key < prefix[:-1] + chr(last + 1))
+
+
+def _case_variants(dialect: str, token: str) -> list[str]:
+    """The token as the sort keys hold it: lower case; SQLite's lower() folds only ASCII, so a stored
+    "Ō" stays "Ō": each other letter in both cases (two letters at most: four variants)."""
+    token = token.lower()
+    if dialect == "postgresql" or token.isascii():
+        return [token]
+    variants = [""]
+    for ch in token:
+        forms = {ch} if ch.isascii() else {ch.lower(), ch.upper()}
+        variants = [v + f for v in variants for f in sorted(forms)]
+    return variants
+
+
+def _starts_with(dialect: str, token: str) -> ColumnElement[bool]:
+    """A term of one or two characters: the name, company, email, phone or default shipping zip starts
+    with it. Each is an index range (the sort indexes; the zip key), so even "a" costs no scan."""
+    terms: list[ColumnElement[bool]] = []
+    for variant in _case_variants(dialect, token):
+        terms.extend(_prefix_range(dialect, SORT_KEYS[k], variant) for k in ("name", "company", "email", "phone"))
+    key = zip_key(token)
+    if key:
+        zip_ids = select(m.Address.id).where(_prefix_range(dialect, m.Address.zip_key, key))
+        if dialect == "postgresql":
+            terms.append(C.default_shipping_address_id == any_(func.array(zip_ids.scalar_subquery())))
+        else:
+            terms.append(C.default_shipping_address_id.in_(zip_ids))
+    return or_(*terms)
+
+
+def _contains_anywhere(dialect: str, token: str, scan: bool) -> ColumnElement[bool]:
+    """The name, company, email, phone or default shipping zip contains the token (no index)."""
+    if scan:  # row by row in the sort's order: the zip is looked up for the rows read, not gathered first
+        zip_of = (select(m.Address.zip).where(m.Address.id == C.default_shipping_address_id)
+                  .scalar_subquery())
+        by_zip = contains(dialect, zip_of, token)
     else:
-        scan_tokens = tokens
-    for token in scan_tokens:
         zip_ids = select(m.Address.id).where(contains(dialect, m.Address.zip, token))
         if dialect == "postgresql":
             # = ANY(ARRAY(…)) is computed once, so the OR of trigram index scans stays a bitmap OR.
             by_zip = C.default_shipping_address_id == any_(func.array(zip_ids.scalar_subquery()))
         else:
             by_zip = C.default_shipping_address_id.in_(zip_ids)
-        conditions.append(
-            or_(*(contains(dialect, column, token) for column in (C.name, C.company, C.email, C.phone)), by_zip)
+    return or_(*(contains(dialect, column, token) for column in (C.name, C.company, C.email, C.phone)), by_zip)
+
+
+def _fts_match(tokens: list[str]) -> str:
+    return " AND ".join(_fts_phrase(t) for t in tokens)
+
+
+def _search_condition(dialect: str, search: str, scan: bool = False) -> ColumnElement[bool] | None:
+    """Every word must match. A word of three or more characters matches anywhere in the name, company,
+    email, phone or default shipping zip (through the trigram index, or row by row with `scan`); a word
+    of one or two characters matches the start of one of them (an index range: no scan)."""
+    tokens = _tokens(search)
+    if not tokens:
+        return None
+    conditions: list[ColumnElement[bool]] = []
+    long_tokens = [t for t in tokens if len(t) >= MIN_INDEXED_TERM]
+    if dialect == "sqlite" and long_tokens and not scan:
+        fts_ids = select(_FTS.c.rowid).where(
+            text(f"{FTS_TABLE} MATCH :fts_match").bindparams(fts_match=_fts_match(long_tokens))
         )
+        conditions.append(C.id.in_(fts_ids))
+    else:
+        conditions.extend(_contains_anywhere(dialect, t, scan) for t in long_tokens)
+    conditions.extend(_starts_with(dialect, t) for t in tokens if len(t) < MIN_INDEXED_TERM)
     return and_(*conditions)
+
+
+# A search whose long words have at least this many hits in the index reads its first page by scanning
+# in the sort's order instead (a few hundred rows in, for a word most customers share).
+SCAN_FROM_HITS = 10_000
+
+
+def search_plan(session: Session, q: CustomerQuery) -> CustomerQuery:
+    """`q` with the cheaper way to read its first pages (`search_scan`); SQLite only (PostgreSQL's
+    planner weighs its trigram indexes itself). One index probe of at most SCAN_FROM_HITS entries."""
+    long_tokens = [t for t in _tokens(q.search or "") if len(t) >= MIN_INDEXED_TERM]
+    if session.get_bind().dialect.name != "sqlite" or not long_tokens or _has_nul(q):
+        return q.with_(search_scan=False)
+    probe = select(func.count()).select_from(
+        select(_FTS.c.rowid).where(text(f"{FTS_TABLE} MATCH :fts_match")
+                                   .bindparams(fts_match=_fts_match(long_tokens)))
+        .limit(SCAN_FROM_HITS).subquery())
+    hits = int(session.execute(probe).scalar_one())
+    return q.with_(search_scan=hits >= SCAN_FROM_HITS)
 
 
 def filter_conditions(session: Session, q: CustomerQuery) -> list[ColumnElement[bool]]:
@@ -260,7 +336,7 @@ def _filter_conditions(dialect: str, q: CustomerQuery) -> list[ColumnElement[boo
     elif q.archived == "archived":
         where.append(C.archived_at.is_not(None))
     if q.search:
-        condition = _search_condition(dialect, q.search)
+        condition = _search_condition(dialect, q.search, q.search_scan)
         if condition is not None:
             where.append(condition)
     for name in TEXT_FILTERS:

@@ -179,6 +179,7 @@ class Customer(Versioned, Base):
         # Sort keys of the table's text columns (customer_list.SORT_KEYS), so each sort can walk an index.
         Index("ix_customers_company_sort", func.lower(func.coalesce(company, "")), "id"),
         Index("ix_customers_email_sort", func.lower(func.coalesce(email, "")), "id"),
+        Index("ix_customers_phone_sort", func.coalesce(phone, ""), "id"),
         Index("ix_customers_created_at", "created_at", "id"),
         Index("ix_customers_updated_at", "updated_at", "id"),
         # The everyday list (active customers by name) walks this partial index in order and stops early;

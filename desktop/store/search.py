@@ -72,6 +72,17 @@ PG_TRIGRAM_INDEXES = {
     "ix_addresses_zip_trgm": "addresses USING gin (zip gin_trgm_ops)",
 }
 
+# PostgreSQL: a search word of one or two characters matches the start of these (LIKE 'ab%'), which a
+# text_pattern_ops index serves whatever the database's collation. SQLite's own sort indexes serve the
+# same prefix ranges, as its text compares byte by byte.
+PG_PREFIX_INDEXES = {
+    "ix_customers_name_prefix": "customers (lower(name) text_pattern_ops)",
+    "ix_customers_company_prefix": "customers (lower(coalesce(company, '')) text_pattern_ops)",
+    "ix_customers_email_prefix": "customers (lower(coalesce(email, '')) text_pattern_ops)",
+    "ix_customers_phone_prefix": "customers (coalesce(phone, '') text_pattern_ops)",
+    "ix_addresses_zip_key_prefix": "addresses (zip_key text_pattern_ops)",
+}
+
 
 def create(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":

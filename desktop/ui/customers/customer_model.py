@@ -56,6 +56,7 @@ from desktop.services.customer_list import (
     count_customers,
     filter_conditions,
     list_customers,
+    search_plan,
 )
 from desktop.services.errors import Cancelled
 from desktop.store import models as m
@@ -271,6 +272,7 @@ class CustomerTableModel(QAbstractTableModel):
     """
 
     totalChanged = Signal(int)
+    countingChanged = Signal(bool)  # the total of the query shown is being counted
     busyChanged = Signal(bool)  # a requested query is being read (the rows shown are the previous ones)
     queryApplied = Signal()  # a requested query's rows are shown
     queryFailed = Signal(object)  # a requested query could not be read (the exception); the rows stay
@@ -294,6 +296,8 @@ class CustomerTableModel(QAbstractTableModel):
         self._window = window
         self._max_windows = max_windows
         self._query = CustomerQuery()
+        self._plan = self._query  # the query as read: with its search plan (customer_list.search_plan)
+        self._counter: QueryCancel | None = None  # the background count of the query shown
         self._total = 0  # what rowCount() says
         self._count = 0  # the store's count the cache and anchors belong to (differs only inside refresh)
         self._windows: OrderedDict[int, list[CustomerRow]] = OrderedDict()
@@ -338,36 +342,63 @@ class CustomerTableModel(QAbstractTableModel):
         """The query the table will show: the one being read, else the one shown."""
         return self._pending_query if self._pending_query is not None else self._query
 
+    @property
+    def counting(self) -> bool:
+        """The first page is shown and the total is still being counted (`total` is the rows so far)."""
+        return self._counter is not None
+
     def set_query(self, query: CustomerQuery) -> None:
         """Show `query` now (on this thread): count it and load its first window (both before the reset,
         so an error leaves the model as it was), then reset. Cancels a request() still being read."""
         self._cancel_pending()
-        total, first = self._read_first(query)
-        self._apply(query, total, first)
+        with self._db.read() as session:
+            plan = search_plan(session, query)
+            total = count_customers(session, plan)
+            size = min(self._window, total)
+            first = list_customers(session, plan, limit=size, with_total=False).rows if total else []
+        self._apply(query, plan, total, first)
+
+    def start(self, query: CustomerQuery) -> None:
+        """Show `query`'s first page now (on this thread) and count it in the background: how the window
+        opens (a million customers cost no count before the first paint)."""
+        self._cancel_pending()
+        with self._db.read() as session:
+            plan = search_plan(session, query)
+            first = list_customers(session, plan, limit=self._window, with_total=False).rows
+        self._generation += 1
+        self._show_first(self._generation, query, plan, first)
 
     def request(self, query: CustomerQuery) -> None:
-        """Show `query` once it has been read on a worker thread; meanwhile the rows stay and `busy` is
-        true. A newer request (or set_query) cancels this one. Errors come as `queryFailed`."""
+        """Show `query` once its first page has been read on a worker thread (its total is counted after,
+        also off the GUI thread: `counting`); meanwhile the rows stay and `busy` is true. A newer request
+        (or set_query) cancels this one. Errors come as `queryFailed`."""
         self._cancel_pending(notify=False)
         self._generation += 1
         generation = self._generation
         cancel = QueryCancel()
         self._pending, self._pending_query = cancel, query
+        window = self._window
 
-        def read(_progress: Any) -> tuple[int, list[CustomerRow]]:
-            return self._read_first(query, cancel)
+        def read(_progress: Any) -> tuple[CustomerQuery, list[CustomerRow]]:
+            with self._db.read() as session, cancel.watching(session):
+                plan = search_plan(session, query)
+                return plan, list_customers(session, plan, limit=window, with_total=False).rows
 
+        self._run(read, lambda result: self._arrived(generation, query, result),
+                  lambda exc: self._request_failed(generation, exc))
+        self.busyChanged.emit(True)
+
+    def _run(self, fn: Callable[[Any], Any], done: Callable[[Any], None], failed: Callable[[Any], None]) -> None:
         # Not a child of the model: a model deleted while its query runs must not take the job with it.
-        job = Job(read)
+        job = Job(fn)
         _RUNNING.add(job)
-        job.finished.connect(lambda result: self._arrived(generation, query, result))
-        job.failed.connect(lambda exc: self._request_failed(generation, exc))
+        job.finished.connect(done)
+        job.failed.connect(failed)
         job.ended.connect(lambda: _RUNNING.discard(job))
         if self._pool is None:
             self._pool = QThreadPool()
             self._pool.setMaxThreadCount(2)  # a cancelled read may still be unwinding as the next starts
         start_in(self._pool, job)
-        self.busyChanged.emit(True)
 
     def when_ready(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the requested query is shown (or failed); at once when none is pending."""
@@ -382,16 +413,12 @@ class CustomerTableModel(QAbstractTableModel):
         if self._pool is not None:
             self._pool.waitForDone(msecs)
 
-    def _read_first(self, query: CustomerQuery, cancel: QueryCancel | None = None) -> tuple[int, list[CustomerRow]]:
-        with self._db.read() as session:
-            with cancel.watching(session) if cancel is not None else _nothing():
-                total = count_customers(session, query)
-                size = min(self._window, total)
-                first = list_customers(session, query, limit=size, with_total=False).rows if total else []
-        return total, first
-
     def _cancel_pending(self, notify: bool = True) -> None:
+        if self._counter is not None:
+            self._counter.cancel()
+            self._counter = None
         if self._pending is None:
+            self._generation += 1
             return
         self._pending.cancel()
         self._generation += 1
@@ -405,14 +432,53 @@ class CustomerTableModel(QAbstractTableModel):
         for callback in callbacks:
             callback()
 
-    def _arrived(self, generation: int, query: CustomerQuery, result: tuple[int, list[CustomerRow]]) -> None:
+    def _arrived(self, generation: int, query: CustomerQuery,
+                 result: tuple[CustomerQuery, list[CustomerRow]]) -> None:
         if generation != self._generation:
             return  # an older request's answer: a newer one is on its way
         self._pending, self._pending_query = None, None
-        total, first = result
-        self._apply(query, total, first)
+        plan, first = result
+        self._show_first(generation, query, plan, first)
         self.queryApplied.emit()
         self._done()
+
+    def _show_first(self, generation: int, query: CustomerQuery, plan: CustomerQuery,
+                    first: list[CustomerRow]) -> None:
+        """The first window is shown; a full one means there may be more: counted in the background."""
+        if len(first) < self._window:  # that is all of them
+            self._apply(query, plan, len(first), first)
+            return
+        counter = QueryCancel()
+        self._counter = counter  # before the reset: its slots see that the total is still to come
+        self._apply(query, plan, len(first), first)
+
+        def count(_progress: Any) -> int:
+            with self._db.read() as session, counter.watching(session):
+                return count_customers(session, plan)
+
+        self._run(count, lambda total: self._counted(generation, total),
+                  lambda exc: self._count_failed(generation, exc))
+        self.countingChanged.emit(True)
+
+    def _counted(self, generation: int, total: int) -> None:
+        if generation != self._generation:
+            return
+        self._counter = None
+        if total > self._total:
+            self.beginInsertRows(QModelIndex(), self._total, total - 1)
+            self._total = self._count = total
+            self.endInsertRows()
+        self._set_total(self._total)
+        self.countingChanged.emit(False)
+
+    def _count_failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self._counter = None
+        if not isinstance(exc, Cancelled):
+            log.error("cannot count customers", exc_info=exc)
+            self.loadFailed.emit(f"Cannot count the customers: {getattr(exc, 'orig', exc)}")
+        self.countingChanged.emit(False)
 
     def _request_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
@@ -422,10 +488,10 @@ class CustomerTableModel(QAbstractTableModel):
             self.queryFailed.emit(exc)
         self._done()
 
-    def _apply(self, query: CustomerQuery, total: int, first: list[CustomerRow]) -> None:
+    def _apply(self, query: CustomerQuery, plan: CustomerQuery, total: int, first: list[CustomerRow]) -> None:
         size = min(self._window, total)
         self.beginResetModel()
-        self._query = query
+        self._query, self._plan = query, plan
         self._forget()
         self._total = self._count = total
         if total:
@@ -471,8 +537,13 @@ class CustomerTableModel(QAbstractTableModel):
         finds the customers the clerk was looking at (to re-select them by id).
         """
         recent = sorted(list(self._windows)[-REFRESH_WINDOWS:])
+        counting = self._counter is not None
+        if counting:  # counted here, at once
+            self._counter.cancel()
+            self._counter = None
+            self._generation += 1
         with self._db.read() as session:
-            count = count_customers(session, self._query)
+            count = count_customers(session, self._plan)
             self._forget()
             self._count = count
             try:
@@ -480,7 +551,7 @@ class CustomerTableModel(QAbstractTableModel):
                     start = number * self._window
                     size = min(self._window, count - start)
                     if size > 0:
-                        self._store(number, self._fetch(session, self._query, start, size, count), size)
+                        self._store(number, self._fetch(session, self._plan, start, size, count), size)
             except SQLAlchemyError as exc:  # the rows load again when painted; the count is what matters
                 log.error("cannot reload customer rows", exc_info=True)
                 self._forget()
@@ -497,6 +568,8 @@ class CustomerTableModel(QAbstractTableModel):
         if min(old, count) > 0:
             self.dataChanged.emit(self.index(0, 0), self.index(min(old, count) - 1, len(COLUMNS) - 1))
         self._set_total(count)
+        if counting:
+            self.countingChanged.emit(False)
 
     def customer_row(self, row: int) -> CustomerRow | None:
         """The row's customer (loading its window if needed), None outside the table."""
@@ -521,7 +594,7 @@ class CustomerTableModel(QAbstractTableModel):
         row = self.row_for_id(customer_id)
         if row is not None:
             return row
-        q = self._query
+        q = self._plan
         with self._db.read() as session:
             stmt, key = _keys(session, q)
             found = session.execute(stmt.where(C.id == customer_id)).first()
@@ -627,7 +700,7 @@ class CustomerTableModel(QAbstractTableModel):
         began = time.perf_counter()
         try:
             with self._db.read() as session:
-                rows = self._fetch(session, self._query, start, size, self._count)
+                rows = self._fetch(session, self._plan, start, size, self._count)
         except SQLAlchemyError as exc:
             # data() cannot raise: keep the cells empty (an empty window, so painting does not retry the
             # store for every cell) and say so; refresh() or a new query tries again.

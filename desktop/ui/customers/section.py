@@ -83,6 +83,7 @@ class Customers(Section):
         self.last_bulk_result: BulkResult | None = None
         self._kept: list[int] = []
         self._kept_query: CustomerQuery | None = None
+        self._relocate: int | None = None  # the customer to find again once the new sort is counted
 
         self.filters = FilterBar(self.db)
         self.model = CustomerTableModel(self.db, self)
@@ -159,12 +160,13 @@ class Customers(Section):
         self.model.loadFailed.connect(self._load_failed, Qt.ConnectionType.QueuedConnection)
         self.model.queryFailed.connect(self._query_failed)
         self.model.busyChanged.connect(self._busy_changed)
+        self.model.countingChanged.connect(self._counting_changed)
         self.model.sortRefused.connect(self._sort_refused)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
         # The first page is read before the window shows (it never opens on an empty table); every later
         # query runs off the GUI thread.
         try:
-            self.model.set_query(self.filters.query(self._header_sort()))
+            self.model.start(self.filters.query(self._header_sort()))
         except DomainError as exc:
             messages.show_error(self.host.widget, exc)
         self.table.setSortingEnabled(True)  # sorts by the indicator: the query already does
@@ -380,6 +382,17 @@ class Customers(Section):
             return
         self.model.request(query)
 
+    def _counting_changed(self, counting: bool) -> None:
+        if counting:
+            return self._update_status()
+        customer_id, self._relocate = self._relocate, None
+        if customer_id is not None and self.selected_count() == 0:
+            row = self.model.locate(customer_id)
+            if row is not None:
+                self.select_ids([customer_id])
+                self.table.scrollTo(self.model.index(row, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
+        self._update_status()
+
     def _busy_changed(self, busy: bool) -> None:
         self.filters.set_busy(busy)
         if not busy:
@@ -495,6 +508,7 @@ class Customers(Section):
             selection.setCurrentIndex(self.model.index(rows[0], 0), QItemSelectionModel.SelectionFlag.NoUpdate)
 
     def _about_to_reset(self) -> None:
+        self._relocate = None
         count = self.selected_count()
         self._kept = self.selected_ids() if 0 < count <= KEEP_SELECTION_MAX else []
         self._kept_query = self.model.query
@@ -508,6 +522,9 @@ class Customers(Section):
             self.select_ids(kept)
             if (len(kept) == 1 and self.selected_count() == 0 and before is not None
                     and before.with_(sort=self.model.query.sort) == self.model.query):
+                if self.model.counting:  # its row may be past the first page: once the total is known
+                    self._relocate = kept[0]
+                    return self._selection_changed()
                 row = self.model.locate(kept[0])
                 if row is not None:
                     self.select_ids(kept)
@@ -580,10 +597,14 @@ class Customers(Section):
     def _update_status(self) -> None:
         self._update_empty()
         total = self.model.total
-        self.status.setText(f"{plural(total)} ({self.selected_count():,} selected)")
+        counting = self.model.counting
+        if counting:  # the first page is shown, the rest still counted
+            self.status.setText(f"{total:,}+ customers, counting… ({self.selected_count():,} selected)")
+        else:
+            self.status.setText(f"{plural(total)} ({self.selected_count():,} selected)")
         for action, verb in (("archive_all", "Archive"), ("unarchive_all", "Unarchive"), ("delete_all", "Delete")):
-            self.actions[action].setText(f"{verb} all {total:,} matching…")
-            self.actions[action].setEnabled(total > 0)
+            self.actions[action].setText(f"{verb} all matching…" if counting else f"{verb} all {total:,} matching…")
+            self.actions[action].setEnabled(total > 0 and not counting)
         self._gate_customer_actions()
 
     def _customer_changed(self, customer_id: int) -> None:
