@@ -109,10 +109,11 @@ class CustomerQuery:
     archived_from: dt.datetime | None = None
     archived_to: dt.datetime | None = None
     sort: str = "name"
-    # How the search's long words are matched (the same rows either way): False through the search index
-    # (cheap for a word with few hits), True by reading customers in the sort's order and comparing as it
-    # goes (cheap for the first page of a word most customers have). `search_plan()` chooses.
-    search_scan: bool = False
+    # How a search is read (the same rows every way): "index" leaves it to the store's planner; "gather"
+    # collects the hits through the indexes first and sorts only those (few hits); "scan" reads customers
+    # in the sort's order and compares as it goes (a first page of a word most customers share costs a
+    # few hundred rows). `search_plan()` chooses.
+    search_mode: Literal["index", "gather", "scan"] = "index"
 
     def __post_init__(self) -> None:
         errors = []
@@ -135,7 +136,7 @@ class CustomerQuery:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "search_scan"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "search_mode"}
 
 
 @dataclass(frozen=True)
@@ -247,14 +248,17 @@ def _case_variants(dialect: str, token: str) -> list[str]:
     return variants
 
 
-def _starts_with(dialect: str, token: str) -> ColumnElement[bool]:
+def _starts_with(dialect: str, token: str, scan: bool = False) -> ColumnElement[bool]:
     """A term of one or two characters: the name, company, email, phone or default shipping zip starts
     with it. Each is an index range (the sort indexes; the zip key), so even "a" costs no scan."""
     terms: list[ColumnElement[bool]] = []
     for variant in _case_variants(dialect, token):
         terms.extend(_prefix_range(dialect, SORT_KEYS[k], variant) for k in ("name", "company", "email", "phone"))
     key = zip_key(token)
-    if key:
+    if key and scan:  # row by row: the zip key of the rows read, not every matching address first
+        zip_of = select(m.Address.zip_key).where(m.Address.id == C.default_shipping_address_id).scalar_subquery()
+        terms.append(_prefix_range(dialect, zip_of, key))
+    elif key:
         zip_ids = select(m.Address.id).where(_prefix_range(dialect, m.Address.zip_key, key))
         if dialect == "postgresql":
             terms.append(C.default_shipping_address_id == any_(func.array(zip_ids.scalar_subquery())))
@@ -299,27 +303,56 @@ def _search_condition(dialect: str, search: str, scan: bool = False) -> ColumnEl
         conditions.append(C.id.in_(fts_ids))
     else:
         conditions.extend(_contains_anywhere(dialect, t, scan) for t in long_tokens)
-    conditions.extend(_starts_with(dialect, t) for t in tokens if len(t) < MIN_INDEXED_TERM)
+    conditions.extend(_starts_with(dialect, t, scan) for t in tokens if len(t) < MIN_INDEXED_TERM)
     return and_(*conditions)
 
 
 # A search whose long words have at least this many hits in the index reads its first page by scanning
 # in the sort's order instead (a few hundred rows in, for a word most customers share).
-SCAN_FROM_HITS = 10_000
+SCAN_FROM_HITS = 30_000
+# The same for words of one or two characters (compared row by row at more cost: more hits needed).
+SCAN_SHORT_FROM_HITS = 40_000
+
+
+def _short_hits(session: Session, token: str, cap: int) -> int:
+    """At most `cap`: how many customers a short word can match (each field's index range counted on
+    its own, index only; an overestimate when one customer matches in two fields)."""
+    dialect = session.get_bind().dialect.name
+    ranges = [(C.id, _prefix_range(dialect, SORT_KEYS[k], v))
+              for v in _case_variants(dialect, token) for k in ("name", "company", "email", "phone")]
+    key = zip_key(token)
+    if key:
+        ranges.append((m.Address.id, _prefix_range(dialect, m.Address.zip_key, key)))
+    total = 0
+    for column, condition in ranges:
+        counted = select(func.count()).select_from(select(column).where(condition).limit(cap - total).subquery())
+        total += int(session.execute(counted).scalar_one())
+        if total >= cap:
+            break
+    return total
 
 
 def search_plan(session: Session, q: CustomerQuery) -> CustomerQuery:
-    """`q` with the cheaper way to read its first pages (`search_scan`); SQLite only (PostgreSQL's
-    planner weighs its trigram indexes itself). One index probe of at most SCAN_FROM_HITS entries."""
-    long_tokens = [t for t in _tokens(q.search or "") if len(t) >= MIN_INDEXED_TERM]
-    if session.get_bind().dialect.name != "sqlite" or not long_tokens or _has_nul(q):
-        return q.with_(search_scan=False)
-    probe = select(func.count()).select_from(
-        select(_FTS.c.rowid).where(text(f"{FTS_TABLE} MATCH :fts_match")
-                                   .bindparams(fts_match=_fts_match(long_tokens)))
-        .limit(SCAN_FROM_HITS).subquery())
-    hits = int(session.execute(probe).scalar_one())
-    return q.with_(search_scan=hits >= SCAN_FROM_HITS)
+    """`q` with the cheaper way to read its first pages (`search_mode`); SQLite only (PostgreSQL's
+    planner weighs its trigram indexes itself). Index probes of a bounded number of entries: a search
+    with many hits is scanned in the sort's order, one with fewer is looked up (or gathered) and sorted."""
+    if session.get_bind().dialect.name != "sqlite" or not (q.search and q.search.strip()) or _has_nul(q):
+        return q.with_(search_mode="index")
+    tokens = _tokens(q.search)
+    long_tokens = [t for t in tokens if len(t) >= MIN_INDEXED_TERM]
+    if long_tokens:
+        hits = select(_FTS.c.rowid).where(
+            text(f"{FTS_TABLE} MATCH :fts_match").bindparams(fts_match=_fts_match(long_tokens)))
+        probe = select(func.count()).select_from(hits.limit(SCAN_FROM_HITS).subquery())
+        many = int(session.execute(probe).scalar_one()) >= SCAN_FROM_HITS
+        return q.with_(search_mode="scan" if many else "index")  # FTS hits by id: the planner does well
+    if not tokens:
+        return q.with_(search_mode="index")
+    # Index ranges OR-ed together are gathered and sorted, never walked in the sort's order; so are two
+    # short words together (common each, their pair can be rare: a walk could read the whole store).
+    if len(tokens) > 1 or _short_hits(session, tokens[0], SCAN_SHORT_FROM_HITS) < SCAN_SHORT_FROM_HITS:
+        return q.with_(search_mode="gather")
+    return q.with_(search_mode="scan")
 
 
 def filter_conditions(session: Session, q: CustomerQuery) -> list[ColumnElement[bool]]:
@@ -336,7 +369,7 @@ def _filter_conditions(dialect: str, q: CustomerQuery) -> list[ColumnElement[boo
     elif q.archived == "archived":
         where.append(C.archived_at.is_not(None))
     if q.search:
-        condition = _search_condition(dialect, q.search, q.search_scan)
+        condition = _search_condition(dialect, q.search, q.search_mode == "scan")
         if condition is not None:
             where.append(condition)
     for name in TEXT_FILTERS:
@@ -431,7 +464,7 @@ def _window_statement(dialect: str, q: CustomerQuery, keyset: bool, with_total: 
     parameters), so paging costs SQLAlchemy neither statement construction nor compilation."""
     key, order = _ordered(q)
     total_column = func.count().over().label("total")
-    if dialect == "postgresql" and q.search and q.search.strip():
+    if (dialect == "postgresql" and q.search and q.search.strip()) or q.search_mode == "gather":
         # PostgreSQL would walk the sort index and test every row against the search; gathering the
         # (few) hits first through the trigram indexes and sorting only those is far faster.
         hits = (
@@ -498,6 +531,8 @@ def _window(
 
 
 def count_customers(session: Session, q: CustomerQuery) -> int:
+    if q.search_mode == "scan":  # counting every row is what the indexes are for
+        q = q.with_(search_mode="index")
     stmt = select(func.count()).select_from(C).where(*filter_conditions(session, q))
     return int(session.execute(stmt).scalar_one())
 

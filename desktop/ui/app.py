@@ -52,11 +52,22 @@ def run_app(database: str | None = None) -> int:
         db.dispose()
         return 1
     window.show()
+    freeze_start_up_objects()
     try:
         return app.exec()
     finally:
         window.workers.wait(30_000)
         db.dispose()
+
+
+def freeze_start_up_objects() -> None:
+    """The objects made at start (modules, the window, SQLAlchemy's mappings) live as long as the app:
+    moved out of the garbage collector's sweeps, so that a full collection on the GUI thread costs a
+    few milliseconds instead of a visible stall (measured: about 110 ms at a million customers)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def run_smoke_test(database: str | None = None) -> int:

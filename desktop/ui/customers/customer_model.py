@@ -78,7 +78,7 @@ TOOLTIP_MIN_CHARS = 30  # a text cell gets its full text as a tooltip from this 
 JOIN_SORT_MAX = 20_000
 # A window further than this from every known row is reached from an estimated cursor, not by counting.
 ESTIMATE_BEYOND = 20_000
-SAMPLE_SIZE = 1_000  # random customers whose sort keys estimate where a far row is
+SAMPLE_SIZE = 500  # random customers whose sort keys estimate where a far row is
 
 
 @dataclass(frozen=True)
@@ -254,15 +254,8 @@ def _sample(session: Session, q: CustomerQuery, size: int) -> list[Cursor]:
         order = [C.id.desc() if q.descending else C.id.asc()]
     else:
         order = [key.desc(), C.id.desc()] if q.descending else [key.asc(), C.id.asc()]
-    found: list[Cursor] = []
-    for start in range(0, len(ids), 500):
-        part = ids[start:start + 500]
-        found.extend(Cursor(r.sort_value, r.id) for r in session.execute(stmt.where(C.id.in_(part))))
-    # In the store's own order (its collation), not Python's: one more query over a few hundred rows.
-    if not found:
-        return []
-    return [Cursor(r.sort_value, r.id) for r in session.execute(
-        stmt.where(C.id.in_([c.id for c in found])).order_by(*order))]
+    # Sorted by the store (its collation, not Python's), in one query of a few hundred index lookups.
+    return [Cursor(r.sort_value, r.id) for r in session.execute(stmt.where(C.id.in_(ids)).order_by(*order))]
 
 
 class CustomerTableModel(QAbstractTableModel):
@@ -452,18 +445,24 @@ class CustomerTableModel(QAbstractTableModel):
         self._counter = counter  # before the reset: its slots see that the total is still to come
         self._apply(query, plan, len(first), first)
 
-        def count(_progress: Any) -> int:
+        def count(_progress: Any) -> tuple[int, list[Cursor] | None]:
             with self._db.read() as session, counter.watching(session):
-                return count_customers(session, plan)
+                total = count_customers(session, plan)
+                # Where a scrollbar jump lands, sampled now: the jump itself then costs one window.
+                sample = _sample(session, plan, SAMPLE_SIZE) if total > ESTIMATE_BEYOND else None
+                return total, sample
 
         self._run(count, lambda total: self._counted(generation, total),
                   lambda exc: self._count_failed(generation, exc))
         self.countingChanged.emit(True)
 
-    def _counted(self, generation: int, total: int) -> None:
+    def _counted(self, generation: int, result: tuple[int, list[Cursor] | None]) -> None:
         if generation != self._generation:
             return
         self._counter = None
+        total, sample = result
+        if sample is not None:
+            self._sample = sample
         if total > self._total:
             self.beginInsertRows(QModelIndex(), self._total, total - 1)
             self._total = self._count = total

@@ -157,6 +157,8 @@ def _table(model: QAbstractTableModel) -> QTableView:
     view = record_table(model)
     header = view.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    # Sized from the first rows shown, not a thousand of them (a long queue opened the window slowly).
+    header.setResizeContentsPrecision(100)
     header.setStretchLastSection(True)
     return view
 
