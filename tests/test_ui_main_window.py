@@ -23,7 +23,7 @@ from desktop.store import models as m
 from desktop.store.engine import Database
 from desktop.ui.common import messages, workers
 from desktop.ui.common.views import select_row
-from desktop.ui.common.settings import LAST_FILTER, TABLE_HEADER, Settings
+from desktop.ui.common.settings import DETAIL_PANE, LAST_FILTER, TABLE_HEADER, Settings
 from desktop.ui.customers.bulk import BulkResultDialog
 from desktop.ui.customers.customer_form import CustomerForm
 from desktop.ui.customers.customer_model import COLUMNS
@@ -846,3 +846,39 @@ def test_the_window_fits_a_1366_pixel_laptop_screen(qtbot, make_window, people) 
         for i in range(window.pages.count())]
     window.resize(1366, 768)
     qtbot.waitUntil(lambda: window.width() == 1366, timeout=5_000)
+
+
+def test_the_detail_pane_hides_with_its_key_and_stays_hidden_after_a_restart(qtbot, make_window, people) -> None:
+    stored: dict[str, Any] = {}
+    first = make_window(Settings(stored))
+    c = first.customers
+    before = c.table.width()
+    focus(qtbot, c.table)
+    qtbot.keyClick(c.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(c.table, Qt.Key.Key_F24)  # no modifier left "held"
+    assert c.detail.isHidden() and not c.actions["detail_pane"].isChecked()
+    qtbot.waitUntil(lambda: c.table.width() > before)  # the table takes the room
+    assert c.detail not in c.panes()  # F6 skips it
+    first.close()
+    assert stored[DETAIL_PANE.key] == 0
+
+    second = make_window(Settings(stored))
+    assert second.customers.detail.isHidden() and not second.customers.actions["detail_pane"].isChecked()
+    second.customers.actions["detail_pane"].trigger()
+    assert not second.customers.detail.isHidden() and stored[DETAIL_PANE.key] == 1
+
+
+def test_a_restored_filter_shows_as_a_chip_that_clears_it(qtbot, make_window, people) -> None:
+    window = make_window(Settings({LAST_FILTER.key: {"search": "kowhai", "archived": "all"}}))
+    c = window.customers
+    chip = c.filters.chip
+    assert not chip.isHidden() and "kowhai" in chip.text() and "all" in chip.text()
+    assert c.model.total == 1
+    qtbot.mouseClick(chip, Qt.MouseButton.LeftButton)
+    settled(qtbot, window)
+    assert chip.isHidden() and c.filters.search.text() == "" and c.model.query.archived == "active"
+    assert c.model.total == 3
+
+    # A filter the clerk types is theirs: no chip; nor for a window opened on no filter.
+    clean = make_window()
+    assert clean.customers.filters.chip.isHidden()

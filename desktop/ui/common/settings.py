@@ -33,6 +33,10 @@ WINDOW_STATE = Option[QByteArray]("window/state", QByteArray, QByteArray(), "mai
 SPLITTER_STATE = Option[QByteArray]("window/splitter", QByteArray, QByteArray(), "table / detail splitter")
 TABLE_HEADER = Option[QByteArray]("customers/header", QByteArray, QByteArray(),
                                   "customer table: column order, widths, hidden columns, sort")
+DETAIL_PANE = Option[int]("customers/detail_pane", int, 1, "customer detail pane shown (1) or hidden (0)")
+NEW_CUSTOMER_DEFAULTS = Option[dict]("customers/new_defaults", dict, {},
+                                     "what a new customer starts with on this desk: field -> value (sales rep, "
+                                     "pricing tier, store, warehouse, shipping methods)")
 LAST_FILTER = Option[dict]("customers/filter", dict, {}, "last filter bar values (search, archived, …)")
 STARSHIPIT_BASE_URL = Option[str]("starshipit/base_url", str, "https://api.starshipit.com",
                                   "Starshipit API base URL")
@@ -51,6 +55,7 @@ IMPORT_ENCODINGS = Option[dict]("import/encodings", dict, {},
                                 "encoding the clerk chose for files named alike: file name pattern -> codec")
 
 ALL_OPTIONS = (DATABASE_URL, STORE_BUSY_WAIT, WINDOW_GEOMETRY, WINDOW_STATE, SPLITTER_STATE, TABLE_HEADER, LAST_FILTER,
+               DETAIL_PANE, NEW_CUSTOMER_DEFAULTS,
                STARSHIPIT_BASE_URL, STARSHIPIT_RATE, STARSHIPIT_SYNC_MINUTES, SHIPPING_QUEUE_STATE, IMPORT_MAPPING, IMPORT_FOLDER,
                IMPORT_ENCODINGS)
 

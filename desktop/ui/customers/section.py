@@ -17,6 +17,7 @@ from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QPoint, Qt
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QLabel,
     QMenu,
     QProgressDialog,
@@ -255,7 +256,12 @@ class Customers(Section):
                                        "Find customers by name, zip and address"),
             "reset_columns": self._action("Reset &columns", self.reset_columns,
                                           tip="Show every column at its initial width and place"),
+            "detail_pane": self._action("&Details pane", lambda: self.show_detail_pane(
+                self.actions["detail_pane"].isChecked()), "Ctrl+Shift+D",
+                "Show or hide the customer's details beside the table (Ctrl+Shift+D)"),
         }
+        self.actions["detail_pane"].setCheckable(True)
+        self.actions["detail_pane"].setChecked(True)
         a = self.actions
         self.columns_menu = QMenu("C&olumns", self.host.widget)
         self.columns_menu.aboutToShow.connect(lambda: self._fill_column_menu(self.columns_menu))
@@ -264,7 +270,7 @@ class Customers(Section):
             ("&File", [a["new"], a["find_match"]]),
             ("&Customer", [a["new"], a["edit"], a["archive"], a["unarchive"], a["delete"], None,
                            a["archive_all"], a["unarchive_all"], a["delete_all"]]),
-            ("&View", [a["find"], a["refresh"], None, self.columns_menu]),
+            ("&View", [a["find"], a["refresh"], None, a["detail_pane"], self.columns_menu]),
         ]
 
         self.toolbar = QToolBar("Customer actions")
@@ -345,6 +351,7 @@ class Customers(Section):
         if all(header.isSectionHidden(s) for s in range(header.count())):
             self.reset_columns()
         self.filters.restore(s.get(opt.LAST_FILTER) or {}, announce=True)
+        self.show_detail_pane(bool(s.get(opt.DETAIL_PANE)), remember=False)
 
     def _header_sort(self) -> str:
         """The sort the header's indicator shows, as a list sort key (name when it shows none)."""
@@ -361,6 +368,7 @@ class Customers(Section):
         s.set(opt.SPLITTER_STATE, self.splitter.saveState())
         s.set(opt.TABLE_HEADER, self.table.horizontalHeader().saveState())
         s.set(opt.LAST_FILTER, self.filters.state())
+        s.set(opt.DETAIL_PANE, 0 if self.detail.isHidden() else 1)
 
     def closing(self) -> None:
         self.model.shutdown()
@@ -437,7 +445,17 @@ class Customers(Section):
         self.model.when_ready(go)
 
     def panes(self) -> list[QWidget]:
-        return [self.filters.search, self.table, self.detail]
+        return [self.filters.search, self.table] + ([] if self.detail.isHidden() else [self.detail])
+
+    def show_detail_pane(self, shown: bool, *, remember: bool = True) -> None:
+        """The detail pane beside the table, or the table alone at full width (remembered per desk)."""
+        focus = QApplication.focusWidget()
+        if not shown and focus is not None and self.detail.isAncestorOf(focus):
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.detail.setVisible(shown)
+        self.actions["detail_pane"].setChecked(shown)
+        if remember:
+            self.settings.set(opt.DETAIL_PANE, 1 if shown else 0)
 
     def focus_first(self) -> None:
         self.filters.search.setFocus(Qt.FocusReason.OtherFocusReason)
