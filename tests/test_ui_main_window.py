@@ -23,7 +23,7 @@ from desktop.store import models as m
 from desktop.store.engine import Database
 from desktop.ui.common import messages, workers
 from desktop.ui.common.views import select_row
-from desktop.ui.common.settings import DETAIL_PANE, LAST_FILTER, TABLE_HEADER, Settings
+from desktop.ui.common.settings import DETAIL_PANE, LAST_FILTER, NEW_CUSTOMER_DEFAULTS, TABLE_HEADER, Settings
 from desktop.ui.customers.bulk import BulkResultDialog
 from desktop.ui.customers.customer_form import CustomerForm
 from desktop.ui.customers.customer_model import COLUMNS
@@ -882,3 +882,37 @@ def test_a_restored_filter_shows_as_a_chip_that_clears_it(qtbot, make_window, pe
     # A filter the clerk types is theirs: no chip; nor for a window opened on no filter.
     clean = make_window()
     assert clean.customers.filters.chip.isHidden()
+
+
+def test_a_new_customer_starts_with_what_this_desks_last_one_had(qtbot, make_window, store, people,
+                                                                 monkeypatch) -> None:
+    with store.transaction() as s:
+        rep, gone = f.sales_rep(s, "Mere Tuhoe").id, f.store(s, "Closing shop").id
+    stored: dict[str, Any] = {}
+    window = make_window(Settings(stored))
+
+    def first(form: CustomerForm) -> None:
+        assert form.fields["default_sales_rep_id"].raw() is None  # nothing remembered yet
+        form.fields["default_sales_rep_id"].set(rep)
+        form.fields["store_id"].set(gone)
+        form.fields["country_code"].set("NZ")
+        type_and_ok(qtbot, form, {"name": "Kiri Moss", "address1": "4 Harbour View", "city": "Napier",
+                                  "zip": "4110"})
+
+    answer_form(monkeypatch, qtbot, first)
+    window.actions_by_name["new"].trigger()
+    assert stored[NEW_CUSTOMER_DEFAULTS.key] == {"default_sales_rep_id": rep, "store_id": gone, "country_code": "NZ"}
+    with store.transaction() as s:  # the store closes meanwhile
+        cs.update_customer(s, window.customers.current_id(), {"store_id": None})
+        s.delete(s.get(m.Store, gone))
+
+    seen: list[tuple[Any, Any, Any]] = []
+
+    def second(form: CustomerForm) -> None:
+        seen.append((form.fields["default_sales_rep_id"].raw(), form.fields["store_id"].raw(),
+                     form.fields["country_code"].raw()))
+        form.reject()
+
+    answer_form(monkeypatch, qtbot, second)
+    window.actions_by_name["new"].trigger()
+    assert seen == [(rep, None, "NZ")]  # the rep and country again; the closed shop not brought back

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -48,7 +49,7 @@ from desktop.services.validation import (
 from desktop.store import models as m
 from desktop.store.engine import Database
 from desktop.ui.common import messages
-from desktop.ui.common.forms import ValidatingDialog, group, normalised
+from desktop.ui.common.forms import ReferenceCombo, ValidatingDialog, group, normalised
 from desktop.ui.common.views import select_row
 from desktop.ui.customers.address_form import add_address_rows
 from desktop.ui.customers.find_match_dialog import (
@@ -214,10 +215,38 @@ class CustomerForm(ValidatingDialog):
     # --- construction ---------------------------------------------------------------------------
 
     @classmethod
-    def for_create(cls, db: Database, parent: QWidget | None = None) -> CustomerForm:
+    def for_create(cls, db: Database, parent: QWidget | None = None,
+                   defaults: Mapping[str, Any] | None = None) -> CustomerForm:
+        """A new-customer form; `defaults` (what this desk's last new customer had: its sales rep,
+        settings and country) fill it in, where they still exist."""
         with db.read() as session:
             references = load_references(session)
-        return cls(db, references=references, parent=parent)
+        form = cls(db, references=references, parent=parent)
+        if defaults:
+            form.apply_defaults(defaults)
+        return form
+
+    REMEMBERED = (*CUSTOMER_REFERENCES, *DEFAULT_SETTINGS, "country_code")
+
+    def apply_defaults(self, defaults: Mapping[str, Any]) -> None:
+        usable: dict[str, Any] = {}
+        for key in self.REMEMBERED:
+            value = defaults.get(key)
+            field_ = self.fields.fields.get(key)
+            if value is None or field_ is None:
+                continue
+            widget = field_.widget
+            if isinstance(widget, ReferenceCombo) and widget.findData(value) < 0:
+                continue  # a sales rep, store… deleted since: not brought back as a number
+            usable[key] = value
+        self.fields.set_values(usable)
+        self.touched.clear()
+        self.validate()
+
+    def remembered_defaults(self) -> dict[str, Any]:
+        """What the next new customer on this desk starts with."""
+        values = self._values()
+        return {k: values.get(k) for k in self.REMEMBERED if values.get(k) is not None}
 
     @classmethod
     def for_edit(cls, db: Database, customer_id: int, parent: QWidget | None = None) -> CustomerForm:

@@ -644,7 +644,7 @@ class Customers(Section):
     def new_customer(self, name: str | None = None) -> None:
         from desktop.ui.customers.customer_form import CustomerForm
 
-        form = CustomerForm.for_create(self.db, self.host.widget)
+        form = CustomerForm.for_create(self.db, self.host.widget, self.settings.get(opt.NEW_CUSTOMER_DEFAULTS))
         if name:  # from the empty search: the name the clerk looked for
             form.fields["name"].widget.setText(name)
         try:
@@ -653,6 +653,7 @@ class Customers(Section):
             if form.open_existing_id is not None:
                 self.show_customer(form.open_existing_id)
             elif form.customer is not None:
+                self.settings.set(opt.NEW_CUSTOMER_DEFAULTS, form.remembered_defaults())
                 self.model.refresh()
                 cleared = self.show_customer(form.customer.id)
                 self.host.show_message(
