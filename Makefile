@@ -68,3 +68,5 @@ screenshots: $(STAMP)
 	$(PY) -m desktop.ui.screenshots docs
 	$(PY) -m desktop.ui.screenshots docs --dark --suffix=-dark --only main-window --only sales-credits
 	QT_SCALE_FACTOR=2 $(PY) -m desktop.ui.screenshots docs --suffix @2x --only main-window
+	$(PY) -m desktop.ui.screenshots docs --size 1366x768 --suffix=-1366x768 --only main-window --only customer-form
+	$(PY) -m desktop.ui.screenshots docs --size 1920x1080 --suffix=-1920x1080 --only main-window

@@ -327,6 +327,7 @@ def dark_palette() -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global WINDOW_SIZE
     parser = argparse.ArgumentParser(prog="python -m desktop.ui.screenshots", description=__doc__.splitlines()[0])
     parser.add_argument("folder", nargs="?", default="docs", type=Path)
     parser.add_argument("--customers", type=int, default=2000)
@@ -334,7 +335,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dark", action="store_true", help="render in a dark palette")
     parser.add_argument("--suffix", default="", help="added to each file name, e.g. -dark or @2x")
     parser.add_argument("--only", action="append", metavar="NAME", help="only this screenshot (repeatable)")
+    parser.add_argument("--size", metavar="WxH", help="main window size (default %dx%d)" % WINDOW_SIZE)
     args = parser.parse_args(argv)
+    if args.size:
+        width, _x, height = args.size.partition("x")
+        WINDOW_SIZE = (int(width), int(height))
     render(args.folder, args.customers, args.seed, dark=args.dark, suffix=args.suffix,
            only=frozenset(args.only) if args.only else None)
     return 0

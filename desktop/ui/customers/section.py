@@ -56,7 +56,8 @@ from desktop.ui.customers.filter_bar import FilterBar
 
 # Initial column widths in pixels (until the clerk's own layout is restored).
 COLUMN_WIDTHS = {
-    "name": 190, "company": 180, "email": 220, "phone": 135, "city": 115, "zip": 75, "country_code": 70,
+    # Name to Country fit beside the detail pane on a 1366 px laptop screen.
+    "name": 155, "company": 135, "email": 180, "phone": 118, "city": 92, "zip": 56, "country_code": 54,
     "sales_rep": 130, "pricing_tier": 110, "store": 130, "warehouse": 140, "created_at": 95, "archived_at": 80,
 }
 KEEP_SELECTION_MAX = 200  # a selection up to this size survives a new filter or sort (when still shown)
@@ -137,7 +138,7 @@ class Customers(Section):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([820, 400])
+        self.splitter.setSizes([900, 360])  # the pane starts at its narrowest: the table gets the room
 
         self.page = QWidget()
         column = QVBoxLayout(self.page)

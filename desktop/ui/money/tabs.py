@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QHBoxLayout,
+    QGridLayout,
     QHeaderView,
     QLabel,
     QMenu,
@@ -74,17 +74,18 @@ class _MoneyTab(QWidget):
         self.totals.setFont(font)
         layout.addWidget(self.totals)
         self.menu_actions = buttons
-        row = QHBoxLayout()
+        # Two buttons a row: the pane beside the customer table stays narrow enough for a laptop screen.
+        row = QGridLayout()
         self.buttons: list[QPushButton] = []
-        for action in buttons:
+        for number, action in enumerate(buttons):
             button = QPushButton(action.text().replace("&", ""))
             button.setAutoDefault(False)
             button.setToolTip(f"{action.toolTip()} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})")
             button.clicked.connect(action.trigger)
             action.changed.connect(lambda b=button, a=action: b.setEnabled(a.isEnabled()))
-            row.addWidget(button)
+            row.addWidget(button, number // 2, number % 2)
             self.buttons.append(button)
-        row.addStretch(1)
+        row.setColumnStretch(2, 1)
         layout.addLayout(row)
 
     def show_customer(self, customer: CustomerDetail | None) -> None:
