@@ -13,8 +13,8 @@ import sqlite3
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QPlainTextEdit, QWidget
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication, QDialog, QGroupBox, QPlainTextEdit, QWidget
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from desktop.services import addresses as addr
@@ -768,3 +768,60 @@ def test_every_find_match_label_has_its_own_alt_key(qtbot, store: Database) -> N
     texts += [b.text() for b in dialog.findChildren(QPushButton) if "&" in b.text()]
     keys = [t.replace("&&", "")[t.replace("&&", "").index("&") + 1].lower() for t in texts]
     assert len(texts) >= 9 and len(keys) == len(set(keys)), texts
+
+
+# --- the Tab chain of each form -----------------------------------------------------------------------
+
+
+def tab_chain(qtbot, start: QWidget, limit: int = 80) -> list[QWidget]:  # type: ignore[no-untyped-def]
+    """The widgets Tab visits from `start` until it comes back to it (or `limit` presses)."""
+    start.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(start.hasFocus, timeout=2000)
+    seen = [start]
+    for _ in range(limit):
+        current = QApplication.focusWidget()
+        assert current is not None
+        qtbot.keyClick(current, Qt.Key.Key_Tab)
+        now = QApplication.focusWidget()
+        if now is start:
+            return seen
+        seen.append(now)
+    raise AssertionError(f"Tab did not come back to the first input: {[type(w).__name__ for w in seen]}")
+
+
+def _owner(form: Any, widget: QWidget) -> str | None:
+    for key, field_ in form.fields.fields.items():
+        if field_.widget is widget or field_.widget.isAncestorOf(widget):
+            return key
+    return None
+
+
+@pytest.mark.parametrize("which", ["create", "address"])
+def test_tab_walks_every_input_of_a_form_once_in_reading_order(qtbot, store: Database, which: str) -> None:
+    """Tab visits each input once, from the first to the last as they are laid out (top to bottom, then
+    the next column), and never gets stuck in one (Notes takes Tab as a move, not a tab character);
+    every label's mnemonic is its own."""
+    if which == "create":
+        form = open_form(qtbot, CustomerForm.for_create(store))
+    else:
+        customer = create(store, {"name": "Kiri Moss", "address1": "4 Harbour View", "city": "Napier"})
+        form = open_form(qtbot, AddressForm.for_add(store, customer.id))
+    first = next(f.widget for f in form.fields.fields.values() if f.widget.isVisible() and f.widget.isEnabled())
+    chain = tab_chain(qtbot, first)
+    keys = [k for k in (_owner(form, w) for w in chain) if k is not None]
+    shown = {k: f.widget for k, f in form.fields.fields.items() if f.widget.isVisible() and f.widget.isEnabled()}
+
+    def place(widget: QWidget) -> tuple[int, int]:  # (its column's left edge, its top)
+        column = widget
+        while column.parentWidget() is not None and not isinstance(column, QGroupBox):
+            column = column.parentWidget()
+        return column.mapTo(form, QPoint(0, 0)).x(), widget.mapTo(form, QPoint(0, 0)).y()
+
+    expected = sorted(shown, key=lambda k: place(shown[k]))
+    assert keys == expected  # each once, in the order they are laid out: down a column, then the next
+    assert all(w.isVisible() and w.isEnabled() for w in chain)
+    # The buttons are on the way too (OK is reachable without the mouse).
+    assert form.ok_button in chain or not form.ok_button.isEnabled()
+    mnemonics = [f.label.lower().split("&")[1][0] for f in form.fields.fields.values()
+                 if "&" in f.label and f.widget.isVisible()]
+    assert len(mnemonics) == len(set(mnemonics)), mnemonics

@@ -926,3 +926,24 @@ def test_a_new_customer_starts_with_what_this_desks_last_one_had(qtbot, make_win
     answer_form(monkeypatch, qtbot, second)
     window.actions_by_name["new"].trigger()
     assert seen == [(rep, None, "NZ")]  # the rep and country again; the closed shop not brought back
+
+
+def test_tab_walks_the_customer_page_search_filters_table_then_detail(qtbot, make_window, people) -> None:
+    window = make_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    c = window.customers
+    select_row(c.table, 0)
+    focus(qtbot, c.filters.search)
+    chain = [c.filters.search]
+    for _ in range(40):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        now = QApplication.focusWidget()
+        if now is c.filters.search or now in chain:
+            break
+        chain.append(now)
+    filters = c.filters.widgets()
+    assert chain[:len(filters)] == filters  # search, Active/Archived/All, then each reference filter
+    assert chain[len(filters)] is c.table  # then the table (Tab leaves it at once, not cell by cell)
+    assert any(c.detail.isAncestorOf(w) or w is c.detail for w in chain[len(filters) + 1:])  # then the pane
+    assert all(w.isVisible() and w.isEnabled() for w in chain)
