@@ -330,6 +330,35 @@ def test_sales_credits_section_lists_and_allocates(qtbot: Any, store: Database, 
     assert window.nav.currentRow() == 0 and window.customers.current_id() == other
 
 
+def test_sales_credits_section_searches_sorts_and_totals_what_matches(
+    qtbot: Any, store: Database, books: dict[str, Any], window: MainWindow, qtmodeltester: Any
+):
+    other = new_customer(store, "Tane Mahuta")
+    new_credit(store, other, "3.00", day=9)
+    section = window.show_section("Sales credits")
+    qtmodeltester.check(section.model)
+    # Totals of every open credit, per currency, beside the list (107.25 Aroha's + 3.00 Tane's).
+    assert "NZD: open 110.25 of 110.25 (allocated 0.00)" in section.totals_label.text()
+    # Sorted by a header click: the biggest remaining first.
+    header = section.view.horizontalHeader()
+    header.setSortIndicator(6, Qt.SortOrder.DescendingOrder)
+    assert [section.model.index(r, 6).data() for r in range(3)] == ["100.00", "7.25", "3.00"]
+    header.setSortIndicator(2, Qt.SortOrder.AscendingOrder)
+    assert section.model.index(0, 2).data() == "Aroha Kowhai"
+    # Ctrl+F, a customer's name: only their credits, and their totals.
+    section.view.setFocus()
+    QTest.keyClick(section.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert section.search.hasFocus()
+    qtbot.keyClicks(section.search, "mahuta")
+    qtbot.keyClick(section.search, Qt.Key.Key_Return)
+    assert section.model.rowCount() == 1 and section.model.index(0, 2).data() == "Tane Mahuta"
+    assert section.totals_label.text() == "NZD: open 3.00 of 3.00 (allocated 0.00)"
+    section.search.clear()
+    qtbot.keyClicks(section.search, "no such credit")
+    qtbot.keyClick(section.search, Qt.Key.Key_Return)
+    assert section.model.rowCount() == 0 and "No open credit matches" in section.count_label.text()
+
+
 def test_new_order_is_refused_for_archived_customers(qtbot: Any, store: Database, window: MainWindow):
     cid = new_customer(store)
     with store.transaction() as s:

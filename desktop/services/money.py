@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, tuple_, type_coerce
+from sqlalchemy import Select, func, insert, or_, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from desktop.services import changelog
-from desktop.services.errors import ConflictError, DomainError, NotFound
+from desktop.services.errors import ConflictError, DomainError, FieldError, NotFound, ValidationError
 from desktop.store import models as m
 
 CENT = Decimal("0.01")
@@ -299,6 +299,49 @@ def all_open_credits(
     rows = [_credit(r) for r in session.connection().execute(all_open_credits_stmt(after, limit))]
     cursor = CreditCursor(rows[-1].credit_date, rows[-1].id) if len(rows) == limit else None
     return rows, cursor
+
+
+# The columns the Sales credits list sorts by (`-` first: descending).
+CREDIT_SORTS = ("credit_date", "sales_credit_number", "customer_name", "currency_code", "total", "allocated",
+                "remaining")
+
+
+def _open_credits_matching(session: Session, search: str | None) -> Select[Any]:
+    where = []
+    text_ = (search or "").strip()
+    if text_:
+        from desktop.services.customer_list import contains  # the list's case-insensitive match
+
+        dialect = session.get_bind().dialect.name
+        where.append(or_(contains(dialect, m.SalesCredit.sales_credit_number, text_),
+                         contains(dialect, m.Customer.name, text_)))
+    return _credits_stmt(*where, open_only=True, with_customer=True)
+
+
+def search_open_credits(
+    session: Session, *, search: str | None = None, sort: str = "-credit_date", offset: int = 0, limit: int = 200
+) -> list[CreditAmounts]:
+    """A page of every customer's open credits whose number or customer name contains `search`, sorted by
+    one of CREDIT_SORTS (ties by id, in the same direction)."""
+    key = sort.removeprefix("-")
+    if key not in CREDIT_SORTS:
+        raise ValidationError([FieldError("sort", f"cannot sort credits by {key!r}")])
+    stmt = _open_credits_matching(session, search)
+    inner = stmt.selected_columns
+    column = inner.remaining if key == "remaining" else getattr(inner, key)
+    order = [column.desc(), inner.id.desc()] if sort.startswith("-") else [column.asc(), inner.id.asc()]
+    return [_credit(r) for r in session.connection().execute(stmt.order_by(*order).offset(offset).limit(limit))]
+
+
+def open_credits_totals(session: Session, *, search: str | None = None) -> tuple[int, Totals]:
+    """How many open credits match `search`, and their total, allocated and remaining per currency (summed
+    by the store, whatever their number)."""
+    matching = _open_credits_matching(session, search).subquery()
+    rows = session.connection().execute(
+        select(matching.c.currency_code, func.count(), func.sum(matching.c.total), func.sum(matching.c.allocated),
+               func.sum(matching.c.remaining)).group_by(matching.c.currency_code)).all()
+    sums = {r[0]: {"total": money(r[2]), "allocated": money(r[3]), "remaining": money(r[4])} for r in rows}
+    return sum(int(r[1]) for r in rows), Totals(dict(sorted(sums.items())))
 
 
 # --- the rules of an allocation -----------------------------------------------------------------

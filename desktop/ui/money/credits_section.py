@@ -6,19 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMenu,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop.services.money import CreditAmounts
+from desktop.services.money import CreditAmounts, fmt
 from desktop.store.engine import Database
 from desktop.ui.common.views import record_table, select_row
 from desktop.ui.money.money_models import AllOpenCreditsModel, MoneyRole
@@ -39,8 +40,19 @@ class SalesCreditsSection(QWidget):
         title = QLabel("<b>Open sales credits</b> — every customer's credits with something left to allocate, "
                        "newest first")
         layout.addWidget(title)
+        self.search = QLineEdit(placeholderText="Search credit number or customer  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMaxLength(200)
+        self.search.setAccessibleName("Search open credits")
+        self._debounce = QTimer(self, singleShot=True, interval=150)
+        self._debounce.timeout.connect(self._apply_search)
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.search.returnPressed.connect(self._apply_search)
+        layout.addWidget(self.search)
         self.model = AllOpenCreditsModel(db, self)
         self.view = record_table(self.model, "Open sales credits")
+        self.view.horizontalHeader().setSortIndicator(1, Qt.SortOrder.DescendingOrder)  # newest first
+        self.view.setSortingEnabled(True)  # (sorts as the indicator says: as the model already does)
         header = self.view.horizontalHeader()
         for col, width in enumerate((120, 95, 260, 50, 110, 110, 110)):
             header.resizeSection(col, width)
@@ -76,6 +88,16 @@ class SalesCreditsSection(QWidget):
         self.count_label = QLabel()
         row.addWidget(self.count_label)
         layout.addLayout(row)
+        # What all the matching credits add up to, per currency (not only the rows scrolled to).
+        self.totals_label = QLabel()
+        self.totals_label.setObjectName("creditTotals")
+        self.totals_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.totals_label)
+        find = QAction("Search credits", self)
+        find.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.triggered.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
+        self.addAction(find)
         self.model.rowsInserted.connect(lambda *_: self._update())
         self.model.modelReset.connect(self._update)
         self.model.loadFailed.connect(lambda text: self.count_label.setText(text))
@@ -107,10 +129,23 @@ class SalesCreditsSection(QWidget):
         rows = self.view.selectionModel().selectedRows() if self.view.selectionModel() else []
         return self.model.data(rows[0], MoneyRole.Record) if rows else None
 
+    def _apply_search(self) -> None:
+        self._debounce.stop()
+        self.model.set_search(self.search.text())
+        if self.model.rowCount():
+            select_row(self.view, 0)
+        self._update()
+
     def _update(self) -> None:
-        n = self.model.rowCount()
-        more = "" if self.model.complete else " (scroll for more)"
-        self.count_label.setText(f"{n:,} open credit{'s' if n != 1 else ''} shown{more}")
+        n, total = self.model.rowCount(), self.model.matching
+        more = "" if self.model.complete else f" of {total:,} (scroll for more)"
+        if total == 0 and self.model.search:
+            self.count_label.setText(f"No open credit matches “{self.model.search}”.")
+        else:
+            self.count_label.setText(f"{n:,} open credit{'s' if n != 1 else ''} shown{more}")
+        self.totals_label.setText("  ·  ".join(
+            f"{currency}: open {fmt(sums['remaining'])} of {fmt(sums['total'])} (allocated {fmt(sums['allocated'])})"
+            for currency, sums in self.model.totals.by_currency.items()))
         chosen = self.current() is not None
         for key in ("allocate", "customer"):
             self.actions[key].setEnabled(chosen)

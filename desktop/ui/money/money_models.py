@@ -119,12 +119,15 @@ class OpenCreditsModel(_ListModel):
 
 
 class AllOpenCreditsModel(_ListModel):
-    """Every customer's open credits, newest first, one keyset page at a time as the view scrolls."""
+    """Every customer's open credits matching a search, in the chosen order, one page at a time as the view
+    scrolls (keyset down the date index for the everyday newest-first list; pages by position otherwise),
+    with the count and per-currency sums of all that match."""
 
     COLUMNS = (("Credit", "sales_credit_number", False), ("Date", "credit_date", False),
                ("Customer", "customer_name", False), ("Cur.", "currency_code", False),
                ("Total", "total", True), ("Allocated", "allocated", True), ("Remaining", "remaining", True))
     PAGE = 200
+    DEFAULT_SORT = "-credit_date"
 
     loadFailed = Signal(str)
 
@@ -133,12 +136,49 @@ class AllOpenCreditsModel(_ListModel):
         self.db = db
         self._cursor: money.CreditCursor | None = None
         self._more = False
+        self.search: str | None = None
+        self.sort_key = self.DEFAULT_SORT
+        self.matching = 0  # how many match, all pages
+        self.totals = money.Totals({})
 
     def reload(self) -> None:
+        """Count and sum what matches and read the first page, then show them (one reset: a view that
+        fetches more as it lays out never does so while the reset is under way)."""
+        try:
+            with self.db.read() as s:
+                matching, totals = money.open_credits_totals(s, search=self.search)
+                page, cursor, more = self._page(s, None, 0)
+        except SQLAlchemyError as exc:
+            log.warning("cannot read open credits: %s", exc)
+            self.loadFailed.emit(f"The open credits could not be read: {exc.__class__.__name__}")
+            matching, totals, page, cursor, more = 0, money.Totals({}), [], None, False
         self.beginResetModel()
-        self._rows, self._cursor, self._more = [], None, True
+        self.matching, self.totals = matching, totals
+        self._rows, self._cursor, self._more = list(page), cursor, more
         self.endResetModel()
-        self.fetchMore(QModelIndex())
+
+    def _page(self, s: Any, cursor: money.CreditCursor | None, offset: int
+              ) -> tuple[list[Any], money.CreditCursor | None, bool]:
+        if self.search is None and self.sort_key == self.DEFAULT_SORT:
+            page, cursor = money.all_open_credits(s, after=cursor, limit=self.PAGE)
+            return page, cursor, cursor is not None
+        page = money.search_open_credits(s, search=self.search, sort=self.sort_key, offset=offset, limit=self.PAGE)
+        return page, None, len(page) == self.PAGE
+
+    def set_search(self, text: str) -> None:
+        text = text.strip() or None
+        if text != self.search:
+            self.search = text
+            self.reload()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(self.COLUMNS):
+            return
+        key = self.COLUMNS[column][1]
+        sort = f"-{key}" if order == Qt.SortOrder.DescendingOrder else key
+        if sort != self.sort_key:
+            self.sort_key = sort
+            self.reload()
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
         return not parent.isValid() and self._more
@@ -148,13 +188,13 @@ class AllOpenCreditsModel(_ListModel):
             return
         try:
             with self.db.read() as s:
-                page, cursor = money.all_open_credits(s, after=self._cursor, limit=self.PAGE)
+                page, cursor, more = self._page(s, self._cursor, len(self._rows))
         except SQLAlchemyError as exc:
             log.warning("cannot read open credits: %s", exc)
             self._more = False
             self.loadFailed.emit(f"The open credits could not be read: {exc.__class__.__name__}")
             return
-        self._more = cursor is not None
+        self._more = more
         self._cursor = cursor
         if page:
             self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(page) - 1)
