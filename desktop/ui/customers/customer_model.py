@@ -153,11 +153,6 @@ def _tooltip(row: CustomerRow, column: Column) -> str | None:
 # id alone for the id sort); the tests compare every window with list_customers_page to keep it so.
 
 
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
-
-
 def _reversed(q: CustomerQuery) -> CustomerQuery:
     return q.with_(sort=q.sort_column if q.descending else f"-{q.sort_column}")
 
@@ -406,12 +401,18 @@ class CustomerTableModel(QAbstractTableModel):
         if self._pool is not None:
             self._pool.waitForDone(msecs)
 
+    def _stop_counting(self) -> bool:
+        """Drop the background count of the query shown (its answer, if it still comes, is not used)."""
+        if self._counter is None:
+            return False
+        self._counter.cancel()
+        self._counter = None
+        self._generation += 1
+        return True
+
     def _cancel_pending(self, notify: bool = True) -> None:
-        if self._counter is not None:
-            self._counter.cancel()
-            self._counter = None
+        self._stop_counting()
         if self._pending is None:
-            self._generation += 1
             return
         self._pending.cancel()
         self._generation += 1
@@ -536,11 +537,7 @@ class CustomerTableModel(QAbstractTableModel):
         finds the customers the clerk was looking at (to re-select them by id).
         """
         recent = sorted(list(self._windows)[-REFRESH_WINDOWS:])
-        counting = self._counter is not None
-        if counting:  # counted here, at once
-            self._counter.cancel()
-            self._counter = None
-            self._generation += 1
+        counting = self._stop_counting()  # counted here, at once
         with self._db.read() as session:
             count = count_customers(session, self._plan)
             self._forget()
