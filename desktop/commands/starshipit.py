@@ -19,11 +19,14 @@ import json
 import os
 import sys
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop.commands.common import EXIT_ERROR, EXIT_OK, CommandError, open_store
-from desktop.starshipit.client import DEFAULT_BASE_URL, DEFAULT_RATE, StarshipitClient
 from desktop.starshipit.credentials import ENV_BASE_URL, ENV_RATE, require_keys
+from desktop.starshipit.limits import DEFAULT_BASE_URL, DEFAULT_RATE
+
+if TYPE_CHECKING:
+    from desktop.starshipit.client import StarshipitClient
 
 EXIT_FAILED = EXIT_ERROR
 EXIT_INTERRUPTED = 130
@@ -70,6 +73,7 @@ def _rate() -> float:
 
 def _client(args: argparse.Namespace) -> StarshipitClient:
     from desktop.services.shipping_errors import domain_errors
+    from desktop.starshipit.client import StarshipitClient
 
     with domain_errors():  # no keys: a DomainError, one line like every other
         keys = require_keys()

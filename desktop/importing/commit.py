@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from desktop.importing.errors import ImportConflict, UndoRefused
 from desktop.importing.plan import ChunkPlan, Preview, RowPlan, Status, Summary
 from desktop.importing.reading import Source
 from desktop.services import changelog
@@ -40,17 +41,6 @@ ADDRESS_COLUMNS = ("id", "customer_id", "version", "created_at", "updated_at", "
 CHANGE_COLUMNS = ("entity", "entity_id", "action", "changes", "os_user", "created_at")
 
 
-class ImportConflict(DomainError):
-    """The store changed since the preview: preview again."""
-
-
-class UndoRefused(DomainError):
-    def __init__(self, batch_id: int, reason: str, customers: Sequence[tuple[int, str]] = ()):
-        self.batch_id = batch_id
-        self.customers = list(customers)
-        shown = ", ".join(f"{name} (id {cid})" for cid, name in self.customers[:10])
-        more = f" and {len(self.customers) - 10:,} more" if len(self.customers) > 10 else ""
-        super().__init__(f"Import {batch_id} cannot be undone: {reason}" + (f": {shown}{more}." if shown else "."))
 
 
 @dataclass

@@ -40,6 +40,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from desktop.importing.errors import UnreadableFile
 from desktop.importing.encodings import ALL_ENCODINGS, Candidate, Unclear, common_name
 from desktop.importing.encodings import choose as choose_encoding
 from desktop.services.errors import DomainError
@@ -83,8 +84,6 @@ ENCODINGS = ALL_ENCODINGS
 DETECT_PART = 64 * 1024
 
 
-class UnreadableFile(DomainError):
-    """The file cannot be read as customers: one sentence saying why (exit 2 on the command line)."""
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
@@ -45,7 +45,6 @@ from sqlalchemy.orm import Session
 from desktop.services.errors import Cancelled, DomainError, NotFound
 from desktop.services.shipping_errors import domain_errors
 from desktop.services.shipping_mapping import order_request
-from desktop.starshipit.client import IMPORT_MAX, StarshipitClient
 from desktop.starshipit.errors import (
     BadResponse,
     InvalidShipment,
@@ -55,9 +54,13 @@ from desktop.starshipit.errors import (
     StarshipitRejected,
     StarshipitUnavailable,
 )
+from desktop.starshipit.limits import IMPORT_MAX
 from desktop.starshipit.models import OrderRequest, StarshipitOrder
 from desktop.store import models as m
 from desktop.store.engine import Database
+
+if TYPE_CHECKING:
+    from desktop.starshipit.client import StarshipitClient
 
 log = logging.getLogger("desktop.services.shipping")
 

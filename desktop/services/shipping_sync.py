@@ -20,17 +20,21 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from desktop.services.errors import Cancelled
 from desktop.services.shipping import PRINTED_STATUSES, apply_status
 from desktop.services.shipping_errors import domain_errors
-from desktop.starshipit.client import LIST_MAX, StarshipitClient
 from desktop.starshipit.errors import BadResponse, KeyProblem, StarshipitError, StarshipitUnavailable
+from desktop.starshipit.limits import LIST_MAX
 from desktop.starshipit.models import ListedOrder
 from desktop.store import models as m
 from desktop.store.engine import Database
+
+if TYPE_CHECKING:
+    from desktop.starshipit.client import StarshipitClient
 
 log = logging.getLogger("desktop.services.shipping")
 

@@ -3,7 +3,8 @@ made before an order is sent (mapping.py), and an httpx client with a client-sid
 errors of its own. It imports nothing of the store, the services or Qt: the mapping from a sales order
 fulfilment to the plain shipment that mapping.py reads lives in desktop/services/shipping_mapping.py."""
 
-from desktop.starshipit.client import DEFAULT_BASE_URL, RateLimiter, StarshipitClient
+from typing import TYPE_CHECKING, Any
+
 from desktop.starshipit.errors import (
     Cancelled,
     InvalidShipment,
@@ -13,10 +14,23 @@ from desktop.starshipit.errors import (
     StarshipitRejected,
     StarshipitUnavailable,
 )
+from desktop.starshipit.limits import DEFAULT_BASE_URL
 from desktop.starshipit.models import Destination, Item, OrderRequest, StarshipitOrder
+
+if TYPE_CHECKING:
+    from desktop.starshipit.client import RateLimiter, StarshipitClient
 
 __all__ = [
     "Cancelled", "DEFAULT_BASE_URL", "Destination", "InvalidShipment", "Item", "KeyProblem", "OrderRequest",
     "OutcomeUnknown", "RateLimiter", "StarshipitClient", "StarshipitError", "StarshipitOrder",
     "StarshipitRejected", "StarshipitUnavailable",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The client (and httpx with it) is imported when first asked for, not with the package."""
+    if name in ("RateLimiter", "StarshipitClient"):
+        from desktop.starshipit import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -34,14 +34,11 @@ from desktop.starshipit.errors import (
     StarshipitRejected,
     StarshipitUnavailable,
 )
+from desktop.starshipit.limits import DEFAULT_BASE_URL, DEFAULT_RATE, IMPORT_MAX, LIST_MAX
 from desktop.starshipit.models import ImportResult, ListedOrder, OrderPage, OrderRequest, StarshipitOrder
 
 log = logging.getLogger("desktop.starshipit")
 
-DEFAULT_BASE_URL = "https://api.starshipit.com"
-DEFAULT_RATE = 2.0  # requests per second on a developer subscription (20 on production)
-IMPORT_MAX = 50  # orders per POST /api/orders/import
-LIST_MAX = 250  # orders per page of GET /api/orders/shipped and /api/orders/unshipped
 API_KEY_HEADER = "StarShipIT-Api-Key"
 SUBSCRIPTION_HEADER = "Ocp-Apim-Subscription-Key"
 SECRET_HEADERS = frozenset({API_KEY_HEADER.lower(), SUBSCRIPTION_HEADER.lower()})

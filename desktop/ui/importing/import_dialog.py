@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QMimeData,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -53,6 +52,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import select
 
+from desktop.ui.importing.files import FILE_FILTER, IMPORTABLE_SUFFIXES, importable_paths  # noqa: F401 - re-exported
 from desktop.importing import commit as imp_commit
 from desktop.importing import plan as imp_plan
 from desktop.importing.encodings import GROUPS as ENCODING_GROUPS
@@ -95,22 +95,7 @@ log = logging.getLogger("desktop.ui.import")
 
 Index = QModelIndex | QPersistentModelIndex
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-IMPORTABLE_SUFFIXES = (".csv", ".xlsx", ".txt")
-FILE_FILTER = "Customer files (*.csv *.xlsx *.txt);;CSV files (*.csv *.txt);;Excel workbooks (*.xlsx)"
 COMMIT_CHUNK_ROWS = 2000  # rows written between two progress reports (and two chances to cancel)
-
-def importable_paths(mime: QMimeData | None) -> list[Path]:
-    """The local .csv/.xlsx/.txt files among what is dragged (anything else: none)."""
-    if mime is None or not mime.hasUrls():
-        return []
-    paths = []
-    for url in mime.urls():
-        if url.isLocalFile():
-            path = Path(url.toLocalFile())
-            if path.suffix.lower() in IMPORTABLE_SUFFIXES:
-                paths.append(path)
-    return paths
-
 
 def choose_import_file(parent: QWidget, folder: str) -> str | None:
     """File → Import…: the file to import, or None (looked up at call time: tests replace it)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.importing.commit import BatchView, UndoResult, list_batches, undo_batch
 from desktop.services.errors import Cancelled
 from desktop.store.engine import Database
 from desktop.ui.common import messages
@@ -39,6 +38,9 @@ from desktop.ui.common.views import record_table, select_row
 from desktop.ui.common.workers import Job, Workers
 from desktop.ui.common.formats import local_minute
 from desktop.ui.common.colours import text_colour
+
+if TYPE_CHECKING:  # the import engine is imported when the page is first read
+    from desktop.importing.commit import BatchView, UndoResult
 
 log = logging.getLogger("desktop.ui.import")
 
@@ -214,6 +216,8 @@ class ImportHistorySection(QWidget):
         self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def reload(self) -> None:
+        from desktop.importing.commit import list_batches
+
         selected = self.selected_batch()
         try:
             with self.db.read() as session:
@@ -260,6 +264,8 @@ class ImportHistorySection(QWidget):
         db, batch_id = self.db, b.id
 
         def work(_progress: Callable[[int, int], None]) -> UndoResult:
+            from desktop.importing.commit import undo_batch
+
             with db.transaction() as session:
                 return undo_batch(session, batch_id)
 

@@ -4,16 +4,19 @@ import preview; the Import history page lists the batches and undoes one."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QAction, QKeySequence
 
-from desktop.importing import commit as imp_commit
 from desktop.ui.common import settings as opt
 from desktop.ui.common.section import Host, Section
-from desktop.ui.importing import import_dialog
-from desktop.ui.importing.import_dialog import ImportDialog, importable_paths, result_text
+from desktop.ui.importing.files import importable_paths
 from desktop.ui.importing.import_history import ImportHistorySection
+
+if TYPE_CHECKING:  # the preview (and the readers and planner behind it) is imported when first opened
+    from desktop.importing.commit import CommitResult
+    from desktop.ui.importing.import_dialog import ImportDialog
 
 
 class Importing(Section):
@@ -49,6 +52,8 @@ class Importing(Section):
 
     def open_import(self, path: str | Path | None = None) -> ImportDialog | None:
         """Open the import preview for `path` (asked for when None) over the window."""
+        from desktop.ui.importing import import_dialog
+
         host = self.host
         settings: opt.Settings = host.settings
         current = self.dialog
@@ -68,13 +73,16 @@ class Importing(Section):
             current.close()
             if not current.busy:
                 current.deleteLater()
-        dialog = ImportDialog(host.db, path, settings=settings, workers=host.workers, parent=host.widget)
+        dialog = import_dialog.ImportDialog(host.db, path, settings=settings, workers=host.workers,
+                                            parent=host.widget)
         dialog.committed.connect(self._committed)
         self.dialog = dialog
         dialog.open()
         return dialog
 
-    def _committed(self, result: imp_commit.CommitResult) -> None:
+    def _committed(self, result: CommitResult) -> None:
+        from desktop.ui.importing.import_dialog import result_text
+
         self.host.customers_changed()
         self.history.reload()
         self.host.show_message(result_text(result), 20_000)

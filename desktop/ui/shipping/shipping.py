@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QAction, QDesktopServices, QFont, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QDesktopServices, QFont, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -45,7 +45,6 @@ from desktop.services.customers import CustomerDetail
 from desktop.services.errors import Cancelled, DomainError
 from desktop.services.shipping import OrderView, QueueRow, SubmitResult
 from desktop.services.shipping_sync import SyncResult, sync_statuses
-from desktop.starshipit.client import StarshipitClient
 from desktop.starshipit.credentials import load_keys
 from desktop.starshipit.errors import NotConfigured
 from desktop.store.engine import Database
@@ -57,6 +56,7 @@ from desktop.ui.common.workers import Job, Workers
 from desktop.ui.common.colours import text_colour
 
 if TYPE_CHECKING:
+    from desktop.starshipit.client import StarshipitClient
     from desktop.ui.shipping.setup_dialogs import ShipmentDialog
 
 log = logging.getLogger("desktop.ui.shipping")
@@ -73,6 +73,8 @@ FILTERS = (("All", "all"), ("Pending", "pending"), ("Failed", "failed"), ("Refus
 def make_client(settings: opt.Settings, cancel: threading.Event | None = None) -> StarshipitClient:
     """A client with the keys from the keyring (or the environment) and the base URL and rate of the settings;
     raises NotConfigured when no keys are set."""
+    from desktop.starshipit.client import StarshipitClient  # httpx, imported when first needed
+
     keys = load_keys()
     if keys is None:
         raise NotConfigured()
@@ -436,19 +438,37 @@ class ShippingQueueSection(QWidget):
         actions.runStarted.connect(self._run_started)
         actions.runProgress.connect(self._run_progress)
         actions.runEnded.connect(self._run_ended)
-        actions.changed.connect(self.reload)
+        actions.changed.connect(self._changed)
         actions.runIdle.connect(self._update_buttons)
-        self.reload()
+        # Read when first shown, not while the window is built: the queue is not the first page.
+        self._stale = True
+        self._read_on_show = False
 
     def activated(self) -> None:
         """Shown: read the queue again (fulfilments may have been made meanwhile)."""
+        if self._read_on_show:  # read a moment ago, as it was shown
+            self._read_on_show = False
+            return
         self.reload()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self.reload()
+            self._read_on_show = True
+
+    def _changed(self) -> None:
+        if self.isVisible():
+            self.reload()
+        else:  # read again when next shown
+            self._stale = True
 
     def _filter_changed(self) -> None:
         self.settings.set(opt.SHIPPING_QUEUE_STATE, self.filter.currentData())
         self.reload()
 
     def reload(self) -> None:
+        self._stale = False
         selected = self.selected_id()
         with self.db.read() as s:
             rows = shipping.list_queue(s, state=self.filter.currentData())

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.starshipit import credentials
-from desktop.starshipit.client import DEFAULT_BASE_URL, StarshipitClient
+from desktop.starshipit.limits import DEFAULT_BASE_URL
 from desktop.starshipit.errors import StarshipitError
 from desktop.ui.common import settings as opt
 from desktop.ui.common.messages import Banner
@@ -120,6 +120,8 @@ class StarshipitSettingsDialog(QDialog):
         cancel = threading.Event()
 
         def work(_progress: object) -> str:
+            from desktop.starshipit.client import StarshipitClient  # httpx, imported when first needed
+
             with StarshipitClient(keys[0], keys[1], url, rate=self.rate.value(), max_attempts=2, timeout=15,
                                   cancel=cancel) as client:
                 client.test_connection()
