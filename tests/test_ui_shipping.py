@@ -112,6 +112,55 @@ def test_the_queue_lists_every_state_with_the_last_error(section, store, qtmodel
 
 
 @both
+def test_the_queue_searches_sorts_and_counts_in_the_store(qtbot, section, store, qtmodeltester):
+    with store.transaction() as s:
+        method = fx.shipping_method(s, "Courier")
+        kowhai = fx.customer(s, name="Kōwhai Gardens").id
+        totara = fx.customer(s, name="Tōtara Timber").id
+        for _ in range(3):
+            fx.shippable_fulfillment(s, kowhai, method=method)
+        fx.shippable_fulfillment(s, totara, method=method, status="shipped")
+    widget = section()
+    assert widget.model.rowCount() == 4 and widget.empty_label.isHidden()
+
+    widget.activateWindow()
+    qtbot.waitUntil(widget.isActiveWindow)
+    widget.table.setFocus()
+    qtbot.keyClick(widget.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert widget.search.hasFocus()
+    widget.search.setText("KŌWHAI")  # any case, outside ASCII too (QTest types ASCII only)
+    qtbot.waitUntil(lambda: widget.model.rowCount() == 3)
+    qtmodeltester.check(widget.model)
+    assert {widget.model.row(r).customer_name for r in range(3)} == {"Kōwhai Gardens"}
+    assert widget.counts.text().startswith("3 fulfilments") and "Pending: 3" in widget.counts.text()
+    assert "Shipped: 0" in widget.counts.text()
+
+    widget.search.setText("nobody by this name")
+    qtbot.keyClick(widget.search, Qt.Key.Key_Return)
+    assert widget.model.rowCount() == 0 and widget.empty_label.isVisible()
+    assert "No fulfilment matches “nobody by this name”" in widget.empty_label.text()
+    widget.empty_label.linkActivated.emit("clear")  # the label's Clear search link
+    assert widget.search.text() == "" and widget.model.rowCount() == 4
+
+    customer = widget.model.columns.index("Customer")
+    widget.table.sortByColumn(customer, Qt.SortOrder.AscendingOrder)
+    names = [widget.model.row(r).customer_name for r in range(4)]
+    assert names == ["Kōwhai Gardens"] * 3 + ["Tōtara Timber"]
+    widget.table.sortByColumn(customer, Qt.SortOrder.DescendingOrder)
+    assert widget.model.row(0).customer_name == "Tōtara Timber"
+    numbers = widget.model.columns.index("Fulfilment")
+    widget.table.sortByColumn(numbers, Qt.SortOrder.AscendingOrder)
+    shown = [widget.model.row(r).fulfillment_number for r in range(4)]
+    assert shown == sorted(shown)
+
+
+def test_an_empty_queue_says_how_fulfilments_get_there(section):
+    widget = section()
+    assert widget.model.rowCount() == 0 and widget.empty_label.isVisible()
+    assert "Fulfil" in widget.empty_label.text()
+
+
+@both
 def test_submit_all_pending_runs_in_the_background_with_progress(qtbot, section, store, fake):
     make(store, 8)
     widget = section(rate=20.0)

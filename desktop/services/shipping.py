@@ -39,10 +39,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from desktop.services.errors import Cancelled, DomainError, NotFound
+from desktop.services.customer_list import contains
+from desktop.services.errors import Cancelled, DomainError, FieldError, NotFound, ValidationError
 from desktop.services.shipping_errors import domain_errors
 from desktop.services.shipping_mapping import order_request
 from desktop.starshipit.errors import (
@@ -133,26 +134,60 @@ def _state_filter(state: str | None) -> Any:
     raise ValueError(f"unknown state {state!r}")
 
 
+# What the queue can be sorted by (the queue page's columns); ties go by id in the same direction.
+QUEUE_SORTS = {
+    "state": _state_expr, "fulfillment": F.fulfillment_number, "order": m.SalesOrder.order_number,
+    "customer": func.lower(m.Customer.name), "starshipit_order": F.starshipit_order_id,
+    "starshipit_status": F.starshipit_status, "submitted": F.submitted_at, "carrier": F.carrier,
+    "tracking": F.tracking_number, "error": F.last_error, "id": F.id,
+}
+
+
+def _queue_search(session: Session, search: str | None) -> Any:
+    """Fulfilments whose number, sales order, customer, Starshipit order, carrier or tracking contains
+    `search` (any case, any script)."""
+    text = " ".join((search or "").split())
+    if not text:
+        return True
+    dialect = session.get_bind().dialect.name
+    columns = (F.fulfillment_number, m.SalesOrder.order_number, m.Customer.name, F.carrier, F.tracking_number,
+               F.starshipit_status)
+    matches = [contains(dialect, column, text) for column in columns]
+    if text.isdigit() and len(text) <= 18:
+        matches.append(F.starshipit_order_id == int(text))
+    return or_(*matches)
+
+
+def _queue_from(stmt: Any) -> Any:
+    return (stmt.join(m.SalesOrder, m.SalesOrder.id == F.sales_order_id)
+            .join(m.Customer, m.Customer.id == m.SalesOrder.customer_id))
+
+
 def list_queue(session: Session, *, state: str | None = None, customer_id: int | None = None,
-               limit: int = 2000) -> list[QueueRow]:
-    """Fulfilments by state (None/"all": every one), newest first; for one customer when given."""
-    stmt = (
+               limit: int = 2000, search: str | None = None, sort: str = "-id") -> list[QueueRow]:
+    """Fulfilments by state (None/"all": every one), newest first (or by one of QUEUE_SORTS, "-" for
+    descending); for one customer when given; only those matching `search` when given."""
+    key = sort.removeprefix("-")
+    if key not in QUEUE_SORTS:
+        raise ValidationError([FieldError("sort", f"cannot sort the queue by {key!r}")])
+    column = QUEUE_SORTS[key]
+    order = [column.desc(), F.id.desc()] if sort.startswith("-") else [column.asc(), F.id.asc()]
+    stmt = _queue_from(
         select(F.id, F.fulfillment_number, F.sales_order_id, m.SalesOrder.order_number, m.SalesOrder.customer_id,
                m.Customer.name, _state_expr, F.starshipit_order_id, F.submitted_at, F.tracking_number,
                F.carrier, F.last_error, F.updated_at, F.starshipit_status, F.tracking_url)
-        .join(m.SalesOrder, m.SalesOrder.id == F.sales_order_id)
-        .join(m.Customer, m.Customer.id == m.SalesOrder.customer_id)
-        .where(_state_filter(state))
-        .order_by(F.id.desc())
-        .limit(limit)
-    )
+    ).where(_state_filter(state), _queue_search(session, search)).order_by(*order).limit(limit)
     if customer_id is not None:
         stmt = stmt.where(m.SalesOrder.customer_id == customer_id)
     return [QueueRow(*row) for row in session.execute(stmt)]
 
 
-def queue_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(_state_expr, func.count()).group_by(_state_expr)).all()
+def queue_counts(session: Session, *, search: str | None = None) -> dict[str, int]:
+    """How many fulfilments are in each state (of those matching `search`, when given)."""
+    stmt = select(_state_expr, func.count()).group_by(_state_expr)
+    if (search or "").strip():
+        stmt = _queue_from(stmt.select_from(F)).where(_queue_search(session, search))
+    rows = session.execute(stmt).all()
     counts = dict.fromkeys(STATES, 0)
     counts.update({state: n for state, n in rows})
     return counts

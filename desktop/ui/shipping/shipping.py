@@ -5,6 +5,7 @@ reads "12 of 40", and Cancel stops after the current request (what was stored st
 
 from __future__ import annotations
 
+import html
 import logging
 import threading
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QSizePolicy,
@@ -62,6 +64,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("desktop.ui.shipping")
 
 Index = QModelIndex | QPersistentModelIndex
+QUEUE_LIMIT = 2000  # rows read at a time; the counts are of every matching fulfilment
 STATE_TITLES = {"pending": "Pending", "failed": "Failed", "refused": "Refused by Starshipit",
                 "submitted": "Submitted", "shipped": "Shipped"}
 STATE_COLOURS = {"failed": "error", "refused": "error", "shipped": "ok"}  # colours.text_colour kinds
@@ -91,11 +94,26 @@ class QueueModel(QAbstractTableModel):
 
     COLUMNS = ("State", "Fulfilment", "Sales order", "Customer", "Starshipit order", "Starshipit status",
                "Submitted", "Carrier", "Tracking", "Last error")
+    SORT_KEYS = {"State": "state", "Fulfilment": "fulfillment", "Sales order": "order", "Customer": "customer",
+                 "Starshipit order": "starshipit_order", "Starshipit status": "starshipit_status",
+                 "Submitted": "submitted", "Carrier": "carrier", "Tracking": "tracking", "Last error": "error"}
+    sortChanged = Signal()  # a header click asked for another order: the owner reads the rows again
 
     def __init__(self, parent: QWidget | None = None, *, with_customer: bool = True):
         super().__init__(parent)
         self._rows: list[QueueRow] = []
         self.columns = [c for c in self.COLUMNS if with_customer or c != "Customer"]
+        self.sort_key = "-id"  # services.shipping.QUEUE_SORTS, "-" for descending: newest first
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sorted by the store (over every matching fulfilment, not only the rows shown)."""
+        if not 0 <= column < len(self.columns):
+            return
+        key = self.SORT_KEYS[self.columns[column]]
+        wanted = ("-" if order == Qt.SortOrder.DescendingOrder else "") + key
+        if wanted != self.sort_key:
+            self.sort_key = wanted
+            self.sortChanged.emit()
 
     def set_rows(self, rows: list[QueueRow]) -> None:
         self.beginResetModel()
@@ -365,6 +383,15 @@ class ShippingQueueSection(QWidget):
             self.filter.addItem(title, value)
         self.filter.setCurrentIndex(max(0, self.filter.findData(settings.get(opt.SHIPPING_QUEUE_STATE))))
         self.filter.currentIndexChanged.connect(lambda _i: self._filter_changed())
+        self.search = QLineEdit(placeholderText="Search fulfilment, order, customer, tracking  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMaxLength(200)
+        self.search.setAccessibleName("Search the shipping queue")
+        self.search.setMinimumWidth(160)
+        self._debounce = QTimer(self, singleShot=True, interval=200)
+        self._debounce.timeout.connect(self.reload)
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.search.returnPressed.connect(self.reload)
         self.counts = QLabel()
         self.counts.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
         self.sync_button = QPushButton("S&ync with Starshipit")
@@ -383,6 +410,7 @@ class ShippingQueueSection(QWidget):
             b.setAutoDefault(False)
         top.addWidget(QLabel("Sho&w:", buddy=self.filter))
         top.addWidget(self.filter)
+        top.addWidget(self.search, 1)
         top.addWidget(self.counts, 1)
         top.addWidget(self.view_button)
         top.addWidget(self.edit_button)
@@ -395,6 +423,16 @@ class ShippingQueueSection(QWidget):
         self.model = QueueModel(self)
         self.table = _table(self.model)
         self.table.setAccessibleName("Shipping queue")
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicatorShown(False)  # newest first until a header is clicked
+        self.table.horizontalHeader().sortIndicatorChanged.connect(
+            lambda *_: self.table.horizontalHeader().setSortIndicatorShown(True))
+        self.model.sortChanged.connect(self.reload)
+        find = QAction("Search the queue", self)
+        find.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.triggered.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
+        self.addAction(find)
         self.table.doubleClicked.connect(lambda _i: self.view_selected())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
@@ -409,6 +447,12 @@ class ShippingQueueSection(QWidget):
                 action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             self.table.addAction(action)
         layout.addWidget(self.table, 1)
+        self.empty_label = QLabel()
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setStyleSheet("color: palette(placeholder-text);")
+        self.empty_label.linkActivated.connect(lambda _link: self.search.clear() or self.reload())
+        self.empty_label.hide()
+        layout.addWidget(self.empty_label)
 
         bottom = QHBoxLayout()
         self.progress = QProgressBar()
@@ -469,12 +513,32 @@ class ShippingQueueSection(QWidget):
 
     def reload(self) -> None:
         self._stale = False
+        self._debounce.stop()
         selected = self.selected_id()
+        search = self.search.text().strip()
+        state = self.filter.currentData()
         with self.db.read() as s:
-            rows = shipping.list_queue(s, state=self.filter.currentData())
-            counts = shipping.queue_counts(s)
+            rows = shipping.list_queue(s, state=state, search=search, sort=self.model.sort_key, limit=QUEUE_LIMIT)
+            counts = shipping.queue_counts(s, search=search)
         self.model.set_rows(rows)
-        text = "   ".join(f"{STATE_TITLES[k].split(' by ')[0]}: {n:,}" for k, n in counts.items())
+        matching = sum(counts.values()) if state in (None, "all") else counts.get(state, 0)
+        shown = (f"{len(rows):,} of {matching:,} shown" if len(rows) < matching
+                 else f"{matching:,} fulfilment{'s' if matching != 1 else ''}")
+        if search and not matching:
+            shown = f"No fulfilment matches “{search}”"
+        if rows:
+            self.empty_label.hide()
+        else:
+            if search:
+                self.empty_label.setText(f"No fulfilment matches “{html.escape(search)}” — "
+                                         "<a href='clear'>Clear search</a>")
+            elif state not in (None, "all"):
+                self.empty_label.setText(f"No fulfilment is {STATE_TITLES[state].lower()}.")
+            else:
+                self.empty_label.setText("No fulfilments yet. Fulfil a customer's sales order (Money → Fulfil "
+                                         "order…) and it waits here to be sent to Starshipit.")
+            self.empty_label.show()
+        text = shown + " — " + "   ".join(f"{STATE_TITLES[k].split(' by ')[0]}: {n:,}" for k, n in counts.items())
         self.counts.setText(text)
         self.counts.setToolTip(text)  # in full, when the window is too narrow to show it all
         self._counts = counts
