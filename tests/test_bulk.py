@@ -317,3 +317,88 @@ def test_ids_or_apply_to_all_exactly_one(big: Big, action: Bulk, kwargs: dict[st
             action(s, **kwargs)
     assert exc.value.for_field("ids")
     assert counts() == before
+
+
+# --- undo ------------------------------------------------------------------------------------------
+
+def test_a_bulk_archive_is_one_entry_and_undone_as_one(db: Database) -> None:
+    with db.transaction() as s:
+        ids = [cs.create_customer(s, {"name": name}).id for name in ("Aroha Kowhai", "Tane Mahuta", "Mere Rata")]
+        already = cs.create_customer(s, {"name": "Olivia Smith"}).id
+        cs.archive_customer(s, already)
+    before = {row.id: row for row in _state(db)["customers"]}
+    with db.transaction() as s:
+        result = cs.bulk_archive(s, ids=[*ids, already], description="4 selected")
+    assert result.bulk_action_id is not None
+    with db.read() as s:
+        (entry,) = cs.list_bulk_actions(s)
+    assert (entry.id, entry.action, entry.count, entry.description, entry.state) == (
+        result.bulk_action_id, "archive", 3, "4 selected", "done")
+
+    with db.transaction() as s:
+        undone = cs.undo_bulk_action(s, entry.id)
+    assert (undone.restored, undone.changed_since, undone.gone) == (3, [], 0)
+    after = {row.id: row for row in _state(db)["customers"]}
+    for cid in ids:
+        assert after[cid].archived_at is None and after[cid].version == before[cid].version + 2
+    assert after[already].archived_at == before[already].archived_at  # it was not part of it
+    assert _entries(db, ids[0])[-1][0] == "unarchive"
+    with db.read() as s:
+        assert cs.list_bulk_actions(s)[0].state == "undone"
+    with pytest.raises(cs.DomainError, match="already undone"), db.transaction() as s:
+        cs.undo_bulk_action(s, entry.id)
+
+
+def test_undoing_a_bulk_unarchive_gives_back_each_archive_time(db: Database) -> None:
+    with db.transaction() as s:
+        a = cs.create_customer(s, {"name": "Aroha Kowhai"}).id
+        b = cs.create_customer(s, {"name": "Tane Mahuta"}).id
+        cs.archive_customer(s, a)
+    with db.transaction() as s:
+        cs.archive_customer(s, b)  # another time
+    times = {row.id: row.archived_at for row in _state(db)["customers"]}
+    assert times[a] != times[b]
+    with db.transaction() as s:
+        result = cs.bulk_unarchive(s, apply_to_all=True, query=CustomerQuery(archived="archived"))
+    assert _archived_count(db) == 0
+    with db.transaction() as s:
+        undone = cs.undo_bulk_action(s, result.bulk_action_id)
+    assert undone.restored == 2
+    assert {row.id: row.archived_at for row in _state(db)["customers"]} == times
+
+
+def test_a_customer_changed_since_stays_as_it_is_and_is_named(db: Database) -> None:
+    with db.transaction() as s:
+        a = cs.create_customer(s, {"name": "Aroha Kowhai"}).id
+        b = cs.create_customer(s, {"name": "Tane Mahuta"}).id
+        gone = cs.create_customer(s, {"name": "Mere Rata"}).id
+    with db.transaction() as s:
+        result = cs.bulk_archive(s, ids=[a, b, gone])
+    with db.transaction() as s:
+        cs.unarchive_customer(s, b)
+        cs.archive_customer(s, b)  # archived again by hand: not the bulk's doing any more
+        cs.delete_customer(s, gone)
+    with db.transaction() as s:
+        undone = cs.undo_bulk_action(s, result.bulk_action_id)
+    assert (undone.restored, undone.changed_since, undone.gone) == (1, [(b, "Tane Mahuta")], 1)
+    states = {row.id: row.archived_at for row in _state(db)["customers"]}
+    assert states[a] is None and states[b] is not None
+
+
+def test_a_cancelled_undo_leaves_the_store_as_it_was(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cs, "CHUNK", 2)
+    with db.transaction() as s:
+        ids = [cs.create_customer(s, {"name": f"Kauri Builders {n}"}).id for n in range(5)]
+    with db.transaction() as s:
+        result = cs.bulk_archive(s, ids=ids)
+    before = _state(db)
+
+    def cancel_after_first_chunk(done: int, total: int) -> None:
+        if done >= 2:
+            raise Cancelled()
+
+    with pytest.raises(Cancelled), db.transaction() as s:
+        cs.undo_bulk_action(s, result.bulk_action_id, progress=cancel_after_first_chunk)
+    assert _state(db) == before
+    with db.read() as s:
+        assert cs.list_bulk_actions(s)[0].state == "done"

@@ -29,11 +29,13 @@ from desktop.services.customer_list import CustomerQuery, matching_ids
 from desktop.services.errors import (
     ArchivedCustomer,
     ConflictError,
+    DomainError,
     DuplicateCustomer,
     EmailTaken,
     FieldError,
     Links,
     NotDeletable,
+    NotFound,
     ValidationError,
 )
 from desktop.services.matching import find_customer_match
@@ -114,6 +116,7 @@ class BulkResult:
 
     action: str
     outcomes: list[Outcome] = field(default_factory=list)
+    bulk_action_id: int | None = None  # an archive or unarchive that changed someone: undo it by this id
 
     @property
     def done(self) -> list[Outcome]:
@@ -425,7 +428,7 @@ def _states(session: Session, ids: list[int]) -> dict[int, tuple[str, dt.datetim
 
 def _bulk_archive(
     session: Session, archive: bool, ids: Sequence[int] | None, apply_to_all: bool,
-    query: CustomerQuery | None, progress: Progress | None,
+    query: CustomerQuery | None, progress: Progress | None, description: str | None = None,
 ) -> BulkResult:
     targets = _targets(session, ids, apply_to_all, query)
     result = BulkResult("archived" if archive else "unarchived")
@@ -460,23 +463,124 @@ def _bulk_archive(
         done += len(chunk)
         if progress:
             progress(done, len(todo))
+    if todo:
+        record = m.BulkAction(
+            action="archive" if archive else "unarchive", count=len(todo), customer_ids=todo, stamp=now,
+            description=(description or ("all matching the filter" if apply_to_all else
+                                         f"{len(targets):,} chosen"))[:1000],
+            before=None if archive else {str(cid): changelog.json_value(states[cid][1]) for cid in todo},
+            os_user=changelog.os_user())
+        session.add(record)
+        session.flush()
+        result.bulk_action_id = record.id
+    session.expire_all()
+    return result
+
+
+@dataclass(frozen=True)
+class BulkActionView:
+    id: int
+    action: str  # "archive" or "unarchive"
+    description: str
+    count: int
+    done_at: dt.datetime
+    undone_at: dt.datetime | None
+    user: str | None
+
+    @property
+    def state(self) -> str:
+        return "undone" if self.undone_at is not None else "done"
+
+
+@dataclass
+class BulkUndoResult:
+    bulk_action_id: int
+    action: str
+    restored: int = 0
+    changed_since: list[tuple[int, str]] = field(default_factory=list)  # left as they are now
+    gone: int = 0  # deleted since
+
+
+def list_bulk_actions(session: Session, *, limit: int = 500) -> list[BulkActionView]:
+    """The bulk archives and unarchives, newest first."""
+    b = m.BulkAction
+    rows = session.execute(select(b.id, b.action, b.description, b.count, b.stamp, b.undone_at, b.os_user)
+                           .order_by(b.id.desc()).limit(limit))
+    return [BulkActionView(*row) for row in rows]
+
+
+def undo_bulk_action(session: Session, bulk_action_id: int, progress: Progress | None = None) -> BulkUndoResult:
+    """Undo a bulk archive (unarchive them again) or unarchive (archive them again, with the archive time they
+    had), for each of its customers untouched since; the ones changed since stay as they are and are named.
+    One transaction; refused when it was undone already."""
+    locking = session.get_bind().dialect.name == "postgresql"
+    action = session.get(m.BulkAction, bulk_action_id, with_for_update=locking)
+    if action is None:
+        raise NotFound("bulk action", bulk_action_id)
+    if action.undone_at is not None:
+        raise DomainError(f"That bulk {action.action} was already undone on "
+                          f"{action.undone_at:%Y-%m-%d %H:%M} (UTC).")
+    archive = action.action == "archive"
+    result = BulkUndoResult(action.id, action.action)
+    ids = [int(i) for i in action.customer_ids or []]
+    before = action.before or {}
+    now = m.utcnow()
+    done = 0
+    if progress:
+        progress(0, len(ids))
+    for chunk in _chunks(ids):
+        rows = session.execute(select(m.Customer.id, m.Customer.name, m.Customer.updated_at, m.Customer.archived_at)
+                               .where(m.Customer.id.in_(chunk))).all()
+        result.gone += len(chunk) - len(rows)
+        untouched = []
+        for cid, name, updated_at, archived_at in rows:
+            if updated_at == action.stamp and (archived_at is not None) == archive:
+                untouched.append(cid)
+            else:
+                result.changed_since.append((cid, name))
+        if archive:
+            session.execute(update(m.Customer).where(m.Customer.id.in_(untouched))
+                            .values(archived_at=None, updated_at=now, version=m.Customer.version + 1)
+                            .execution_options(synchronize_session=False))
+            changelog.record_many(session, "customer", "unarchive", (
+                (cid, {"archived_at": [changelog.json_value(action.stamp), None], "undo_of_bulk": [None, action.id]})
+                for cid in untouched))
+        else:
+            by_time: dict[str | None, list[int]] = {}  # one UPDATE per archive time (often one for all)
+            for cid in untouched:
+                by_time.setdefault(before.get(str(cid)), []).append(cid)
+            for was, same in by_time.items():
+                session.execute(update(m.Customer).where(m.Customer.id.in_(same))
+                                .values(archived_at=dt.datetime.fromisoformat(was) if was else now, updated_at=now,
+                                        version=m.Customer.version + 1)
+                                .execution_options(synchronize_session=False))
+            changelog.record_many(session, "customer", "archive", (
+                (cid, {"archived_at": [None, before.get(str(cid))], "undo_of_bulk": [None, action.id]})
+                for cid in untouched))
+        result.restored += len(untouched)
+        done += len(chunk)
+        if progress:
+            progress(done, len(ids))
+    action.undone_at = now
+    session.flush()
     session.expire_all()
     return result
 
 
 def bulk_archive(
     session: Session, *, ids: Sequence[int] | None = None, apply_to_all: bool = False,
-    query: CustomerQuery | None = None, progress: Progress | None = None,
+    query: CustomerQuery | None = None, progress: Progress | None = None, description: str | None = None,
 ) -> BulkResult:
-    """Archive the given customers, or with `apply_to_all` every customer matching `query`."""
-    return _bulk_archive(session, True, ids, apply_to_all, query, progress)
+    """Archive the given customers, or with `apply_to_all` every customer matching `query`. Recorded as one
+    bulk action (`result.bulk_action_id`) that `undo_bulk_action` undoes; `description` says what was chosen."""
+    return _bulk_archive(session, True, ids, apply_to_all, query, progress, description)
 
 
 def bulk_unarchive(
     session: Session, *, ids: Sequence[int] | None = None, apply_to_all: bool = False,
-    query: CustomerQuery | None = None, progress: Progress | None = None,
+    query: CustomerQuery | None = None, progress: Progress | None = None, description: str | None = None,
 ) -> BulkResult:
-    return _bulk_archive(session, False, ids, apply_to_all, query, progress)
+    return _bulk_archive(session, False, ids, apply_to_all, query, progress, description)
 
 
 def bulk_delete(

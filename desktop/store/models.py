@@ -380,6 +380,23 @@ class ImportBatch(Versioned, Base):
     os_user: Mapped[str | None] = mapped_column(String(NAME_LEN))
 
 
+class BulkAction(Versioned, Base):
+    """One bulk archive or unarchive of customers, so that it can be undone as one (like an import)."""
+
+    __tablename__ = "bulk_actions"
+    action: Mapped[str] = mapped_column(String(KEY_LEN))  # "archive" or "unarchive"
+    description: Mapped[str] = mapped_column(String(1000))  # what was chosen: "12 selected", "all matching …"
+    count: Mapped[int] = mapped_column(Integer)
+    # The customers it changed, and for an unarchive their archived_at before it ({id: ISO time}).
+    customer_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The time it wrote into their updated_at (and archived_at): a customer whose updated_at is still this
+    # was not touched since.
+    stamp: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False)
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    os_user: Mapped[str | None] = mapped_column(String(NAME_LEN))
+
+
 class ChangeLog(Base):
     """Append-only history: one row per change, with `changes` = {field: [before, after]}."""
 
