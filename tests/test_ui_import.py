@@ -770,3 +770,33 @@ def test_screenshot_of_a_realistic_preview(qtbot, make_window, known, sample, tm
     qtbot.waitUntil(lambda: dialog.mapping_editor.combos[0].isVisible())
     image = dialog.grab()
     assert image.width() == 1180 and image.save(str(tmp_path / "import-dialog.png"))
+
+
+def test_import_history_searches_sorts_and_totals(qtbot, qtmodeltester, db) -> None:
+    with db.transaction() as s:
+        for name, rows, created, undone in (("kauri-customers.csv", 120, 100, False),
+                                            ("rimu-export.xlsx", 8, 2, True), ("kauri-more.csv", 30, 30, False)):
+            s.add(m.ImportBatch(file_name=name, checksum="0" * 64, committed_at=m.utcnow(),
+                                undone_at=m.utcnow() if undone else None, os_user="clerk",
+                                counts={"rows": rows, "created": created, "updated": rows - created, "errors": 0}))
+    history = ImportHistorySection(db, workers.Workers())
+    qtbot.addWidget(history)
+    history.show()
+    history.activated()
+    qtmodeltester.check(history.proxy)
+    files = lambda: [history.proxy.index(r, 2).data() for r in range(history.proxy.rowCount())]  # noqa: E731
+    assert files() == ["kauri-more.csv", "rimu-export.xlsx", "kauri-customers.csv"]  # newest first
+    assert history.totals_label.text() == ("3 imports: 158 rows read, 132 customers created, 26 updated, "
+                                           "0 rows with errors skipped; 1 undone")
+    history.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)  # Rows, as numbers: 120 before 30 before 8
+    assert files() == ["kauri-customers.csv", "kauri-more.csv", "rimu-export.xlsx"]
+
+    history.search.setText("KAURI")
+    qtbot.waitUntil(lambda: history.proxy.rowCount() == 2)
+    assert history.totals_label.text().startswith("2 imports: 150 rows read, 130 customers created")
+    assert history.selected_batch() is not None and history.selected_batch().file_name.startswith("kauri")
+    history.search.setText("totara")
+    qtbot.waitUntil(lambda: history.proxy.rowCount() == 0)
+    assert history.empty_label.isVisible() and "No import matches “totara”" in history.empty_label.text()
+    history.empty_label.linkActivated.emit("clear")
+    assert history.proxy.rowCount() == 3 and history.search.text() == ""

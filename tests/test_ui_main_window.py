@@ -399,7 +399,8 @@ def test_archive_shortcut_then_unarchive(qtbot, make_window, store, people, aske
     qtbot.keyClick(window.customers.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     wait_bulk(qtbot, window)
     assert window.customers.last_bulk_result.summary() == "1 archived, 0 skipped"
-    assert window.statusBar().currentMessage() == "1 archived, 0 skipped"
+    assert window.statusBar().currentMessage() == ("1 archived, 0 skipped — undo it from Import history (Bulk "
+                                                   "archive and unarchive)")
     assert "Tane Mahuta" not in names(window) and window.customers.status.text() == "2 customers (0 selected)"
     assert window.customers.bulk_result_dialog is None  # nothing skipped: the status bar says it all
 
@@ -462,6 +463,38 @@ def test_bulk_delete_all_matching_the_filter(qtbot, make_window, store, asked) -
     assert window.customers.model.total == 3 and window.customers.status.text() == "3 customers (0 selected)"
     assert window.customers.bulk_result_dialog.text().count("linked to 1 sales order — archive instead?") == 3
     assert count(store, m.Customer) == 4
+
+
+@both
+def test_a_bulk_archive_is_undone_from_the_history_as_one(qtbot, make_window, store, asked) -> None:
+    with store.transaction() as s:
+        ids = f.customers(s, [{"name": f"Batch {i:02d}", "company": "Batch Co"} for i in range(12)])
+        f.customers(s, [{"name": "Someone Else"}])
+    window = make_window()
+    window.customers.filters.search.setText("batch")
+    window.customers.filters.flush()
+    settled(qtbot, window)
+    window.actions_by_name["archive_all"].trigger()
+    wait_bulk(qtbot, window)
+    assert window.statusBar().currentMessage().startswith("12 archived, 0 skipped — undo it from Import history")
+    assert count(store, m.Customer, m.Customer.archived_at.is_not(None)) == 12
+
+    history = window.show_section("Import history")
+    assert history.bulk_model.rowCount() == 1 and history.bulk_empty.isHidden()
+    assert history.bulk_model.index(0, 3).data() == "all 12 customers matching “batch”"
+    assert history.bulk_model.index(0, 2).data() == "12" and history.bulk_model.index(0, 4).data() == "Done"
+    focus(qtbot, history.bulk_table)
+    with qtbot.waitSignal(history.undoEnded, timeout=20_000):
+        qtbot.keyClick(history.bulk_table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert asked[-1].startswith("Undo bulk action: Undo the bulk archive of 12 customers (all 12 customers "
+                                "matching “batch”)")
+    assert history.bulk_status.text() == "Bulk archive undone: 12 customers unarchived."
+    assert count(store, m.Customer, m.Customer.archived_at.is_not(None)) == 0
+    assert history.bulk_model.index(0, 4).data().startswith("Undone ")
+    assert not history.bulk_undo_button.isEnabled()
+    window.show_section("Customers")
+    qtbot.waitUntil(lambda: window.customers.model.total == 12)
+    assert len(ids) == 12
 
 
 def test_ctrl_a_then_archive_works_on_the_filter_not_on_every_id(qtbot, make_window, store, asked, monkeypatch) -> None:

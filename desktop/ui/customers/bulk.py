@@ -34,17 +34,19 @@ def plural(n: int, noun: str = "customer") -> str:
 
 
 def bulk_work(db: Database, action: str, *, all_matching: bool, query: CustomerQuery,
-              ids: list[int]) -> Callable[[Callable[[int, int], None]], BulkResult]:
+              ids: list[int], description: str = "") -> Callable[[Callable[[int, int], None]], BulkResult]:
     """The job for the write worker: one transaction that archives, unarchives or deletes `ids` (or every
-    customer `query` finds)."""
+    customer `query` finds). An archive or unarchive is remembered as one bulk action (`description`: what
+    the clerk chose), undone from the Import history page."""
     function = {"archive": customer_service.bulk_archive, "unarchive": customer_service.bulk_unarchive,
                 "delete": customer_service.bulk_delete}[action]
+    extra: dict[str, str] = {"description": description} if action != "delete" and description else {}
 
     def work(progress: Callable[[int, int], None]) -> BulkResult:
         with db.transaction() as session:
             if all_matching:
-                return function(session, apply_to_all=True, query=query, progress=progress)
-            return function(session, ids=ids, progress=progress)
+                return function(session, apply_to_all=True, query=query, progress=progress, **extra)
+            return function(session, ids=ids, progress=progress, **extra)
 
     return work
 

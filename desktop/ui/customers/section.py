@@ -768,7 +768,13 @@ class Customers(Section):
                 return
         elif not messages.ask(self.host.widget, f"{verb} customers", question, verb):
             return
-        work = bulk_work(self.db, action, all_matching=all_matching, query=query, ids=ids)
+        search = " ".join(self.filters.search.text().split())
+        if all_matching:
+            description = f"all {plural(count)} matching" + (f" “{search}”" if search else "") + (
+                " and the filters" if self.filters.has_filter() else "")
+        else:
+            description = scope if count == 1 else f"{plural(count)} chosen"
+        work = bulk_work(self.db, action, all_matching=all_matching, query=query, ids=ids, description=description)
 
         dialog = QProgressDialog(f"{verb} {scope}…", "Cancel", 0, 0, self.host.widget)
         dialog.setWindowTitle(f"{verb} customers")
@@ -806,7 +812,8 @@ class Customers(Section):
     def _bulk_finished(self, result: BulkResult) -> None:
         self.last_bulk_result = result
         self.refresh()
-        self.host.show_message(result.summary(), 15_000)
+        undo = " — undo it from Import history (Bulk archive and unarchive)" if result.bulk_action_id else ""
+        self.host.show_message(result.summary() + undo, 20_000)
         if result.skipped:
             if self.bulk_result_dialog is not None:
                 self.bulk_result_dialog.deleteLater()
