@@ -29,11 +29,11 @@ def test_main_window_shows_store_and_counts(qtbot, database_url):
     window.show()
     qtbot.waitExposed(window)
     assert db.location in window.windowTitle()
-    assert window.customers.status.text() == "1 customer (0 selected)"
+    assert window.customers.status.text() == "1 customer (1 selected)"  # the first row, shown in the pane
     with db.transaction() as s:
         cs.create_customer(s, {"name": "Mere Tui"})
     window.customers.refresh()
-    assert window.customers.status.text() == "2 customers (0 selected)"
+    assert window.customers.status.text() == "2 customers (1 selected)"  # still the one selected
     window.workers.wait(10_000)
     db.dispose()
 

@@ -132,15 +132,18 @@ def type_and_ok(qtbot, form: CustomerForm, values: dict[str, str]) -> None:  # t
 # --- opening, filters, selection --------------------------------------------------------------------
 
 
-def test_opens_with_title_status_navigation_and_empty_detail(qtbot, make_window, store, people) -> None:
+def test_opens_with_title_status_navigation_and_the_first_customer(qtbot, make_window, store, people) -> None:
     window = make_window()
     assert window.windowTitle() == f"Customer Desk — {store.location}"
-    assert window.customers.status.text() == "3 customers (0 selected)"
+    assert window.customers.status.text() == "3 customers (1 selected)"
     assert [window.nav.item(i).text() for i in range(window.nav.count())] == [
         "Customers", "Sales credits", "Nominal codes", "Shipping queue", "Import history"]  # DESIGN §3
     assert names(window) == ["Aroha Kowhai", "Mere Tui", "Tane Mahuta"]  # by name
-    assert window.customers.detail.details_stack.currentIndex() == 0 and not window.customers.detail.isTabEnabled(1)
-    assert not window.actions_by_name["edit"].isEnabled() and not window.actions_by_name["delete"].isEnabled()
+    # The first row is selected at start: the detail pane shows that customer, not an empty pane.
+    assert window.customers.selected_ids() == [people["Aroha Kowhai"]]
+    assert window.customers.detail.details_stack.currentIndex() == 1 and window.customers.detail.isTabEnabled(1)
+    assert window.focusWidget() is window.customers.filters.search  # the keyboard still starts in the search
+    assert window.actions_by_name["edit"].isEnabled() and window.actions_by_name["delete"].isEnabled()
     assert window.actions_by_name["delete_all"].text() == "Delete all 3 matching…"
 
     focus(qtbot, window.customers.table)
@@ -153,6 +156,13 @@ def test_opens_with_title_status_navigation_and_empty_detail(qtbot, make_window,
     assert header.sectionSize(COLUMN["zip"]) < 100
 
 
+def test_an_empty_store_opens_on_an_empty_detail_pane(qtbot, make_window) -> None:
+    window = make_window()
+    assert window.customers.status.text() == "0 customers (0 selected)"
+    assert window.customers.detail.details_stack.currentIndex() == 0 and not window.customers.detail.isTabEnabled(1)
+    assert not window.actions_by_name["edit"].isEnabled() and not window.actions_by_name["delete"].isEnabled()
+
+
 def test_search_as_you_type_is_debounced_and_escape_clears_it(qtbot, make_window, people, monkeypatch) -> None:
     window = make_window()
     edits: list[int] = []
@@ -162,7 +172,7 @@ def test_search_as_you_type_is_debounced_and_escape_clears_it(qtbot, make_window
     qtbot.keyClicks(search, "kowh")
     assert window.customers.filters.pending and window.customers.model.total == 3  # not on every key
     qtbot.waitUntil(lambda: window.customers.model.total == 1)
-    assert names(window) == ["Aroha Kowhai"] and window.customers.status.text() == "1 customer (0 selected)"
+    assert names(window) == ["Aroha Kowhai"] and window.customers.status.text() == "1 customer (1 selected)"
 
     qtbot.keyClicks(search, "zzz")
     qtbot.keyClick(search, Qt.Key.Key_Return)  # Enter searches at once; it does not edit a customer
@@ -460,7 +470,7 @@ def test_bulk_delete_all_matching_the_filter(qtbot, make_window, store, asked) -
     wait_bulk(qtbot, window)
     assert window.customers.last_bulk_result.summary() == "12 deleted, 3 skipped"
     assert window.statusBar().currentMessage() == "12 deleted, 3 skipped"
-    assert window.customers.model.total == 3 and window.customers.status.text() == "3 customers (0 selected)"
+    assert window.customers.model.total == 3 and window.customers.status.text() == "3 customers (1 selected)"
     assert window.customers.bulk_result_dialog.text().count("linked to 1 sales order — archive instead?") == 3
     assert count(store, m.Customer) == 4
 

@@ -171,6 +171,8 @@ class Customers(Section):
             self.model.start(self.filters.query(self._header_sort()))
         except DomainError as exc:
             messages.show_error(self.host.widget, exc)
+        if self.model.rowCount():  # the detail pane shows someone from the start, not an empty pane
+            select_row(self.table, 0)
         self.table.setSortingEnabled(True)  # sorts by the indicator: the query already does
         header.sortIndicatorChanged.connect(self._sort_indicator_changed)
 
