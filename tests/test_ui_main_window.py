@@ -900,6 +900,27 @@ def test_the_window_fits_a_1366_pixel_laptop_screen(qtbot, make_window, people) 
         assert header.sectionViewportPosition(section) + header.sectionSize(section) <= table.viewport().width(), key
     assert not window.customers.detail.isHidden()
 
+    # The pane's tabs do not fit at its narrowest: they are one drop-down list, none behind scroll arrows.
+    detail = window.customers.detail
+    bar = detail.tabBar()
+    titles = [detail.tabText(i).replace("&", "") for i in range(detail.count())]
+    assert titles == ["Details", "Addresses", "Unpaid orders", "Open credits", "Shipping", "History"]
+    assert bar.listed and bar.width() <= detail.width()
+    menu = bar.list_menu()
+    assert [a.text().replace("&", "") for a in menu.actions()] == titles
+    assert all(a.isEnabled() for a in menu.actions())  # a customer is selected: every tab can be opened
+    menu.actions()[5].trigger()
+    assert detail.currentWidget() is detail.history_view
+    focus(qtbot, bar)
+    qtbot.keyClick(bar, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)  # Ctrl+Tab: next, wrapping
+    qtbot.keyClick(bar, Qt.Key.Key_F24)
+    assert detail.currentIndex() == 0
+
+    window.resize(1920, 1080)
+    qtbot.waitUntil(lambda: window.width() == 1920, timeout=5_000)
+    window.customers.splitter.setSizes([1100, 700])
+    qtbot.waitUntil(lambda: not bar.listed, timeout=5_000)  # room enough: the tabs themselves
+
 
 def test_the_detail_pane_hides_with_its_key_and_stays_hidden_after_a_restart(qtbot, make_window, people) -> None:
     stored: dict[str, Any] = {}

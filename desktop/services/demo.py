@@ -80,6 +80,7 @@ class DemoSummary:
     sales_order_fulfillments: int = 0
     sales_order_fulfillment_lines: int = 0
     import_batches: int = 0
+    bulk_actions: int = 0
     change_log: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -1035,6 +1036,14 @@ def _history(
         ("id", "file_name", "checksum", "mapping", "counts", "created_customer_ids", "updated_customer_ids",
          "committed_at", "undone_at", *STAMP),
         [row], convert=False,
+    )
+    # One bulk archive of those customers, undone the same minute (the history shows both kinds of entry).
+    action = (next_id(conn, T["bulk_actions"]), "archive", f"{len(ids):,} chosen", len(ids), json.dumps(ids), None,
+              committed, committed, user, 1, committed, committed)
+    summary.bulk_actions = bulk_insert(
+        conn, T["bulk_actions"],
+        ("id", "action", "description", "count", "customer_ids", "before", "stamp", "undone_at", "os_user", *STAMP),
+        [action], convert=False,
     )
 
 

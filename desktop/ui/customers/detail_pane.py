@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QStackedWidget,
+    QStyle,
     QTableView,
     QTabWidget,
     QToolButton,
@@ -34,7 +35,9 @@ from desktop.services.errors import DomainError, NotFound
 from desktop.store import models as m
 from desktop.store.engine import Database
 from desktop.ui.common import messages
+from desktop.ui.common.colours import text_colour
 from desktop.ui.common.formats import local_time
+from desktop.ui.common.tabs import FittingTabBar, plain
 from desktop.ui.common.views import select_row
 from desktop.ui.customers.pane_models import EMPTY, AddressTableModel, HistoryEntry, HistoryModel, load_history
 
@@ -76,11 +79,28 @@ class CustomerDetailPane(QTabWidget):
         self.db = db
         self.customer: CustomerDetail | None = None
         self.setDocumentMode(False)
+        # At the pane's narrowest its six tabs do not fit: they become one drop-down list, none hidden.
+        self.setTabBar(FittingTabBar(self))
         self._build_details()
         self._build_addresses()
         self._build_history()
         self.customer_tabs: list[QWidget] = []
         self.show_customer(None)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        self._fit_tabs()
+        super().resizeEvent(event)
+
+    def tabInserted(self, index: int) -> None:  # noqa: N802
+        super().tabInserted(index)
+        self._fit_tabs()
+
+    def _fit_tabs(self) -> None:
+        bar = self.tabBar()
+        if isinstance(bar, FittingTabBar):
+            bar.fit(self.width() - 2 * self.style().pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth))
+            bar.setToolTip("All tabs: " + ", ".join(plain(self.tabText(i)) for i in range(self.count()))
+                           + " (Ctrl+Tab: the next one)" if bar.listed else "")
 
     # --- building -------------------------------------------------------------------------------
 
@@ -278,7 +298,7 @@ class CustomerDetailPane(QTabWidget):
                 "updated": f"{local_time(c.updated_at):%Y-%m-%d %H:%M}",
                 **{k: v or "" for k, v in names.items()},
             }
-            status = (f"<span style='color:#b71c1c'>Archived {local_time(c.archived_at):%Y-%m-%d}</span>"
+            status = (f"<span style='color:{text_colour('error').name()}'>Archived {local_time(c.archived_at):%Y-%m-%d}</span>"
                       if c.archived_at else "")
             self.title.setText(f"{_escape(c.name)}{'&nbsp;&nbsp;<small>' + status + '</small>' if status else ''}")
             self.subtitle.setText(c.company or "")
