@@ -122,7 +122,9 @@ _ID, _VERSION, _ARCHIVED, _ROW = (int(r) for r in CustomerRole)
 _HANDLED = frozenset((_DISPLAY, _TOOLTIP, _ALIGN, _FOREGROUND, _ID, _VERSION, _ARCHIVED, _ROW))
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _CENTER = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter
-_ALIGNMENT = tuple(_LEFT if c.kind == "text" else _CENTER for c in COLUMNS)
+# Plain ints: a view asks for these once per cell and paint, and Python enums convert slowly.
+_ALIGNMENT = tuple(int((_LEFT if c.kind == "text" else _CENTER).value) for c in COLUMNS)
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 
 def _display(row: CustomerRow, column: Column) -> str | None:
@@ -617,7 +619,7 @@ class CustomerTableModel(QAbstractTableModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return _ROW_FLAGS
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole

@@ -537,6 +537,9 @@ class Customers(Section):
     def _model_reset(self) -> None:
         """A new query (filter or sort): keep the selected customers selected where they are still shown;
         after a new sort, find the one selected customer wherever it went and scroll to it."""
+        # Lay the view out now (the scrollbar's range, the headers) rather than after its first paint,
+        # which would then paint the whole table a second time.
+        self.table.executeDelayedItemsLayout()
         kept, before = self._kept, self._kept_query
         self._kept, self._kept_query = [], None
         if kept:
