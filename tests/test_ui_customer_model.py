@@ -223,6 +223,51 @@ def test_refresh_after_changes_keeps_rows_and_signals_narrowly(
     assert model.row_for_id(gone[0]) is None
 
 
+def test_refresh_of_a_large_list_counts_off_the_gui_thread(
+    seeded: Database, qtbot: QtBot, qtmodeltester: ModelTester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past REFRESH_COUNT_INLINE_MAX the rows shown are read again at once but the total is counted on a
+    worker (a million customers' count is a quarter of a second): rows come and go once it is known."""
+    monkeypatch.setattr(customer_model, "REFRESH_COUNT_INLINE_MAX", 10)
+    model = make(seeded, CustomerQuery(sort="id"), window=40)
+    qtmodeltester.check(model)
+    before = model.total
+    model.data(model.index(0, 0))
+    with seeded.transaction() as s:
+        new_id = create_customer(s, {"name": "Zed Newcomer", "email": "zed.newcomer@example.com"}).id
+        s.execute(update(m.Customer).where(m.Customer.id == model.customer_id(0)).values(name="Aaron Renamed"))
+    inserted: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _p, first, last: inserted.append((first, last)))
+    caller = threading.get_ident()
+    counted_on: list[int] = []
+
+    def listener(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "count(" in statement.lower():
+            counted_on.append(threading.get_ident())
+
+    event.listen(seeded.engine, "before_cursor_execute", listener)
+    try:
+        model.refresh()
+        assert model.counting and model.total == before and inserted == []
+        assert model.data(model.index(0, 0)) == "Aaron Renamed"  # the rows shown are fresh already
+        qtbot.waitUntil(lambda: not model.counting, timeout=5000)
+    finally:
+        event.remove(seeded.engine, "before_cursor_execute", listener)
+    assert counted_on and caller not in counted_on
+    assert inserted == [(before, before)] and model.total == before + 1
+    assert model.customer_id(before) == new_id
+    assert model_ids(model) == service_ids(seeded, model.query)
+
+    with seeded.transaction() as s:  # and fewer: the rows at the end go once counted
+        s.execute(update(m.Customer).where(m.Customer.id == new_id).values(archived_at=NOW))
+    removed: list[tuple[int, int]] = []
+    model.rowsRemoved.connect(lambda _p, first, last: removed.append((first, last)))
+    model.refresh()
+    qtbot.waitUntil(lambda: not model.counting, timeout=5000)
+    assert removed == [(before, before)] and model.total == before
+    assert model_ids(model) == service_ids(seeded, model.query)
+
+
 # --- reading and sorting (the shared SQLite store) -----------------------------------------------------
 
 

@@ -71,6 +71,8 @@ C = m.Customer
 
 WINDOW = 200  # rows per load
 MAX_WINDOWS = 50  # windows kept in memory (10,000 rows)
+# A refresh counts a total up to this at once (a few ms); a larger one in the background.
+REFRESH_COUNT_INLINE_MAX = 20_000
 REFRESH_WINDOWS = 3  # most recently used windows reloaded by refresh() (the visible rows and a margin)
 TOOLTIP_MIN_CHARS = 30  # a text cell gets its full text as a tooltip from this length on
 # A column of another table (city, sales rep…) has no index on the customers: sorting by it sorts every
@@ -444,9 +446,12 @@ class CustomerTableModel(QAbstractTableModel):
         if len(first) < self._window:  # that is all of them
             self._apply(query, plan, len(first), first)
             return
-        counter = QueryCancel()
-        self._counter = counter  # before the reset: its slots see that the total is still to come
+        self._counter = QueryCancel()  # before the reset: its slots see that the total is still to come
         self._apply(query, plan, len(first), first)
+        self._count_in_background(generation, plan)
+
+    def _count_in_background(self, generation: int, plan: CustomerQuery) -> None:
+        counter = self._counter = self._counter or QueryCancel()
 
         def count(_progress: Any) -> tuple[int, list[Cursor] | None]:
             with self._db.read() as session, counter.watching(session):
@@ -466,12 +471,28 @@ class CustomerTableModel(QAbstractTableModel):
         total, sample = result
         if sample is not None:
             self._sample = sample
-        if total > self._total:
-            self.beginInsertRows(QModelIndex(), self._total, total - 1)
-            self._total = self._count = total
-            self.endInsertRows()
+        self._resize(total, reread_last=True)
         self._set_total(self._total)
         self.countingChanged.emit(False)
+
+    def _resize(self, total: int, *, reread_last: bool = False) -> None:
+        """Rows added or gone at the end (the view keeps its place). `reread_last`: the last window was
+        read up to the old end, so it is read again (to the new one) when next shown."""
+        old = self._total
+        if total > old:
+            self._count = total  # what a window is read up to, from now (views look during the insert)
+            if old and reread_last:
+                last = (old - 1) // self._window
+                self._windows.pop(last, None)
+                if self._hot == last:
+                    self._hot, self._hot_rows = -1, []
+            self.beginInsertRows(QModelIndex(), old, total - 1)
+            self._total = self._count = total
+            self.endInsertRows()
+        elif total < old:
+            self.beginRemoveRows(QModelIndex(), total, old - 1)
+            self._total = self._count = total
+            self.endRemoveRows()
 
     def _count_failed(self, generation: int, exc: BaseException) -> None:
         if generation != self._generation:
@@ -536,12 +557,16 @@ class CustomerTableModel(QAbstractTableModel):
 
         Row positions stay (rows added or gone at the end, `dataChanged` for the rest) so the view keeps
         its scroll position; the most recently used windows are reloaded at once, so `row_for_id()`
-        finds the customers the clerk was looking at (to re-select them by id).
+        finds the customers the clerk was looking at (to re-select them by id). A small total is counted
+        at once; a large one (a quarter of a second at a million) in the background, as a new query's is
+        (`counting` meanwhile, the rows shown already fresh).
         """
         recent = sorted(list(self._windows)[-REFRESH_WINDOWS:])
-        counting = self._stop_counting()  # counted here, at once
+        counting = self._stop_counting()
+        old = self._total
+        inline = old <= REFRESH_COUNT_INLINE_MAX
         with self._db.read() as session:
-            count = count_customers(session, self._plan)
+            count = count_customers(session, self._plan) if inline else old
             self._forget()
             self._count = count
             try:
@@ -554,17 +579,12 @@ class CustomerTableModel(QAbstractTableModel):
                 log.error("cannot reload customer rows", exc_info=True)
                 self._forget()
                 self.loadFailed.emit(f"Cannot read customers from the database: {getattr(exc, 'orig', exc)}")
-        old = self._total
-        if count > old:
-            self.beginInsertRows(QModelIndex(), old, count - 1)
-            self._total = count
-            self.endInsertRows()
-        elif count < old:
-            self.beginRemoveRows(QModelIndex(), count, old - 1)
-            self._total = count
-            self.endRemoveRows()
+        self._resize(count)
         if min(old, count) > 0:
             self.dataChanged.emit(self.index(0, 0), self.index(min(old, count) - 1, len(COLUMNS) - 1))
+        if not inline:
+            self._count_in_background(self._generation, self._plan)
+            return
         self._set_total(count)
         if counting:
             self.countingChanged.emit(False)
