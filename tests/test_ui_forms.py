@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QDialog, QGroupBox, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QGroupBox, QLabel, QPlainTextEdit, QWidget
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from desktop.services import addresses as addr
@@ -33,6 +33,7 @@ from desktop.store.engine import Database, StoreError
 from desktop.ui.common import messages
 from desktop.ui.common.forms import CountryCombo
 from desktop.ui.customers import customer_form
+from desktop.services.address_layout import LINE_KEYS, line_order
 from desktop.ui.customers.address_form import AddressForm
 from desktop.ui.customers.customer_form import BILLING, CustomerForm
 from desktop.ui.customers.find_match_dialog import (
@@ -770,6 +771,27 @@ def test_every_find_match_label_has_its_own_alt_key(qtbot, store: Database) -> N
     assert len(texts) >= 9 and len(keys) == len(set(keys)), texts
 
 
+def test_the_address_is_laid_out_and_previewed_as_its_country_writes_it(qtbot, store: Database) -> None:
+    customer = create(store, {"name": "Kiri Moss", "address1": "4 Harbour View", "city": "Napier"})
+    form = open_form(qtbot, AddressForm.for_add(store, customer.id))
+    preview = form.findChild(QLabel, "address_preview")
+    form.fields.set_values({"address1": "12 Lindenweg", "city": "Musterstadt", "zip": "10115"})
+    form.fields["country_code"].widget.set_code("DE")
+
+    def top_down(*keys: str) -> bool:
+        y = [form.fields[k].widget.mapTo(form, QPoint(0, 0)).y() for k in keys]
+        return y == sorted(y) and len(set(y)) == len(y)
+    qtbot.waitUntil(lambda: top_down("address1", "zip", "city"), timeout=2000)  # postcode before the town
+    assert preview.isVisible() and preview.text().split("\n")[-3:] == ["12 Lindenweg", "10115 MUSTERSTADT", "GERMANY"]
+    form.fields["country_code"].widget.set_code("NZ")
+    form.fields.set_values({"address2": "Ahuriri", "zip": "4110", "city": "Napier"})
+    assert preview.text().split("\n")[-4:] == ["12 Lindenweg", "Ahuriri", "NAPIER 4110", "NEW ZEALAND"]
+    qtbot.waitUntil(lambda: top_down("address1", "address2", "city", "zip"), timeout=2000)
+    for key in LINE_KEYS:
+        form.fields[key].widget.setText("")
+    assert not preview.isVisible()  # nothing to lay out
+
+
 # --- the Tab chain of each form -----------------------------------------------------------------------
 
 
@@ -796,16 +818,26 @@ def _owner(form: Any, widget: QWidget) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("which", ["create", "address"])
+@pytest.mark.parametrize("which", ["create", "address", "create DE", "address JP"])
 def test_tab_walks_every_input_of_a_form_once_in_reading_order(qtbot, store: Database, which: str) -> None:
     """Tab visits each input once, from the first to the last as they are laid out (top to bottom, then
     the next column), and never gets stuck in one (Notes takes Tab as a move, not a tab character);
-    every label's mnemonic is its own."""
-    if which == "create":
+    every label's mnemonic is its own. Also once a country has put the address lines in its own order."""
+    kind, _, country = which.partition(" ")
+    if kind == "create":
         form = open_form(qtbot, CustomerForm.for_create(store))
     else:
         customer = create(store, {"name": "Kiri Moss", "address1": "4 Harbour View", "city": "Napier"})
         form = open_form(qtbot, AddressForm.for_add(store, customer.id))
+    if country:
+        form.fields["country_code"].widget.set_code(country)
+        lines = list(line_order(country))
+        assert lines != list(LINE_KEYS)
+
+        def in_order() -> bool:  # laid out as the country writes them
+            tops = [form.fields[k].widget.mapTo(form, QPoint(0, 0)).y() for k in lines]
+            return tops == sorted(tops)
+        qtbot.waitUntil(in_order, timeout=2000)
     first = next(f.widget for f in form.fields.fields.values() if f.widget.isVisible() and f.widget.isEnabled())
     chain = tab_chain(qtbot, first)
     keys = [k for k in (_owner(form, w) for w in chain) if k is not None]

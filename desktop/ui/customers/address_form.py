@@ -7,9 +7,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop.services import addresses as address_service
+from desktop.services.address_layout import LINE_KEYS, line_order, written_lines
 from desktop.services.addresses import AddressView, DuplicateAddress
 from desktop.services.customers import CustomerDetail, get_customer
 from desktop.services.errors import ConflictError, FieldError, NotFound, ValidationError
@@ -18,6 +20,7 @@ from desktop.services.validation import ADDRESS_FIELDS, LOCATION_FIELDS, clean_a
 from desktop.store.engine import Database
 from desktop.ui.common import messages
 from desktop.ui.common.forms import (
+    HINT_STYLE,
     CountryCombo,
     FormFields,
     ValidatingDialog,
@@ -37,13 +40,67 @@ COUNTRY_LABEL = "Co&untry"
 COUNTRY_NAME_LABEL = "Country na&me"
 
 
+def _arrange(fields: FormFields, layout: QFormLayout, prefix: str, order: tuple[str, ...],
+             anchor: QWidget) -> None:
+    """Put the address lines' rows (each an input and its message row) in `order`, and the Tab order with
+    them; the rows after them (country…) stay after them."""
+    widgets = [fields[prefix + key].widget for key in LINE_KEYS]
+    rows = {key: layout.getWidgetPosition(w)[0] for key, w in zip(LINE_KEYS, widgets)}
+    if sorted(LINE_KEYS, key=rows.__getitem__) == list(order):
+        return
+    base = min(rows.values())
+    kept: list[tuple[QWidget | None, QWidget | None, QWidget | None]] = []  # label, field, spanning
+    for row in range(base, layout.rowCount()):
+        def at(role: QFormLayout.ItemRole) -> QWidget | None:
+            item = layout.itemAt(row, role)
+            return item.widget() if item is not None else None
+        kept.append((at(QFormLayout.ItemRole.LabelRole), at(QFormLayout.ItemRole.FieldRole),
+                     at(QFormLayout.ItemRole.SpanningRole)))
+    for row in range(layout.rowCount() - 1, base - 1, -1):
+        layout.takeRow(row)
+    by_widget = {field: i for i, (_label, field, _span) in enumerate(kept) if field is not None}
+    placed: set[int] = set()
+    for key in order:
+        field = fields[prefix + key]
+        i = by_widget[field.widget]
+        placed |= {i, by_widget[field.error]}
+        layout.addRow(kept[i][0], field.widget)
+        layout.setWidget(layout.rowCount(), QFormLayout.ItemRole.FieldRole, field.error)
+    for i, (label, field, span) in enumerate(kept):
+        if i in placed:
+            continue
+        if span is not None:
+            layout.addRow(span)
+        elif label is not None and field is not None:
+            layout.addRow(label, field)
+        elif field is not None:
+            layout.setWidget(layout.rowCount(), QFormLayout.ItemRole.FieldRole, field)
+    previous = anchor
+    for key in order:
+        widget = fields[prefix + key].widget
+        QWidget.setTabOrder(previous, widget)
+        previous = widget
+
+
 def add_address_rows(fields: FormFields, layout: QFormLayout, *, prefix: str = "") -> CountryCombo:
-    """Address 1 … zip, country and country name rows; picking a country fills the name it had."""
+    """Address 1 … zip, country and country name rows; picking a country fills the name it had, puts the
+    lines in the order that country writes them and names them as it does; below, the address as the
+    post will read it."""
     for key, label in ADDRESS_LINE_LABELS.items():
         fields.line(layout, prefix + key, label, LOCATION_FIELDS[key])
+    # What comes before the first line in the Tab order (its caption: never moved in the focus chain).
+    anchor = fields[prefix + LINE_KEYS[0]].widget.previousInFocusChain()
     combo = fields.country(layout, prefix + "country_code", COUNTRY_LABEL)
     name = fields.line(layout, prefix + "country", COUNTRY_NAME_LABEL, LOCATION_FIELDS["country"],
                        placeholder="Filled from the country")
+    preview = QLabel()
+    preview.setObjectName(prefix + "address_preview")
+    preview.setStyleSheet(HINT_STYLE)
+    preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    preview.setToolTip("The address as the post of its country writes it")
+    caption = QLabel("As written")
+    caption.setStyleSheet(HINT_STYLE)
+    layout.addRow(caption, preview)
     last = {"name": combo.name_for(combo.code()[0])}
 
     def follow(_text: str) -> None:
@@ -58,7 +115,8 @@ def add_address_rows(fields: FormFields, layout: QFormLayout, *, prefix: str = "
 
     def relabel(_index: int = -1) -> None:
         """Each line as the picked country names it (NZ: Street, Suburb, City; AU: Street, Suburb, State),
-        beside the field's own name, so that a clerk puts the suburb where a carrier looks for it."""
+        beside the field's own name, so that a clerk puts the suburb where a carrier looks for it; and the
+        lines in that country's order (DE: zip before city; JP: zip and prefecture first)."""
         code, _ = combo.code()
         words = address_labels(code) if code else {}
         for key, label in ADDRESS_LINE_LABELS.items():
@@ -68,8 +126,27 @@ def add_address_rows(fields: FormFields, layout: QFormLayout, *, prefix: str = "
             if isinstance(caption, QLabel):
                 plain_word = plain(label).lower()
                 caption.setText(f"{label} — {word}" if word and word.lower() != plain_word else label)
+        _arrange(fields, layout, prefix, line_order(code), anchor)
+        show_preview()
 
+    def show_preview(*_args: object) -> None:
+        values = {key: fields[prefix + key].widget.text() for key in LINE_KEYS}
+        for key in ("name", "company"):
+            for candidate in (prefix + key, key):
+                if candidate in fields and hasattr(fields[candidate].widget, "text"):
+                    values[key] = fields[candidate].widget.text()
+                    break
+        filled = any(values.get(k, "").strip() for k in LINE_KEYS)
+        code, _ = combo.code()
+        preview.setText("\n".join(written_lines(values, code, name.text())) if filled else "")
+        caption.setVisible(filled)
+        preview.setVisible(filled)
+
+    for key in LINE_KEYS:
+        fields[prefix + key].widget.textChanged.connect(show_preview)
+    name.textChanged.connect(show_preview)
     combo.currentIndexChanged.connect(relabel)
+    combo.editTextChanged.connect(show_preview)
     relabel()
     return combo
 
