@@ -210,9 +210,24 @@ def cmd_gui(args: argparse.Namespace) -> int:
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "export": cmd_export, "find-match": cmd_find_match, None: cmd_gui}
 
 
+def _descending_values(argv: Sequence[str]) -> list[str]:
+    """`--sort -name` as `--sort=-name`: argparse would take a value starting with '-' for an option."""
+    out: list[str] = []
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        if items[i] == "--sort" and i + 1 < len(items) and items[i + 1][:1] == "-" and items[i + 1][1:2].isalpha():
+            out.append(f"--sort={items[i + 1]}")
+            i += 2
+            continue
+        out.append(items[i])
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_descending_values(sys.argv[1:] if argv is None else argv))
     log_path = logs.setup(console_level=logging.INFO if args.verbose else None)
     from desktop.services.errors import DomainError
 

@@ -12,6 +12,6 @@ from __future__ import annotations
 from types import ModuleType
 
 # Static imports, so that PyInstaller sees them.
-from desktop.commands import imports, money, nominal_codes, starshipit
+from desktop.commands import customers, imports, money, nominal_codes, starshipit
 
-COMMANDS: list[ModuleType] = [imports, money, nominal_codes, starshipit]
+COMMANDS: list[ModuleType] = [customers, imports, money, nominal_codes, starshipit]

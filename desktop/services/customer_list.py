@@ -16,6 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import (
     ColumnElement,
     Select,
+    DateTime,
     Integer,
     and_,
     any_,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal,
     literal_column,
     or_,
     select,
@@ -70,6 +72,9 @@ SORT_KEYS: dict[str, ColumnElement[Any]] = {
     "phone": func.coalesce(C.phone, _EMPTY),
     "created_at": C.created_at,
     "updated_at": C.updated_at,
+    # Active customers (no archive time) first, as the oldest; a plain NULL would break the keyset's
+    # comparisons and sorts first on SQLite but last on PostgreSQL.
+    "archived_at": func.coalesce(C.archived_at, literal(dt.datetime(1, 1, 1), type_=DateTime())),
     "city": _text_key(ShipAddress.city),
     "province": _text_key(ShipAddress.province),
     "zip": func.coalesce(ShipAddress.zip, _EMPTY),
