@@ -408,6 +408,8 @@ EXPECTED_ORDER: dict[str, Callable[[CustomerRow], Any]] = {
     "pricing_tier": lambda r: _text(r.pricing_tier),
     "store": lambda r: _text(r.store),
     "warehouse": lambda r: _text(r.warehouse),
+    # Active customers (no archive time) first, as the oldest, on both back-ends.
+    "archived_at": lambda r: r.archived_at or dt.datetime(1, 1, 1),
 }
 
 
