@@ -476,14 +476,14 @@ class CustomerTableModel(QAbstractTableModel):
         self.countingChanged.emit(False)
 
     def _resize(self, total: int, *, reread_last: bool = False) -> None:
-        """Rows added or gone at the end (the view keeps its place). `reread_last`: the last window was
-        read up to the old end, so it is read again (to the new one) when next shown."""
+        """Rows added or gone at the end (the view keeps its place). `reread_last`: a last window read short,
+        up to the old end, is read again (to the new one) when next shown."""
         old = self._total
         if total > old:
             self._count = total  # what a window is read up to, from now (views look during the insert)
-            if old and reread_last:
-                last = (old - 1) // self._window
-                self._windows.pop(last, None)
+            last = (old - 1) // self._window
+            if old and reread_last and len(self._windows.get(last, ())) < self._window:
+                self._windows.pop(last, None)  # a short window: it ended at the old end
                 if self._hot == last:
                     self._hot, self._hot_rows = -1, []
             self.beginInsertRows(QModelIndex(), old, total - 1)
