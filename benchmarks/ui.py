@@ -148,11 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     last = [time.perf_counter()]
     doing = [""]
     worst_gap = [0.0, ""]
+    long_gaps: list[tuple[int, str]] = []
 
     def tick() -> None:
         now = time.perf_counter()
         gap = (now - last[0]) * 1000
         gaps.append(gap)
+        if gap > STALL_MS:
+            long_gaps.append((round(gap), doing[0]))
         if gap > worst_gap[0]:
             worst_gap[:] = [gap, doing[0]]
         last[0] = now
@@ -227,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         until(idle)  # the count, before the next query (it is not what the clerk waits for)
     typing_gaps = list(gaps)
     if os.environ.get("BENCH_VERBOSE"):
-        print("   ", ", ".join(f"{t} {v:.0f}" for v, t in latencies), f"; worst gap {worst_gap}")
+        print("   ", ", ".join(f"{t} {v:.0f}" for v, t in latencies), f"; gaps over {STALL_MS} ms: {long_gaps}")
     values = [v for v, _t in latencies]
     median, p95 = statistics.median(values), percentile(values, 95)
     worst = max(latencies)

@@ -307,7 +307,9 @@ class CustomerDetailPane(QTabWidget):
             text = values.get(key, "")
             label.setText(text or EMPTY)
             label.setToolTip(text if key in ("email", "company", "notes") else "")
-            label.setStyleSheet("" if text else MUTED_STYLE)
+            style = "" if text else MUTED_STYLE
+            if label.styleSheet() != style:  # a new style sheet re-polishes the label: only on a change
+                label.setStyleSheet(style)
         self.address_model.set_addresses(c.addresses if c else [])
         self.history_model.set_entries(entries, {a.id: a.one_line() for a in c.addresses} if c else None)
         for tab in getattr(self, "customer_tabs", ()):
