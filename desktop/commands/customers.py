@@ -149,6 +149,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         p.add_argument("--json", action="store_true")
         p.set_defaults(handler=cmd_bulk)
 
+    p = _parser(sub, "email-clashes", "list emails that more than one customer holds (from before the rule)",
+                "List every email (any case) held by more than one customer, as its own email or on an address. "
+                "Such clashes come from stores older than the rule that an email is one customer's; they stay "
+                "until the email is changed (a new clash is refused). Exit 0 whatever it finds")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_email_clashes)
+
     group = commands.add_parser("addresses", help="a customer's addresses and its default ones", epilog=EXIT_CODES)
     sub = group.add_subparsers(dest="addresses_command", metavar="COMMAND", required=True)
     p = _parser(sub, "list", "list a customer's addresses with the default flags")
@@ -537,6 +544,25 @@ def cmd_bulk(args: argparse.Namespace) -> int:
         who = f"{o.name} ({o.customer_id})" if o.name else f"customer {o.customer_id}"
         _refuse(f"{who} was not {result.action}: {o.reason}")
     return EXIT_ERROR if refused else EXIT_OK
+
+
+def cmd_email_clashes(args: argparse.Namespace) -> int:
+    from desktop.services.customers import list_email_clashes
+
+    db = open_store(args)
+    try:
+        with db.read() as session:
+            clashes = list_email_clashes(session)
+    finally:
+        db.dispose()
+    if args.json:
+        _print_json(clashes)
+        return EXIT_OK
+    for clash in clashes:
+        holders = "; ".join(f"{h.name} ({h.customer_id}, {h.where})" for h in clash.holders)
+        print(f"{clash.email}: {holders}")
+    print(f"{len(clashes):,} email{'s' if len(clashes) != 1 else ''} held by more than one customer", file=sys.stderr)
+    return EXIT_OK
 
 
 # --- addresses ----------------------------------------------------------------------------------

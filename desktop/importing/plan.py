@@ -421,7 +421,13 @@ class Planner:
                 p.customer_id = None
             current = by_id or by_email
             if by_id is not None and by_email is not None and by_id["id"] != by_email["id"]:
-                self._error(p, "email", f"{email} belongs to another customer (id {by_email['id']})")
+                self._error(p, "email", f"{email} belongs to another customer, {by_email['name']} "
+                                        f"(id {by_email['id']})")
+                continue
+            on_address = existing["address_email"].get(email_key) if email_key else None
+            if on_address is not None and by_email is None and (current is None or current["id"] != on_address["id"]):
+                self._error(p, "email", f"{email} is on an address of another customer, {on_address['name']} "
+                                        f"(id {on_address['id']})")
                 continue
             if email_key and email_key in self.seen_emails:
                 first = self.seen_emails[email_key]
@@ -509,6 +515,15 @@ class Planner:
             found["id"][row["id"]] = row
             if row["email"]:
                 found["email"][row["email"].lower()] = row
+        # An email on another customer's address is that customer's too (one owner per email).
+        found["address_email"] = {}
+        if emails:
+            on_address = (select(func.lower(a.email).label("email"), c.id, c.name)
+                          .join(c, c.id == a.customer_id)
+                          .where(func.lower(a.email).in_(sorted(emails)), c.id <= self.horizon)
+                          .order_by(c.id))
+            for email_key, owner_id, owner_name in self.conn.execute(on_address):
+                found["address_email"].setdefault(email_key, {"id": owner_id, "name": owner_name})
         return found
 
     def _compare(self, p: RowPlan, current: Mapping[str, Any]) -> None:

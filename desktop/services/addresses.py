@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -17,6 +17,7 @@ from desktop.services.errors import (
     ConflictError,
     DefaultAddressInUse,
     DomainError,
+    EmailTaken,
     FieldError,
     NotFound,
     ValidationError,
@@ -169,10 +170,35 @@ def _set_default(session: Session, customer: m.Customer, address: m.Address, rol
     changelog.record(session, "customer", customer.id, f"set_default_{role}", {column: [before, address.id]})
 
 
+def email_owner(session: Session, email: str | None, customer_id: int | None = None) -> tuple[int, str] | None:
+    """Another customer (id, name) whose email or one of whose addresses' emails is `email` (any case)."""
+    if not email:
+        return None
+    key = email.lower()
+    C, A = m.Customer, m.Address
+    own = select(C.id, C.name).where(func.lower(C.email) == key)
+    on_address = select(C.id, C.name).join(A, A.customer_id == C.id).where(func.lower(A.email) == key)
+    if customer_id is not None:
+        own = own.where(C.id != customer_id)
+        on_address = on_address.where(A.customer_id != customer_id)
+    for stmt in (own, on_address):
+        found = session.execute(stmt.order_by(C.id).limit(1)).first()
+        if found is not None:
+            return int(found.id), str(found.name)
+    return None
+
+
+def _check_address_email(session: Session, email: str | None, customer_id: int) -> None:
+    owner = email_owner(session, email, customer_id)
+    if owner is not None:
+        raise EmailTaken(str(email), owner[0], owner[1])
+
+
 def add_address(session: Session, customer_id: int, data: Mapping[str, Any]) -> AddressView:
     """Add an address; an equal one (same dedup key) is returned instead, with `duplicate=True`."""
     values = clean_address(data)
     customer = load_customer(session, customer_id, lock=True)
+    _check_address_email(session, values.get("email"), customer.id)
     address, created = new_address(session, customer, values)
     if values.get("is_default_shipping") or customer.default_shipping_address_id is None:
         _set_default(session, customer, address, "shipping")
@@ -188,6 +214,8 @@ def update_address(
     values = clean_address(data, partial=True)
     address, customer = _address_for_write(session, address_id, expected_version)
     before = address_values(address)
+    if "email" in values and (values["email"] or "").lower() != (address.email or "").lower():
+        _check_address_email(session, values["email"], customer.id)
     merged = {**before, **{k: v for k, v in values.items() if k in ADDRESS_FIELDS}}
     if not any(merged.get(f) for f in LOCATION_FIELDS):
         raise ValidationError([FieldError("address1", EMPTY_ADDRESS)])

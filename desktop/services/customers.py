@@ -21,6 +21,7 @@ from desktop.services.addresses import (
     AddressView,
     address_values,
     apply_values,
+    email_owner,
     load_customer,
     new_address,
     view,
@@ -171,15 +172,62 @@ def _check_references(session: Session, values: Mapping[str, Any]) -> None:
         raise ValidationError(errors)
 
 
+@dataclass(frozen=True)
+class EmailHolder:
+    customer_id: int
+    name: str
+    where: str  # "customer" (its own email) or "address <id>"
+
+
+@dataclass(frozen=True)
+class EmailClash:
+    """One email held by more than one customer (an older store's data, from before the rule)."""
+
+    email: str
+    holders: list[EmailHolder]
+
+
+def list_email_clashes(session: Session, *, limit: int = 10_000) -> list[EmailClash]:
+    """Every email (any case) that more than one customer holds, as its own email or on an address."""
+    from sqlalchemy import literal, union_all
+
+    C, A = m.Customer, m.Address
+    held = union_all(
+        select(func.lower(C.email).label("key"), C.id.label("customer_id")).where(C.email.is_not(None)),
+        select(func.lower(A.email).label("key"), A.customer_id.label("customer_id")).where(A.email.is_not(None)),
+    ).subquery()
+    keys = list(session.scalars(
+        select(held.c.key).group_by(held.c.key)
+        .having(func.count(func.distinct(held.c.customer_id)) > 1).order_by(held.c.key).limit(limit)
+    ))
+    clashes: list[EmailClash] = []
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        rows = session.execute(union_all(
+            select(func.lower(C.email).label("key"), C.id, C.name, literal("customer").label("kind"),
+                   literal(None, type_=A.id.type).label("address_id"), C.email.label("email"))
+            .where(func.lower(C.email).in_(chunk)),
+            select(func.lower(A.email).label("key"), C.id, C.name, literal("address").label("kind"),
+                   A.id.label("address_id"), A.email.label("email"))
+            .join(C, C.id == A.customer_id).where(func.lower(A.email).in_(chunk)),
+        )).all()
+        by_key: dict[str, list[Any]] = {}
+        for row in rows:
+            by_key.setdefault(row.key, []).append(row)
+        for key in chunk:
+            found = sorted(by_key.get(key, []), key=lambda r: (r.id, r.kind != "customer", r.address_id or 0))
+            holders = [EmailHolder(r.id, r.name, "customer" if r.kind == "customer" else f"address {r.address_id}")
+                       for r in found]
+            if len({h.customer_id for h in holders}) > 1:
+                clashes.append(EmailClash(found[0].email if found else key, holders))
+    return clashes
+
+
 def _check_email_free(session: Session, email: str | None, customer_id: int | None = None) -> None:
-    if not email:
-        return
-    stmt = select(m.Customer.id, m.Customer.name).where(func.lower(m.Customer.email) == email.lower())
-    if customer_id is not None:
-        stmt = stmt.where(m.Customer.id != customer_id)
-    owner = session.execute(stmt.limit(1)).first()
+    """An email is one customer's: no other customer has it, nor on one of its addresses."""
+    owner = email_owner(session, email, customer_id)
     if owner is not None:
-        raise EmailTaken(email, owner.id, owner.name)
+        raise EmailTaken(str(email), owner[0], owner[1])
 
 
 def _flush(session: Session, customer: m.Customer, *, add: bool = False) -> None:
@@ -265,7 +313,8 @@ def update_customer(
     if expected_version is not None and customer.version != expected_version:
         raise ConflictError("customer", customer_id, expected_version, customer.version)
     _check_references(session, values)
-    if "email" in values:
+    # Only a new email is checked: a clash from before the rule stays until the email changes.
+    if "email" in values and (values["email"] or "").lower() != (customer.email or "").lower():
         _check_email_free(session, values["email"], customer_id)
 
     before = _customer_values(customer)

@@ -227,6 +227,9 @@ class Address(Versioned, Base):
         # Covers Find Match's block read: the zip's addresses and their normalised address1, index only
         # (SQLite's index ends with the rowid, i.e. the id; on PostgreSQL the migration INCLUDEs the id).
         Index("ix_addresses_zip_key", "zip_key", "address1_key"),
+        # An email is one customer's, on its addresses too: the check reads this (not unique: older
+        # stores may hold clashes, listed by `customers email-clashes`).
+        Index("ix_addresses_email_lower", func.lower(email)),
     )
 
 
