@@ -1,4 +1,4 @@
-"""Export customers to CSV: streamed in keyset chunks, safe to open in a spreadsheet.
+"""Export customers to CSV or an Excel workbook: streamed in keyset chunks, safe to open in a spreadsheet.
 
 Cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or carriage return) are
 prefixed with a single quote. A file is written next to its target and renamed at the end, so a failed
@@ -7,14 +7,15 @@ export never leaves half a file behind.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from sqlalchemy.orm import Session
 
-from desktop.services.customer_list import CustomerQuery, CustomerRow, iter_customers
+from desktop.services.customer_list import CustomerQuery, CustomerRow, count_customers, iter_customers
 from desktop.services.outputs import atomic_output, check_output
 from desktop.store.engine import sqlite_file
 
@@ -42,6 +43,23 @@ def export_row(row: CustomerRow) -> list[str]:
     return [safe_cell(values[c]) for c in EXPORT_COLUMNS]
 
 
+Progress = Callable[[int, int], None]  # (done, total); may raise errors.Cancelled to stop (nothing kept)
+PROGRESS_EVERY = 2000
+
+
+def _counted(rows: Iterable[CustomerRow], total: int, progress: Progress | None) -> Iterator[CustomerRow]:
+    done = 0
+    if progress:
+        progress(0, total)
+    for row in rows:
+        yield row
+        done += 1
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(done, max(total, done))
+    if progress:
+        progress(done, max(total, done))
+
+
 def write_csv(rows: Iterable[CustomerRow], stream) -> int:  # type: ignore[no-untyped-def]
     writer = csv.writer(stream, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
@@ -52,15 +70,53 @@ def write_csv(rows: Iterable[CustomerRow], stream) -> int:  # type: ignore[no-un
     return count
 
 
-def export_customers(session: Session, query: CustomerQuery, target: str | os.PathLike[str], *, bom: bool = False) -> int:
-    """Write every customer matching `query` to `target` ('-' = standard output). Returns the row count."""
+def write_xlsx(rows: Iterable[CustomerRow], stream) -> int:  # type: ignore[no-untyped-def]
+    """An Excel workbook of one sheet, the same columns and cells as the CSV (text, so that a zip keeps
+    its leading zeros and a phone its plus), written row by row (constant memory)."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Customers")
+    sheet.append(list(EXPORT_COLUMNS))
+    count = 0
+    try:
+        for row in rows:
+            sheet.append(export_row(row))
+            count += 1
+    except BaseException:
+        # Stopped (Cancel, an error): finish the sheet's own temporary file and remove it, so that nothing
+        # is left behind and nothing writes to a closed file when the workbook is collected.
+        with contextlib.suppress(Exception):
+            sheet.close()
+            os.remove(sheet._writer.out)
+        raise
+    book.save(stream)
+    return count
+
+
+def is_xlsx(target: str | os.PathLike[str]) -> bool:
+    return str(target).lower().endswith(".xlsx")
+
+
+def export_customers(
+    session: Session, query: CustomerQuery, target: str | os.PathLike[str], *, bom: bool = False,
+    progress: Progress | None = None, total: int | None = None,
+) -> int:
+    """Write every customer matching `query`, in its order, to `target` ('-' = standard output): CSV, or an
+    Excel workbook when the name ends in .xlsx. Returns the row count. `progress(done, total)` is called as
+    it goes (`total` counted first unless given); if it raises (Cancelled), the target is left as it was."""
     encoding = "utf-8-sig" if bom else "utf-8"
     check_output(target, store=sqlite_file(session.get_bind().engine.url))
-    rows = iter_customers(session, query)
+    rows: Iterable[CustomerRow] = iter_customers(session, query)
+    if progress is not None:
+        rows = _counted(rows, count_customers(session, query) if total is None else total, progress)
     if str(target) == "-":
         if sys.stdout is None:
             raise OSError(9, "standard output is closed")
         sys.stdout.reconfigure(newline="")  # type: ignore[union-attr]
         return write_csv(rows, sys.stdout)
+    if is_xlsx(target):
+        with atomic_output(target, binary=True) as stream:
+            return write_xlsx(rows, stream)
     with atomic_output(target, encoding=encoding) as stream:
         return write_csv(rows, stream)

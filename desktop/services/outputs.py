@@ -15,7 +15,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import Any, IO
 
 from desktop.services.errors import DomainError
 
@@ -84,19 +84,23 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_output(target: PathLike, *, encoding: str = "utf-8", newline: str = "") -> Iterator[IO[str]]:
-    """A text stream whose content replaces `target` only when the block ends without an error.
+def atomic_output(target: PathLike, *, encoding: str = "utf-8", newline: str = "",
+                  binary: bool = False) -> Iterator[IO[Any]]:
+    """A text (or, with `binary`, bytes) stream whose content replaces `target` only when the block ends
+    without an error.
 
     A device or a pipe (/dev/null, a FIFO) is written straight into; never replaced."""
     path = Path(target)
+    text_options: dict[str, Any] = {} if binary else {"encoding": encoding, "newline": newline}
+    mode = "wb" if binary else "w"
     if path.exists() and not path.is_file() and not path.is_dir():
-        with open(path, "w", encoding=encoding, newline=newline) as stream:
+        with open(path, mode, **text_options) as stream:
             yield stream
         return
     real = _resolved(path)  # through a symlink: replace what it points to, keep the link
     fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".part", dir=real.parent)
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as stream:
+        with os.fdopen(fd, mode, **text_options) as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())

@@ -51,13 +51,14 @@ SHIPPING_QUEUE_STATE = Option[str]("shipping/state", str, "all", "shipping queue
 IMPORT_MAPPING = Option[dict]("import/mapping", dict, {},
                               "import column mapping the clerk chose: header key -> field ('' = not imported)")
 IMPORT_FOLDER = Option[str]("import/folder", str, "", "folder of the last file chosen for import")
+EXPORT_FOLDER = Option[str]("export/folder", str, "", "folder of the last customer export written from the window")
 IMPORT_ENCODINGS = Option[dict]("import/encodings", dict, {},
                                 "encoding the clerk chose for files named alike: file name pattern -> codec")
 
 ALL_OPTIONS = (DATABASE_URL, STORE_BUSY_WAIT, WINDOW_GEOMETRY, WINDOW_STATE, SPLITTER_STATE, TABLE_HEADER, LAST_FILTER,
                DETAIL_PANE, NEW_CUSTOMER_DEFAULTS,
                STARSHIPIT_BASE_URL, STARSHIPIT_RATE, STARSHIPIT_SYNC_MINUTES, SHIPPING_QUEUE_STATE, IMPORT_MAPPING, IMPORT_FOLDER,
-               IMPORT_ENCODINGS)
+               IMPORT_ENCODINGS, EXPORT_FOLDER)
 
 
 class Settings:

@@ -62,7 +62,7 @@ COLUMN_WIDTHS = {
 }
 KEEP_SELECTION_MAX = 200  # a selection up to this size survives a new filter or sort (when still shown)
 CUSTOMER_ACTIONS = ("new", "edit", "archive", "unarchive", "delete", "archive_all", "unarchive_all",
-                    "delete_all", "find", "find_match", "refresh")
+                    "delete_all", "find", "find_match", "refresh", "export")
 # The toolbar, in order ("" a separator); an action another section adds (import) is placed when present.
 BULK_TYPE_COUNT = 1000
 TOOLBAR = (("new", "New"), ("edit", "Edit"), ("", ""), ("archive", "Archive"), ("unarchive", "Unarchive"),
@@ -81,6 +81,7 @@ class Customers(Section):
         self.shown = True  # the first page
         self.bulk_job: Job | None = None
         self.bulk_dialog: QProgressDialog | None = None
+        self.exporter: Any = None  # the File → Export job (desktop.ui.customers.export), made when first used
         self.bulk_result_dialog: BulkResultDialog | None = None
         self.last_bulk_result: BulkResult | None = None
         self._kept: list[int] = []
@@ -180,7 +181,7 @@ class Customers(Section):
 
     def activated(self) -> None:
         self.shown = True
-        for name in ("new", "find", "find_match", "refresh"):
+        for name in ("new", "find", "find_match", "refresh", "export"):
             self.actions[name].setEnabled(True)
         self._selection_changed()
 
@@ -257,6 +258,9 @@ class Customers(Section):
             "find": self._action("&Search", self.focus_search, k.Find, "Search customers (Ctrl+F)"),
             "find_match": self._action("Find &match…", self.find_match, "Ctrl+M",
                                        "Find customers by name, zip and address"),
+            "export": self._action("&Export…", self.export_customers, "Ctrl+E",
+                                   "Write the customers listed (search, filters, sort) to a CSV file or an "
+                                   "Excel workbook (Ctrl+E)"),
             "reset_columns": self._action("Reset &columns", self.reset_columns,
                                           tip="Show every column at its initial width and place"),
             "detail_pane": self._action("&Details pane", lambda: self.show_detail_pane(
@@ -270,7 +274,7 @@ class Customers(Section):
         self.columns_menu.aboutToShow.connect(lambda: self._fill_column_menu(self.columns_menu))
         self._fill_column_menu(self.columns_menu)
         self.menus = [
-            ("&File", [a["new"], a["find_match"]]),
+            ("&File", [a["new"], a["find_match"], a["export"]]),
             ("&Customer", [a["new"], a["edit"], a["archive"], a["unarchive"], a["delete"], None,
                            a["archive_all"], a["unarchive_all"], a["delete_all"]]),
             ("&View", [a["find"], a["refresh"], None, a["detail_pane"], self.columns_menu]),
@@ -813,6 +817,26 @@ class Customers(Section):
         job.ended.connect(ended)
         self.host.show_message(f"{verb} {scope}…")
         self.workers.start(job, write=True)
+
+    def export_customers(self, path: str | None = None) -> None:
+        """Ctrl+E: the customers listed, as the table lists them, to a file chosen in a save dialog (or
+        `path`), on a worker with progress and Cancel."""
+        from desktop.ui.customers.export import CustomerExport, ask_target, plural as exported
+
+        if self.exporter is None:
+            self.exporter = CustomerExport(self.db, self.workers, self.host.widget, self.settings)
+            self.exporter.done.connect(
+                lambda count, target: self.host.show_message(f"Exported {exported(count)} to {target}.", 20_000))
+            self.exporter.failed.connect(
+                lambda exc: self.host.show_message(str(exc), 15_000) if isinstance(exc, Cancelled) else None)
+        if self.exporter.running:
+            self.host.show_message("An export is still running.", 5_000)
+            return
+        target = path or ask_target(self.host.widget, self.settings)
+        if not target:
+            return
+        total = self.model.total
+        self.exporter.start(self.model.query, total, target)
 
     def _bulk_finished(self, result: BulkResult) -> None:
         self.last_bulk_result = result
