@@ -168,6 +168,14 @@ SEARCHES = [
     ("6011", {"aroha", "twin"}),                       # default shipping zip
     ("k1a", {"ana"}),                                  # zip, case-insensitive
     ("9016", set()),                                   # a billing zip is not searched
+    # The default shipping address's street lines, city and province (the customer API's "address fields").
+    ("rimu road", {"tane"}),                           # address 1
+    ("totara", {"mere"}),
+    ("christchurch", {"mere"}),                        # city
+    ("new south wales", {"olivia"}),                   # province
+    ("ontario ana", {"ana"}),
+    ("dunedin", set()),                                # a billing address is not searched
+    ("po box", set()),
     ("aroha 6011", {"aroha", "twin"}),                 # words matched in different fields
     ("aroha 8011", set()),                             # all words must match
     ("twin aroha kowhai", {"twin"}),
@@ -197,7 +205,7 @@ SEARCHES = [
     ("O'Neil", {"bob"}),
     ("*", set()),
     ("Ltd*", {"bob"}),                                 # not a prefix query
-    ("AND", {"bob"}),
+    ("AND", {"bob", "tane"}),                          # company "… AND …"; Auckl*and*, a city
     ("Ltd AND", {"bob"}),
     ("/", set()),                                      # the LIKE escape character itself
     ("/4", set()),
@@ -594,3 +602,27 @@ def test_invalid_limit_and_page_are_refused(listing: Directory) -> None:
         assert exc.value.for_field("page")
         assert len(list_customers(s, CustomerQuery(), limit=1).rows) == 1
         assert len(list_customers(s, CustomerQuery(), limit=MAX_LIMIT).rows) == len(ACTIVE)
+
+
+def test_search_follows_the_default_shipping_address(db: Database) -> None:
+    """Its street lines, city and province are searched as they are now, on either back-end (SQLite: the
+    index's triggers; PostgreSQL: the trigram indexes)."""
+    from desktop.services import addresses as addr
+
+    def found(term: str) -> list[str]:
+        return [r.name for r in _list(db, CustomerQuery(search=term))]
+
+    with db.transaction() as s:
+        kiri = cs.create_customer(s, {"name": "Kiri Moss", "address1": "4 Harbour View", "address2": "Ahuriri",
+                                      "city": "Napier", "country_code": "NZ"}).id
+    assert found("harbour view") == found("ahuriri") == found("napier") == ["Kiri Moss"]
+    with db.transaction() as s:
+        cs.update_customer(s, kiri, {"city": "Hastings", "address2": ""})
+    assert found("napier") == found("ahuriri") == [] and found("hastings") == ["Kiri Moss"]
+    with db.transaction() as s:
+        other = addr.add_address(s, kiri, {"address1": "7 Marine Parade", "city": "Gisborne",
+                                           "province": "Tairawhiti"}).id
+    assert found("gisborne") == []  # not the default shipping address
+    with db.transaction() as s:
+        addr.set_default_shipping_address(s, kiri, other)
+    assert found("tairawhiti marine") == ["Kiri Moss"] and found("hastings") == []

@@ -272,20 +272,24 @@ def _starts_with(dialect: str, token: str, scan: bool = False) -> ColumnElement[
     return or_(*terms)
 
 
+ADDRESS_SEARCHED = ("zip", "address1", "address2", "city", "province")  # of the default shipping address
+
+
 def _contains_anywhere(dialect: str, token: str, scan: bool) -> ColumnElement[bool]:
-    """The name, company, email, phone or default shipping zip contains the token (no index)."""
-    if scan:  # row by row in the sort's order: the zip is looked up for the rows read, not gathered first
-        zip_of = (select(m.Address.zip).where(m.Address.id == C.default_shipping_address_id)
-                  .scalar_subquery())
-        by_zip = contains(dialect, zip_of, token)
+    """The name, company, email or phone, or the default shipping address's zip, street lines, city or
+    province contains the token (no index)."""
+    A = m.Address
+    on_address = or_(*(contains(dialect, getattr(A, f), token) for f in ADDRESS_SEARCHED))
+    if scan:  # row by row in the sort's order: the address is looked up for the rows read, not gathered first
+        by_address = exists(select(A.id).where(A.id == C.default_shipping_address_id, on_address))
     else:
-        zip_ids = select(m.Address.id).where(contains(dialect, m.Address.zip, token))
+        address_ids = select(A.id).where(on_address)
         if dialect == "postgresql":
             # = ANY(ARRAY(…)) is computed once, so the OR of trigram index scans stays a bitmap OR.
-            by_zip = C.default_shipping_address_id == any_(func.array(zip_ids.scalar_subquery()))
+            by_address = C.default_shipping_address_id == any_(func.array(address_ids.scalar_subquery()))
         else:
-            by_zip = C.default_shipping_address_id.in_(zip_ids)
-    return or_(*(contains(dialect, column, token) for column in (C.name, C.company, C.email, C.phone)), by_zip)
+            by_address = C.default_shipping_address_id.in_(address_ids)
+    return or_(*(contains(dialect, column, token) for column in (C.name, C.company, C.email, C.phone)), by_address)
 
 
 def _fts_match(tokens: list[str]) -> str:
@@ -294,8 +298,9 @@ def _fts_match(tokens: list[str]) -> str:
 
 def _search_condition(dialect: str, search: str, scan: bool = False) -> ColumnElement[bool] | None:
     """Every word must match. A word of three or more characters matches anywhere in the name, company,
-    email, phone or default shipping zip (through the trigram index, or row by row with `scan`); a word
-    of one or two characters matches the start of one of them (an index range: no scan)."""
+    email, phone or the default shipping address's zip, street lines, city or province (through the
+    trigram index, or row by row with `scan`); a word of one or two characters matches the start of the
+    name, company, email, phone or zip (an index range: no scan)."""
     tokens = _tokens(search)
     if not tokens:
         return None

@@ -1,7 +1,7 @@
 """The customer search index, per back-end.
 
 SQLite: an FTS5 table with the trigram tokenizer (substring search in any of name, company, email, phone
-and the default shipping zip), kept current by triggers. PostgreSQL: `pg_trgm` GIN indexes on the same
+and the default shipping address's zip, street lines, city and province), kept current by triggers. PostgreSQL: `pg_trgm` GIN indexes on the same
 columns, used by `ILIKE '%term%'`. Bulk loaders that append customers wrap their work in `bulk_append()` so that the index is
 rebuilt once at the end instead of row by row.
 """
@@ -21,25 +21,33 @@ MIN_INDEXED_TERM = 3
 # would rewrite the whole index about every 16 chunks of a big load.
 FTS_CRISISMERGE = 64
 
+# What the index holds of each customer: its own fields, then its default shipping address's (the customer
+# API searches "customer name, email, or address fields").
+CUSTOMER_COLUMNS = ("name", "company", "email", "phone")
+ADDRESS_COLUMNS = ("zip", "address1", "address2", "city", "province")
+_COLUMNS = ", ".join((*CUSTOMER_COLUMNS, *ADDRESS_COLUMNS))
+_NEW_ROW = ", ".join(f"new.{c}" for c in CUSTOMER_COLUMNS) + ", " + ", ".join(f"a.{c}" for c in ADDRESS_COLUMNS)
+_SET_ADDRESS = ", ".join(f"{c} = new.{c}" for c in ADDRESS_COLUMNS)
+
 _SQLITE_TABLE = f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE}
-USING fts5(name, company, email, phone, zip, tokenize = 'trigram')
+USING fts5({_COLUMNS}, tokenize = 'trigram')
 """
 
 _SQLITE_TRIGGERS = {
     "customer_search_ai": f"""
         CREATE TRIGGER customer_search_ai AFTER INSERT ON customers BEGIN
-          INSERT INTO {FTS_TABLE}(rowid, name, company, email, phone, zip)
-          VALUES (new.id, new.name, new.company, new.email, new.phone,
-                  (SELECT zip FROM addresses WHERE id = new.default_shipping_address_id));
+          INSERT INTO {FTS_TABLE}(rowid, {_COLUMNS})
+          SELECT new.id, {_NEW_ROW}
+          FROM (SELECT 1) LEFT JOIN addresses a ON a.id = new.default_shipping_address_id;
         END""",
     "customer_search_au": f"""
         CREATE TRIGGER customer_search_au
         AFTER UPDATE OF name, company, email, phone, default_shipping_address_id ON customers BEGIN
           DELETE FROM {FTS_TABLE} WHERE rowid = old.id;
-          INSERT INTO {FTS_TABLE}(rowid, name, company, email, phone, zip)
-          VALUES (new.id, new.name, new.company, new.email, new.phone,
-                  (SELECT zip FROM addresses WHERE id = new.default_shipping_address_id));
+          INSERT INTO {FTS_TABLE}(rowid, {_COLUMNS})
+          SELECT new.id, {_NEW_ROW}
+          FROM (SELECT 1) LEFT JOIN addresses a ON a.id = new.default_shipping_address_id;
         END""",
     "customer_search_ad": f"""
         CREATE TRIGGER customer_search_ad AFTER DELETE ON customers BEGIN
@@ -48,19 +56,19 @@ _SQLITE_TRIGGERS = {
     # A new address can already be the default (a customer and its address are inserted in one go).
     "customer_search_address_ai": f"""
         CREATE TRIGGER customer_search_address_ai AFTER INSERT ON addresses BEGIN
-          UPDATE {FTS_TABLE} SET zip = new.zip
+          UPDATE {FTS_TABLE} SET {_SET_ADDRESS}
           WHERE rowid IN (SELECT id FROM customers WHERE default_shipping_address_id = new.id);
         END""",
     "customer_search_address_au": f"""
-        CREATE TRIGGER customer_search_address_au AFTER UPDATE OF zip ON addresses BEGIN
-          UPDATE {FTS_TABLE} SET zip = new.zip
+        CREATE TRIGGER customer_search_address_au AFTER UPDATE OF {", ".join(ADDRESS_COLUMNS)} ON addresses BEGIN
+          UPDATE {FTS_TABLE} SET {_SET_ADDRESS}
           WHERE rowid IN (SELECT id FROM customers WHERE default_shipping_address_id = new.id);
         END""",
 }
 
 _SQLITE_REBUILD = f"""
-INSERT INTO {FTS_TABLE}(rowid, name, company, email, phone, zip)
-SELECT c.id, c.name, c.company, c.email, c.phone, a.zip
+INSERT INTO {FTS_TABLE}(rowid, {_COLUMNS})
+SELECT c.id, {", ".join(f"c.{c}" for c in CUSTOMER_COLUMNS)}, {", ".join(f"a.{c}" for c in ADDRESS_COLUMNS)}
 FROM customers c LEFT JOIN addresses a ON a.id = c.default_shipping_address_id
 """
 
@@ -70,6 +78,10 @@ PG_TRIGRAM_INDEXES = {
     "ix_customers_email_trgm": "customers USING gin (email gin_trgm_ops)",
     "ix_customers_phone_trgm": "customers USING gin (phone gin_trgm_ops)",
     "ix_addresses_zip_trgm": "addresses USING gin (zip gin_trgm_ops)",
+    "ix_addresses_address1_trgm": "addresses USING gin (address1 gin_trgm_ops)",
+    "ix_addresses_address2_trgm": "addresses USING gin (address2 gin_trgm_ops)",
+    "ix_addresses_city_trgm": "addresses USING gin (city gin_trgm_ops)",
+    "ix_addresses_province_trgm": "addresses USING gin (province gin_trgm_ops)",
 }
 
 # PostgreSQL: a search word of one or two characters matches the start of these (LIKE 'ab%'), which a
