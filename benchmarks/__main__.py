@@ -146,7 +146,8 @@ def run_figures(db: Database) -> list[str]:
                 # Written as well as by hand: hits gathered through the trigram indexes, then sorted.
                 hits = ("c.archived_at IS NULL AND (c.name ILIKE :l OR c.company ILIKE :l OR c.email ILIKE :l "
                         "OR c.phone ILIKE :l OR c.default_shipping_address_id = ANY(ARRAY("
-                        "SELECT id FROM addresses WHERE zip ILIKE :l)))")
+                        "SELECT id FROM addresses WHERE zip ILIKE :l OR address1 ILIKE :l OR address2 ILIKE :l "
+                        "OR city ILIKE :l OR province ILIKE :l)))")
                 where = ("c.id IN (SELECT id FROM hits)")
                 params = {"l": f"%{term}%"}
             prefix = ("" if db.backend == "sqlite" else
