@@ -154,10 +154,16 @@ def test_possible_duplicate_of_a_stored_customer_is_not_created_unless_allowed(d
 
 
 def test_export_then_import_round_trip(db: Database, tmp_path: Path) -> None:
+    def methods(s) -> dict[str, int]:  # type: ignore[no-untyped-def]
+        return {"overnight": f.shipping_method(s, "Overnight Courier").id,
+                "air": f.shipping_method(s, "International Air", is_international=True).id,
+                "economy": f.shipping_method(s, "International Economy", is_international=True).id}
+
     with db.transaction() as s:
         rep = f.sales_rep(s, "Mere Tuhoe")
         s.flush()
         rep_id = rep.id
+        way = methods(s)
     rows = [
         {"name": "=Formula Person", "company": "+Plus Co", "email": "formula@person.example", "phone": "+64 9 555 0101",
          "address1": "-1 Minus Street", "city": "Auckland", "zip": "1010", "country_code": "NZ",
@@ -168,6 +174,11 @@ def test_export_then_import_round_trip(db: Database, tmp_path: Path) -> None:
     ]
     for data in rows:
         f.create(db, data, allow_duplicate=True)
+    with db.transaction() as s:  # notes and shipping methods are set on an existing customer (update only)
+        first_id = s.scalar(select(func.min(m.Customer.id)))
+        cs.update_customer(s, first_id, {"notes": 'Leave at the "back" door,\nring twice — ☎ Ōtaki',
+                                         "shipping_method_domestic_id": way["overnight"],
+                                         "shipping_method_international_id": way["air"]})
     first = tmp_path / "first.csv"
     with db.read() as s:
         export_customers(s, CustomerQuery(sort="id"), first)
@@ -182,6 +193,7 @@ def test_export_then_import_round_trip(db: Database, tmp_path: Path) -> None:
     try:
         with fresh.transaction() as s:
             f.sales_rep(s, "Mere Tuhoe")
+            methods(s)
         _, done = do_import(fresh, first)
         assert done is not None and done.created == 3
         second = tmp_path / "second.csv"
@@ -197,6 +209,26 @@ def test_export_then_import_round_trip(db: Database, tmp_path: Path) -> None:
         return [[r[i] for i in keep] for r in table]
 
     assert content(second) == content(first)
+    header = content(first)[0]
+    assert content(first)[1][header.index("notes")] == 'Leave at the "back" door,\nring twice — ☎ Ōtaki'
+    assert content(first)[1][header.index("international_shipping")] == "International Air"
+
+    # Edited in a spreadsheet and imported back: exactly those fields change.
+    with first.open(encoding="utf-8", newline="") as stream:
+        table = list(csv.reader(stream))
+    table[1][table[0].index("notes")] = "Side door"
+    table[1][table[0].index("international_shipping")] = "International Economy"
+    edited = write_csv(tmp_path / "edited.csv", table)
+    preview = preview_of(db, edited)
+    assert preview.summary.update == 1 and preview.summary.unchanged == 2 and not preview.summary.errors
+    do_import(db, edited)
+    after = snapshot(db)
+    changed = {k for r_before, r_after in zip(before, after) for k in r_before if r_before[k] != r_after[k]}
+    assert changed <= {"notes", "shipping_method_international_id", "version", "updated_at"}
+    with db.read() as s:
+        got = cs.get_customer(s, first_id)
+    assert got.notes == "Side door" and got.shipping_method_international_id == way["economy"]
+    assert got.shipping_method_domestic_id == way["overnight"]
 
 
 def test_undo_reverts_creates_and_updates(db: Database, aroha, tmp_path: Path) -> None:

@@ -33,7 +33,8 @@ from desktop.store import models as m
 
 log = logging.getLogger("desktop.import")
 
-CUSTOMER_REFS = ("default_sales_rep_id", "product_pricing_tier_id", "store_id", "warehouse_id")
+CUSTOMER_REFS = ("default_sales_rep_id", "product_pricing_tier_id", "store_id", "warehouse_id",
+                 "shipping_method_domestic_id", "shipping_method_international_id")
 CUSTOMER_COLUMNS = ("id", "version", "created_at", "updated_at", *CUSTOMER_FIELDS, *CUSTOMER_REFS,
                     "default_shipping_address_id", "default_billing_address_id")
 ADDRESS_COLUMNS = ("id", "customer_id", "version", "created_at", "updated_at", "name", "company", "email",

@@ -32,6 +32,8 @@ FIELDS: dict[str, str] = {
     "pricing_tier": "Pricing tier",
     "store": "Store",
     "warehouse": "Warehouse",
+    "domestic_shipping": "Domestic shipping",
+    "international_shipping": "International shipping",
 }
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -75,6 +77,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
                      "customer group", "tier"),
     "store": ("store", "shop", "sales channel", "channel"),
     "warehouse": ("warehouse", "default warehouse"),
+    "domestic_shipping": ("domestic shipping", "domestic shipping method", "shipping method domestic",
+                          "default domestic shipping"),
+    "international_shipping": ("international shipping", "international shipping method",
+                               "shipping method international", "default international shipping"),
 }
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")

@@ -48,6 +48,8 @@ REFERENCES: dict[str, tuple[type[m.Base], str, str]] = {
     "pricing_tier": (m.PricingTier, "product_pricing_tier_id", "pricing tier"),
     "store": (m.Store, "store_id", "store"),
     "warehouse": (m.Warehouse, "warehouse_id", "warehouse"),
+    "domestic_shipping": (m.ShippingMethod, "shipping_method_domestic_id", "domestic shipping method"),
+    "international_shipping": (m.ShippingMethod, "shipping_method_international_id", "international shipping method"),
 }
 # Default settings whose change for an existing customer is a financial alert (DESIGN §12).
 MONEY_SETTINGS = ("product_pricing_tier_id", "store_id", "warehouse_id")
@@ -503,6 +505,7 @@ class Planner:
             return found
         columns = [c.id, c.version, c.archived_at, c.created_at, *(getattr(c, f) for f in CUSTOMER_FIELDS),
                    c.default_sales_rep_id, c.product_pricing_tier_id, c.store_id, c.warehouse_id,
+                   c.shipping_method_domestic_id, c.shipping_method_international_id,
                    c.default_shipping_address_id, *(getattr(a, f).label(f"a_{f}") for f in LOCATION_FIELDS)]
         stmt = select(*columns).outerjoin(a, a.id == c.default_shipping_address_id).where(c.id <= self.horizon)
         conditions = []

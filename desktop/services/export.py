@@ -11,7 +11,8 @@ import contextlib
 import csv
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,11 @@ EXPORT_COLUMNS = (
     "id", "name", "company", "email", "phone", "fax",
     "address1", "address2", "address3", "city", "province", "province_code", "zip", "country",
     "country_code", "sales_rep", "pricing_tier", "store", "warehouse", "archived", "created_at",
+    # Added later, so at the end (scripts read the columns above by position too).
+    "notes", "domestic_shipping", "international_shipping",
 )
+EXTRA_COLUMNS = ("notes", "domestic_shipping", "international_shipping")  # not in the list's rows: read per chunk
+EXTRAS_CHUNK = 1000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -34,20 +39,50 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def export_row(row: CustomerRow) -> list[str]:
+def export_row(row: CustomerRow, extras: Mapping[str, Any] | None = None) -> list[str]:
     values = {
-        **{c: getattr(row, c) for c in EXPORT_COLUMNS if c not in ("archived", "created_at")},
+        **{c: getattr(row, c) for c in EXPORT_COLUMNS if c not in ("archived", "created_at", *EXTRA_COLUMNS)},
+        **{c: (extras or {}).get(c) for c in EXTRA_COLUMNS},
         "archived": "true" if row.archived else "false",
         "created_at": row.created_at.isoformat(sep=" ", timespec="seconds"),
     }
     return [safe_cell(values[c]) for c in EXPORT_COLUMNS]
 
 
+def _with_extras(session: Session, rows: Iterable[CustomerRow]) -> Iterator[tuple[CustomerRow, dict[str, Any]]]:
+    """Each row with its notes and shipping methods' names, read a chunk of rows at a time."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import aliased
+
+    from desktop.store import models as m
+
+    domestic, international = aliased(m.ShippingMethod), aliased(m.ShippingMethod)
+    chunk: list[CustomerRow] = []
+
+    def flush() -> Iterator[tuple[CustomerRow, dict[str, Any]]]:
+        stmt = (select(m.Customer.id, m.Customer.notes, domestic.name, international.name)
+                .outerjoin(domestic, domestic.id == m.Customer.shipping_method_domestic_id)
+                .outerjoin(international, international.id == m.Customer.shipping_method_international_id)
+                .where(m.Customer.id.in_([r.id for r in chunk])))
+        found = {cid: {"notes": notes, "domestic_shipping": dom, "international_shipping": intl}
+                 for cid, notes, dom, intl in session.execute(stmt)}
+        for r in chunk:
+            yield r, found.get(r.id, {})
+
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= EXTRAS_CHUNK:
+            yield from flush()
+            chunk = []
+    if chunk:
+        yield from flush()
+
+
 Progress = Callable[[int, int], None]  # (done, total); may raise errors.Cancelled to stop (nothing kept)
 PROGRESS_EVERY = 2000
 
 
-def _counted(rows: Iterable[CustomerRow], total: int, progress: Progress | None) -> Iterator[CustomerRow]:
+def _counted(rows: Iterable[Any], total: int, progress: Progress | None) -> Iterator[Any]:
     done = 0
     if progress:
         progress(0, total)
@@ -60,17 +95,23 @@ def _counted(rows: Iterable[CustomerRow], total: int, progress: Progress | None)
         progress(done, max(total, done))
 
 
-def write_csv(rows: Iterable[CustomerRow], stream) -> int:  # type: ignore[no-untyped-def]
+def _pairs(rows: Iterable[Any]) -> Iterator[tuple[CustomerRow, Mapping[str, Any] | None]]:
+    for item in rows:
+        yield item if isinstance(item, tuple) else (item, None)
+
+
+def write_csv(rows: Iterable[Any], stream) -> int:  # type: ignore[no-untyped-def]
+    """Rows (or (row, extras) pairs) as CSV."""
     writer = csv.writer(stream, lineterminator="\r\n")
     writer.writerow(EXPORT_COLUMNS)
     count = 0
-    for row in rows:
-        writer.writerow(export_row(row))
+    for row, extras in _pairs(rows):
+        writer.writerow(export_row(row, extras))
         count += 1
     return count
 
 
-def write_xlsx(rows: Iterable[CustomerRow], stream) -> int:  # type: ignore[no-untyped-def]
+def write_xlsx(rows: Iterable[Any], stream) -> int:  # type: ignore[no-untyped-def]
     """An Excel workbook of one sheet, the same columns and cells as the CSV (text, so that a zip keeps
     its leading zeros and a phone its plus), written row by row (constant memory)."""
     from openpyxl import Workbook
@@ -80,8 +121,8 @@ def write_xlsx(rows: Iterable[CustomerRow], stream) -> int:  # type: ignore[no-u
     sheet.append(list(EXPORT_COLUMNS))
     count = 0
     try:
-        for row in rows:
-            sheet.append(export_row(row))
+        for row, extras in _pairs(rows):
+            sheet.append(export_row(row, extras))
             count += 1
     except BaseException:
         # Stopped (Cancel, an error): finish the sheet's own temporary file and remove it, so that nothing
@@ -107,7 +148,7 @@ def export_customers(
     it goes (`total` counted first unless given); if it raises (Cancelled), the target is left as it was."""
     encoding = "utf-8-sig" if bom else "utf-8"
     check_output(target, store=sqlite_file(session.get_bind().engine.url))
-    rows: Iterable[CustomerRow] = iter_customers(session, query)
+    rows: Iterable[Any] = _with_extras(session, iter_customers(session, query))
     if progress is not None:
         rows = _counted(rows, count_customers(session, query) if total is None else total, progress)
     if str(target) == "-":
