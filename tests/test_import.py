@@ -468,3 +468,72 @@ def test_duplicates_found_in_every_chunk_and_never_against_the_import_itself(db:
     committed, done = do_import(db, path)
     assert committed.summary.as_dict() == preview.summary.as_dict()  # the commit does what the preview showed
     assert done is not None and done.created == 3
+
+
+def test_the_default_billing_address_makes_the_round_trip(db: Database, tmp_path: Path) -> None:
+    """The export's billing_… columns (empty when billing is the shipping address) are read back: a new
+    store gets the same two addresses; an edited billing cell edits the separate billing address in place;
+    billing cells for a customer billed at its shipping address give it a billing address of its own; undo
+    puts every pointer and address back."""
+    split = f.create(db, {"name": "Tui Billing", "email": "tui@billing.example", "address1": "5 Dock Road",
+                          "city": "Napier", "zip": "4110", "country_code": "NZ",
+                          "default_billing_address": {"address1": "PO Box 9", "city": "Hastings", "zip": "4156",
+                                                      "country_code": "NZ"}})
+    same = f.create(db, {"name": "Rua Same", "email": "rua@same.example", "address1": "8 Hill Street",
+                         "city": "Nelson", "zip": "7010", "country_code": "NZ"})
+    first = tmp_path / "first.csv"
+    with db.read() as s:
+        export_customers(s, CustomerQuery(sort="id"), first)
+    with first.open(encoding="utf-8", newline="") as stream:
+        table = list(csv.reader(stream))
+    head = table[0]
+    assert table[1][head.index("billing_address1")] == "PO Box 9" and table[1][head.index("billing_zip")] == "4156"
+    assert all(table[2][head.index(c)] == "" for c in head if c.startswith("billing_"))
+    assert preview_of(db, first).summary.unchanged == 2
+
+    fresh = open_database(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+    try:
+        do_import(fresh, first)
+        with fresh.read() as s:
+            made = {c.name: c for c in (cs.get_customer(s, r.id) for r in list_rows(s))}
+        tui = made["Tui Billing"]
+        assert tui.default_billing_address is not None and tui.default_billing_address.city == "Hastings"
+        assert tui.default_shipping_address is not None and tui.default_shipping_address.city == "Napier"
+        assert made["Rua Same"].default_billing_address_id == made["Rua Same"].default_shipping_address_id
+    finally:
+        fresh.dispose()
+
+    before = snapshot(db)
+    table[1][head.index("billing_city")] = "Havelock North"
+    table[2][head.index("billing_address1")] = "PO Box 3"
+    table[2][head.index("billing_city")] = "Richmond"
+    edited = write_csv(tmp_path / "edited.csv", table)
+    preview = preview_of(db, edited)
+    assert preview.summary.update == 2 and not preview.summary.errors
+    _, done = do_import(db, edited)
+    assert done is not None
+    with db.read() as s:
+        tui, rua = cs.get_customer(s, split.id), cs.get_customer(s, same.id)
+    assert tui.default_billing_address_id == split.default_billing_address_id  # edited in place
+    assert tui.default_billing_address.city == "Havelock North" and tui.default_shipping_address.city == "Napier"
+    assert rua.default_billing_address_id != rua.default_shipping_address_id
+    assert (rua.default_billing_address.address1, rua.default_billing_address.city) == ("PO Box 3", "Richmond")
+    assert rua.default_shipping_address.city == "Nelson" and len(rua.addresses) == 2
+    with db.transaction() as s:
+        undo_batch(s, done.batch_id)
+    assert snapshot(db, ignore=("version", "updated_at")) == [
+        {k: v for k, v in r.items() if k not in ("version", "updated_at")} for r in before]
+
+
+def list_rows(s):  # type: ignore[no-untyped-def]
+    from desktop.services.customer_list import iter_customers
+
+    return list(iter_customers(s, CustomerQuery(sort="id")))
+
+
+def test_billing_columns_are_the_billing_address_only_in_this_apps_export() -> None:
+    ours = ["id", "name", "address1", "city", "billing_address1", "billing_city"]
+    assert list(auto_mapping(ours).values()) == ["id", "name", "address1", "city", "billing_address1",
+                                                  "billing_city"]
+    shop = ["billing_first_name", "billing_last_name", "billing_address_1", "billing_city", "billing_postcode"]
+    assert list(auto_mapping(shop).values()) == ["first_name", "last_name", "address1", "city", "zip"]

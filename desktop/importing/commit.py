@@ -164,11 +164,17 @@ class Committer:
                 location = {f: v.get(f) for f in LOCATION_FIELDS}
                 key = address_dedup_key(location)
                 addresses.append(self._address_tuple(address_id, cid, v, location, key))
+            billing_id = address_id
+            if p.billing is not None and any(p.billing.values()):
+                billing_key = address_dedup_key(p.billing)
+                if address_id is None or billing_key != key:  # another address than the shipping one
+                    billing_id = self._address_id()
+                    addresses.append(self._address_tuple(billing_id, cid, v, p.billing, billing_key))
             customers.append((cid, 1, stamp, stamp, *(v.get(f) for f in CUSTOMER_FIELDS),
-                              *(v.get(f) for f in CUSTOMER_REFS), address_id, address_id))
+                              *(v.get(f) for f in CUSTOMER_REFS), address_id, billing_id))
             after = {f: changelog.json_value(v[f]) for f in (*CUSTOMER_FIELDS, *CUSTOMER_REFS) if v.get(f) is not None}
-            if address_id is not None:
-                after.update(default_shipping_address_id=address_id, default_billing_address_id=address_id)
+            if address_id is not None or billing_id is not None:
+                after.update(default_shipping_address_id=address_id, default_billing_address_id=billing_id)
             changes.append(("customer", cid, "import", dumps({"import_batch": [None, self.batch.id],
                                                                **{k: [None, val] for k, val in after.items()}}),
                             self.user, stamp))
@@ -193,11 +199,12 @@ class Committer:
         address_groups: list[dict[str, Any]] = []
         new_addresses: list[tuple[Any, ...]] = []
         new_defaults: list[dict[str, Any]] = []
+        new_billing: list[dict[str, Any]] = []
         changes: list[tuple[Any, ...]] = []
         for p in rows:
             cid = p.customer_id
             assert cid is not None and p.version is not None
-            fields = tuple(sorted(f for f in p.changes if f not in LOCATION_FIELDS))
+            fields = tuple(sorted(f for f in p.changes if f not in LOCATION_FIELDS and not f.startswith("billing_")))
             entry: dict[str, Any] = {"b_id": cid, "b_version": p.version, "b_now": self.now}
             undo: dict[str, Any] = {"version": p.version + 1, "before": {}}
             for f in fields:
@@ -225,6 +232,27 @@ class Committer:
                     self.undo["added_addresses"].append(address_id)
                     undo["before"]["default_shipping_address_id"] = None
                     logged["default_shipping_address_id"] = [None, address_id]
+            if p.billing is not None:
+                key = address_dedup_key(p.billing)
+                if p.billing_id is not None:  # the separate billing address, edited in place
+                    address_groups.append({
+                        "b_id": p.billing_id, "b_now": self.now, **{f"b_{f}": p.billing[f] for f in LOCATION_FIELDS},
+                        "b_zip_key": zip_key(p.billing.get("zip")),
+                        "b_address1_key": normalize_address_text(p.billing.get("address1")) or None,
+                        "b_dedup_key": key,
+                    })
+                    self.undo["addresses"][str(p.billing_id)] = {
+                        "version": None,
+                        "before": {f: changelog.json_value(p.changes[f"billing_{f}"][0])
+                                   for f in LOCATION_FIELDS if f"billing_{f}" in p.changes},
+                    }
+                else:  # a billing address of its own from now on
+                    billing_id = self._address_id()
+                    new_addresses.append(self._address_tuple(billing_id, cid, {**p.values}, p.billing, key))
+                    new_billing.append({"b_id": cid, "b_address": billing_id})
+                    self.undo["added_addresses"].append(billing_id)
+                    undo["before"]["default_billing_address_id"] = p.billing_before
+                    logged["default_billing_address_id"] = [p.billing_before, billing_id]
             self.undo["customers"][str(cid)] = undo
             changes.append(("customer", cid, "import", dumps({"import_batch": [None, self.batch.id], **logged}),
                             self.user, self.stamp))
@@ -256,7 +284,11 @@ class Committer:
                 .values(default_shipping_address_id=bindparam("b_address"),
                         default_billing_address_id=func.coalesce(c.c.default_billing_address_id, bindparam("b_address")))
             )
-            self.conn.execute(stmt, new_defaults)
+            if new_defaults:
+                self.conn.execute(stmt, new_defaults)
+            if new_billing:
+                self.conn.execute(update(c).where(c.c.id == bindparam("b_id"))
+                                  .values(default_billing_address_id=bindparam("b_address")), new_billing)
             self.result.addresses_added += len(new_addresses)
         bulk.bulk_insert(self.conn, m.ChangeLog.__table__, CHANGE_COLUMNS, changes, convert=False)
         self.result.updated += len(rows)

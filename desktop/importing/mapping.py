@@ -35,6 +35,15 @@ FIELDS: dict[str, str] = {
     "domestic_shipping": "Domestic shipping",
     "international_shipping": "International shipping",
 }
+# The default billing address, when it is not the shipping one: this app's own export names these columns
+# exactly so (billing_address1 … billing_country_code), beside address1. Only such a file gives them: a web
+# shop's billing_city or "Billing Address 1" stays the customer's address, as it always was.
+_LINE_LABELS = {"address1": "address 1", "address2": "address 2", "address3": "address 3", "city": "city",
+                "province": "province", "province_code": "province code", "zip": "zip", "country": "country",
+                "country_code": "country code"}
+BILLING_FIELDS: dict[str, str] = {f"billing_{f}": f"Billing {label}" for f, label in _LINE_LABELS.items()}
+OWN_FIELDS = dict(FIELDS)  # the fields found by name and alias
+FIELDS.update(BILLING_FIELDS)
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "customer id", "customerid", "customer no", "customer number", "account id"),
@@ -94,16 +103,22 @@ def header_key(text: str) -> str:
 
 
 ALIASES: dict[str, str] = {header_key(alias): f for f, aliases in _ALIASES.items() for alias in aliases}
-ALIASES.update({header_key(label): f for f, label in FIELDS.items()})
+ALIASES.update({header_key(label): f for f, label in OWN_FIELDS.items()})
 
 
 def auto_mapping(header: Sequence[str], saved: Mapping[str, str] | None = None) -> dict[int, str]:
     """Map each column by a mapping the clerk saved before (header key -> field, '' = not imported), else
     by name. A field is given by one column only: a column named exactly like the field ('Phone') wins
     over an alias ('Default Address Phone'), then the first column that names it."""
-    exact = {header_key(f): f for f in FIELDS} | {header_key(label): f for f, label in FIELDS.items()}
+    exact = {header_key(f): f for f in OWN_FIELDS} | {header_key(label): f for f, label in OWN_FIELDS.items()}
     mapping: dict[int, str] = {}
     taken: set[str] = set()
+    names = [(title or "").strip().lower() for title in header]
+    own_export = "address1" in names and "billing_address1" in names  # a web shop's billing_city is not ours
+    for index, name in enumerate(names):  # this app's own billing columns, by their exact names
+        if own_export and name in BILLING_FIELDS and name not in taken:
+            mapping[index] = name
+            taken.add(name)
     keys = [header_key(title) for title in header]
     for exact_pass in (True, False):
         for index, key in enumerate(keys):

@@ -19,7 +19,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from desktop.importing.mapping import FIELDS, can_give_name, created_column
 from desktop.importing.reading import Record, Source, UnreadableFile
@@ -30,6 +30,7 @@ from desktop.services.validation import (
     CUSTOMER_FIELDS,
     LOCATION_FIELDS,
     MAX_ID,
+    clean_address,
     clean_customer,
     unknown_province,
 )
@@ -98,6 +99,12 @@ class RowPlan:
     candidates: list[tuple[int, str, float]] = field(default_factory=list)  # (customer id, name, score)
     address_id: int | None = None  # UPDATE: the default shipping address the row's location edits
     address: dict[str, Any] | None = None  # UPDATE with location changes: the whole address afterwards
+    # The default billing address the row gives (this app's own export: billing_address1 …), when it is
+    # another than the shipping one: CREATE, or UPDATE with `billing` changes (the whole address afterwards;
+    # `billing_id` is the separate billing address it edits, None for a new one).
+    billing: dict[str, Any] | None = None
+    billing_id: int | None = None
+    billing_before: int | None = None  # UPDATE: the default billing address until now (for the undo)
     record: Record | None = None
     created_at: str | None = None  # the row's created_at to the minute, beside an id (this store's export)
     # What the clerk may decide for this row (Options.decisions): a possible duplicate ("duplicate": of a
@@ -363,6 +370,14 @@ class Planner:
             for error in exc.errors:
                 plan.issues.append(Issue(record.row, self.column(error.field), error.message))
             plan.values = {}
+        billing_raw = {f: raw[f"billing_{f}"] for f in LOCATION_FIELDS if f"billing_{f}" in raw}
+        if billing_raw:
+            try:
+                cleaned = clean_address(billing_raw, prefix="billing_", partial=True)
+                plan.billing = {f: cleaned.get(f) for f in LOCATION_FIELDS}
+            except ValidationError as exc:
+                for error in exc.errors:
+                    plan.issues.append(Issue(record.row, self.column(error.field), error.message))
         province = unknown_province(plan.values.get("country_code"), plan.values.get("province_code"))
         if province:
             plan.issues.append(Issue(record.row, self.column("province_code"), province, Kind.WARNING))
@@ -499,15 +514,17 @@ class Planner:
     def _existing(self, rows: Sequence[RowPlan]) -> dict[str, dict[Any, dict[str, Any]]]:
         ids = {p.customer_id for p in rows if p.customer_id is not None and p.customer_id <= self.horizon}
         emails = {p.values["email"].lower() for p in rows if p.values.get("email")}
-        c, a = m.Customer, m.Address
+        c, a, b = m.Customer, m.Address, aliased(m.Address)
         found: dict[str, dict[Any, dict[str, Any]]] = {"id": {}, "email": {}}
         if not ids and not emails:
             return found
         columns = [c.id, c.version, c.archived_at, c.created_at, *(getattr(c, f) for f in CUSTOMER_FIELDS),
                    c.default_sales_rep_id, c.product_pricing_tier_id, c.store_id, c.warehouse_id,
                    c.shipping_method_domestic_id, c.shipping_method_international_id,
-                   c.default_shipping_address_id, *(getattr(a, f).label(f"a_{f}") for f in LOCATION_FIELDS)]
-        stmt = select(*columns).outerjoin(a, a.id == c.default_shipping_address_id).where(c.id <= self.horizon)
+                   c.default_shipping_address_id, *(getattr(a, f).label(f"a_{f}") for f in LOCATION_FIELDS),
+                   c.default_billing_address_id, *(getattr(b, f).label(f"b_{f}") for f in LOCATION_FIELDS)]
+        stmt = (select(*columns).outerjoin(a, a.id == c.default_shipping_address_id)
+                .outerjoin(b, b.id == c.default_billing_address_id).where(c.id <= self.horizon))
         conditions = []
         if ids:
             conditions.append(c.id.in_(sorted(ids)))
@@ -547,6 +564,7 @@ class Planner:
         if any(f in LOCATION_FIELDS for f in changes):
             p.address = {f: (current[f"a_{f}"] if p.address_id is not None else None) for f in LOCATION_FIELDS}
             p.address.update({f: v for f, v in p.values.items() if f in LOCATION_FIELDS})
+        self._compare_billing(p, current, changes)
         p.status = Status.UPDATE if changes else Status.UNCHANGED
         if _identity_change(changes):
             (before_name, after_name) = changes["name"]
@@ -562,6 +580,27 @@ class Planner:
                                           Kind.ALERT))
             if current["archived_at"] is not None:
                 p.issues.append(Issue(p.row, "", "updates an archived customer", Kind.WARNING))
+
+    def _compare_billing(self, p: RowPlan, current: Mapping[str, Any], changes: dict[str, tuple[Any, Any]]) -> None:
+        """The row's billing address against the customer's default billing address: empty cells leave it
+        as it is; a change edits a separate billing address, or adds one (the default billing until now
+        being the shipping address, or none)."""
+        if p.billing is None:
+            return
+        billing_id = current["default_billing_address_id"]
+        separate = billing_id is not None and billing_id != current["default_shipping_address_id"]
+        source = "b" if billing_id is not None else None
+        before = {f: (current[f"{source}_{f}"] if source else None) for f in LOCATION_FIELDS}
+        after = {**before, **{f: v for f, v in p.billing.items() if v is not None}}
+        if all(after[f] == before[f] for f in LOCATION_FIELDS):
+            p.billing = None
+            return
+        for f in LOCATION_FIELDS:
+            if after[f] != before[f]:
+                changes[f"billing_{f}"] = (before[f], after[f])
+        p.billing = after
+        p.billing_id = billing_id if separate else None
+        p.billing_before = billing_id
 
     def _hold_identity(self, p: RowPlan, what: str) -> bool:
         """An update about another person: held back unless the clerk accepted it. True when it goes on."""

@@ -26,8 +26,14 @@ EXPORT_COLUMNS = (
     "country_code", "sales_rep", "pricing_tier", "store", "warehouse", "archived", "created_at",
     # Added later, so at the end (scripts read the columns above by position too).
     "notes", "domestic_shipping", "international_shipping",
+    # The default billing address when it is another than the shipping one (else empty).
+    "billing_address1", "billing_address2", "billing_address3", "billing_city", "billing_province",
+    "billing_province_code", "billing_zip", "billing_country", "billing_country_code",
 )
-EXTRA_COLUMNS = ("notes", "domestic_shipping", "international_shipping")  # not in the list's rows: read per chunk
+BILLING_LINES = ("address1", "address2", "address3", "city", "province", "province_code", "zip", "country",
+                 "country_code")
+# Not in the list's rows: read a chunk of rows at a time.
+EXTRA_COLUMNS = ("notes", "domestic_shipping", "international_shipping", *(f"billing_{f}" for f in BILLING_LINES))
 EXTRAS_CHUNK = 1000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -51,21 +57,27 @@ def export_row(row: CustomerRow, extras: Mapping[str, Any] | None = None) -> lis
 
 def _with_extras(session: Session, rows: Iterable[CustomerRow]) -> Iterator[tuple[CustomerRow, dict[str, Any]]]:
     """Each row with its notes and shipping methods' names, read a chunk of rows at a time."""
-    from sqlalchemy import select
+    from sqlalchemy import func, select
     from sqlalchemy.orm import aliased
 
     from desktop.store import models as m
 
     domestic, international = aliased(m.ShippingMethod), aliased(m.ShippingMethod)
+    billing = aliased(m.Address)
+    C = m.Customer
     chunk: list[CustomerRow] = []
 
     def flush() -> Iterator[tuple[CustomerRow, dict[str, Any]]]:
-        stmt = (select(m.Customer.id, m.Customer.notes, domestic.name, international.name)
-                .outerjoin(domestic, domestic.id == m.Customer.shipping_method_domestic_id)
-                .outerjoin(international, international.id == m.Customer.shipping_method_international_id)
-                .where(m.Customer.id.in_([r.id for r in chunk])))
-        found = {cid: {"notes": notes, "domestic_shipping": dom, "international_shipping": intl}
-                 for cid, notes, dom, intl in session.execute(stmt)}
+        stmt = (select(C.id, C.notes, domestic.name, international.name,
+                       *(getattr(billing, f) for f in BILLING_LINES))
+                .outerjoin(domestic, domestic.id == C.shipping_method_domestic_id)
+                .outerjoin(international, international.id == C.shipping_method_international_id)
+                .outerjoin(billing, (billing.id == C.default_billing_address_id)
+                           & (C.default_billing_address_id != func.coalesce(C.default_shipping_address_id, 0)))
+                .where(C.id.in_([r.id for r in chunk])))
+        found = {cid: {"notes": notes, "domestic_shipping": dom, "international_shipping": intl,
+                       **{f"billing_{f}": v for f, v in zip(BILLING_LINES, lines)}}
+                 for cid, notes, dom, intl, *lines in session.execute(stmt)}
         for r in chunk:
             yield r, found.get(r.id, {})
 
