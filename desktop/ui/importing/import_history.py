@@ -24,7 +24,6 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
-    QTimer,
     Signal,
 )
 from PySide6.QtGui import QAction, QBrush, QKeySequence
@@ -32,7 +31,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -45,6 +43,7 @@ from desktop.ui.common.views import record_table, select_row
 from desktop.ui.common.workers import Job, Workers
 from desktop.ui.common.formats import local_minute
 from desktop.ui.common.colours import text_colour
+from desktop.ui.common.search_box import SearchBox
 
 from desktop.services.customers import BulkActionView, BulkUndoResult, list_bulk_actions, undo_bulk_action
 
@@ -286,20 +285,10 @@ class ImportHistorySection(QWidget):
         buttons.addWidget(self.status_label, 1)
         layout.addLayout(buttons)
 
-        self.search = QLineEdit(placeholderText="Search batch, file, state or user  (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
-        self.search.setMaxLength(200)
-        self.search.setAccessibleName("Search imports")
-        self._debounce = QTimer(self, singleShot=True, interval=150)
-        self._debounce.timeout.connect(self._apply_search)
-        self.search.textChanged.connect(lambda _t: self._debounce.start())
-        self.search.returnPressed.connect(self._apply_search)
+        self.search = SearchBox(self, "Search batch, file, state or user", "Search imports",
+                                action_text="Search imports")
+        self.search.applied.connect(lambda _t: self._apply_search())
         layout.addWidget(self.search)
-        find = QAction("Search imports", self)
-        find.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
-        find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        find.triggered.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
-        self.addAction(find)
 
         self.model = BatchTableModel(self)
         self.proxy = BatchFilter(self)
@@ -411,7 +400,7 @@ class ImportHistorySection(QWidget):
             select_row(self.table, row)
 
     def _apply_search(self) -> None:
-        self._debounce.stop()
+        self.search.stop()
         selected = self.selected_batch()
         self.proxy.set_search(self.search.text())
         self._select(selected.id if selected is not None else None)

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QMenu,
     QPushButton,
     QVBoxLayout,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 from desktop.services.money import CreditAmounts, fmt
 from desktop.store.engine import Database
 from desktop.ui.common.views import record_table, select_row
+from desktop.ui.common.search_box import SearchBox
 from desktop.ui.money.money_models import AllOpenCreditsModel, MoneyRole
 
 
@@ -40,14 +40,9 @@ class SalesCreditsSection(QWidget):
         title = QLabel("<b>Open sales credits</b> — every customer's credits with something left to allocate, "
                        "newest first")
         layout.addWidget(title)
-        self.search = QLineEdit(placeholderText="Search credit number or customer  (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
-        self.search.setMaxLength(200)
-        self.search.setAccessibleName("Search open credits")
-        self._debounce = QTimer(self, singleShot=True, interval=150)
-        self._debounce.timeout.connect(self._apply_search)
-        self.search.textChanged.connect(lambda _t: self._debounce.start())
-        self.search.returnPressed.connect(self._apply_search)
+        self.search = SearchBox(self, "Search credit number or customer", "Search open credits",
+                                action_text="Search credits")
+        self.search.applied.connect(lambda _t: self._apply_search())
         layout.addWidget(self.search)
         self.model = AllOpenCreditsModel(db, self)
         self.view = record_table(self.model, "Open sales credits")
@@ -93,11 +88,6 @@ class SalesCreditsSection(QWidget):
         self.totals_label.setObjectName("creditTotals")
         self.totals_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.totals_label)
-        find = QAction("Search credits", self)
-        find.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
-        find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        find.triggered.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
-        self.addAction(find)
         self.model.rowsInserted.connect(lambda *_: self._update())
         self.model.modelReset.connect(self._update)
         self.model.loadFailed.connect(lambda text: self.count_label.setText(text))
@@ -130,7 +120,7 @@ class SalesCreditsSection(QWidget):
         return self.model.data(rows[0], MoneyRole.Record) if rows else None
 
     def _apply_search(self) -> None:
-        self._debounce.stop()
+        self.search.stop()
         self.model.set_search(self.search.text())
         if self.model.rowCount():
             select_row(self.view, 0)

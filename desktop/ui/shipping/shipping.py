@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QProgressBar,
     QPushButton,
     QSizePolicy,
@@ -56,6 +55,7 @@ from desktop.ui.common.formats import local_minute
 from desktop.ui.common.views import record_table, select_row
 from desktop.ui.common.workers import Job, Workers
 from desktop.ui.common.colours import text_colour
+from desktop.ui.common.search_box import SearchBox
 
 if TYPE_CHECKING:
     from desktop.starshipit.client import StarshipitClient
@@ -383,15 +383,10 @@ class ShippingQueueSection(QWidget):
             self.filter.addItem(title, value)
         self.filter.setCurrentIndex(max(0, self.filter.findData(settings.get(opt.SHIPPING_QUEUE_STATE))))
         self.filter.currentIndexChanged.connect(lambda _i: self._filter_changed())
-        self.search = QLineEdit(placeholderText="Search fulfilment, order, customer, tracking  (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
-        self.search.setMaxLength(200)
-        self.search.setAccessibleName("Search the shipping queue")
+        self.search = SearchBox(self, "Search fulfilment, order, customer, tracking", "Search the shipping queue",
+                                delay_ms=200, action_text="Search the queue")
         self.search.setMinimumWidth(160)
-        self._debounce = QTimer(self, singleShot=True, interval=200)
-        self._debounce.timeout.connect(self.reload)
-        self.search.textChanged.connect(lambda _t: self._debounce.start())
-        self.search.returnPressed.connect(self.reload)
+        self.search.applied.connect(lambda _t: self.reload())
         self.counts = QLabel()
         self.counts.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the window
         self.sync_button = QPushButton("S&ync with Starshipit")
@@ -428,11 +423,6 @@ class ShippingQueueSection(QWidget):
         self.table.horizontalHeader().sortIndicatorChanged.connect(
             lambda *_: self.table.horizontalHeader().setSortIndicatorShown(True))
         self.model.sortChanged.connect(self.reload)
-        find = QAction("Search the queue", self)
-        find.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
-        find.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        find.triggered.connect(lambda: (self.search.setFocus(), self.search.selectAll()))
-        self.addAction(find)
         self.table.doubleClicked.connect(lambda _i: self.view_selected())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
@@ -513,7 +503,7 @@ class ShippingQueueSection(QWidget):
 
     def reload(self) -> None:
         self._stale = False
-        self._debounce.stop()
+        self.search.stop()
         selected = self.selected_id()
         search = self.search.text().strip()
         state = self.filter.currentData()
