@@ -159,8 +159,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     db = open_store(args)
     try:
         query = CustomerQuery(search=args.search, archived=args.archived, sort="id")
+        progress = None
+        if sys.stderr is not None and sys.stderr.isatty():
+            def progress(done: int, total: int) -> None:
+                print(f"\r{done:,} of {total:,} customers\033[K", end="", file=sys.stderr, flush=True)
         with db.read() as session:
-            count = export_customers(session, query, args.file, bom=args.bom)
+            count = export_customers(session, query, args.file, bom=args.bom, progress=progress)
+        if progress is not None:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
             raise
