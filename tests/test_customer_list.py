@@ -626,3 +626,24 @@ def test_search_follows_the_default_shipping_address(db: Database) -> None:
     with db.transaction() as s:
         addr.set_default_shipping_address(s, kiri, other)
     assert found("tairawhiti marine") == ["Kiri Moss"] and found("hastings") == []
+
+
+def test_a_common_long_word_beside_a_rare_short_one_is_not_walked(db: Database, monkeypatch) -> None:
+    """"hill st": streets with "hill" are everywhere, names starting with "st" are not; walking the store in
+    name order comparing row by row would read it all for a few hits (SQLite's plan choice)."""
+    from desktop.services import customer_list as cl
+
+    with db.transaction() as s:
+        for i in range(12):
+            cs.create_customer(s, {"name": f"Aroha {i}", "address1": f"{i} Hill Road"}, allow_duplicate=True)
+        cs.create_customer(s, {"name": "Stella Moana", "address1": "1 Hill Road"}, allow_duplicate=True)
+    monkeypatch.setattr(cl, "SCAN_FROM_HITS", 10)
+    monkeypatch.setattr(cl, "SCAN_SHORT_FROM_HITS", 5)
+    with db.read() as s:
+        if db.backend != "sqlite":
+            assert cl.search_plan(s, CustomerQuery(search="hill st")).search_mode == "index"
+            return
+        assert cl.search_plan(s, CustomerQuery(search="hill")).search_mode == "scan"
+        assert cl.search_plan(s, CustomerQuery(search="hill ar")).search_mode == "scan"  # "ar": common too
+        assert cl.search_plan(s, CustomerQuery(search="hill st")).search_mode == "index"
+    assert [r.name for r in _list(db, CustomerQuery(search="hill st"))] == ["Stella Moana"]

@@ -355,6 +355,11 @@ def search_plan(session: Session, q: CustomerQuery) -> CustomerQuery:
             text(f"{FTS_TABLE} MATCH :fts_match").bindparams(fts_match=_fts_match(long_tokens)))
         probe = select(func.count()).select_from(hits.limit(SCAN_FROM_HITS).subquery())
         many = int(session.execute(probe).scalar_one()) >= SCAN_FROM_HITS
+        # A common long word beside a rare short one ("hill st": streets are everywhere, names starting
+        # with "st" are not): their pair is rare, and a walk in the sort's order would read the whole store.
+        short = [t for t in tokens if len(t) < MIN_INDEXED_TERM]
+        if many and short and min(_short_hits(session, t, SCAN_SHORT_FROM_HITS) for t in short) < SCAN_SHORT_FROM_HITS:
+            many = False
         return q.with_(search_mode="scan" if many else "index")  # FTS hits by id: the planner does well
     if not tokens:
         return q.with_(search_mode="index")
