@@ -57,12 +57,13 @@ class CustomerExport(QObject):
     def running(self) -> bool:
         return self.job is not None and self.job.running
 
-    def start(self, query: CustomerQuery, total: int, path: str) -> Job | None:
+    def start(self, query: CustomerQuery, total: int | None, path: str) -> Job | None:
+        """`total`: how many the table lists, None while it is still counting (counted on the worker)."""
         if self.running:
             return None
         target = Path(path)
         self.settings.set(opt.EXPORT_FOLDER, str(target.parent))
-        what = f"Exporting {plural(total)} to {target.name}"
+        what = f"Exporting {plural(total) if total is not None else 'customers'} to {target.name}"
 
         def work(progress: Any) -> int:
             from desktop.services.export import export_customers
@@ -70,7 +71,7 @@ class CustomerExport(QObject):
             with self.db.read() as session:
                 return export_customers(session, query, path, progress=progress, total=total)
 
-        dialog = QProgressDialog(f"{what}…", "Cancel", 0, max(total, 1), self.parent_widget)
+        dialog = QProgressDialog(f"{what}…", "Cancel", 0, max(total or 0, 1), self.parent_widget)
         dialog.setWindowTitle("Export customers")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(400)

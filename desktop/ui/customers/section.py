@@ -835,7 +835,7 @@ class Customers(Section):
         target = path or ask_target(self.host.widget, self.settings)
         if not target:
             return
-        total = self.model.total
+        total = None if self.model.counting else self.model.total  # still counting: the worker counts
         self.exporter.start(self.model.query, total, target)
 
     def _bulk_finished(self, result: BulkResult) -> None:
