@@ -515,7 +515,7 @@ class Planner:
         ids = {p.customer_id for p in rows if p.customer_id is not None and p.customer_id <= self.horizon}
         emails = {p.values["email"].lower() for p in rows if p.values.get("email")}
         c, a, b = m.Customer, m.Address, aliased(m.Address)
-        found: dict[str, dict[Any, dict[str, Any]]] = {"id": {}, "email": {}}
+        found: dict[str, dict[Any, dict[str, Any]]] = {"id": {}, "email": {}, "address_email": {}}
         if not ids and not emails:
             return found
         columns = [c.id, c.version, c.archived_at, c.created_at, *(getattr(c, f) for f in CUSTOMER_FIELDS),
@@ -536,7 +536,6 @@ class Planner:
             if row["email"]:
                 found["email"][row["email"].lower()] = row
         # An email on another customer's address is that customer's too (one owner per email).
-        found["address_email"] = {}
         if emails:
             on_address = (select(func.lower(a.email).label("email"), c.id, c.name)
                           .join(c, c.id == a.customer_id)
