@@ -215,16 +215,8 @@ class Committer:
             if p.address is not None:
                 key = address_dedup_key(p.address)
                 if p.address_id is not None:
-                    address_groups.append({
-                        "b_id": p.address_id, "b_now": self.now, **{f"b_{f}": p.address[f] for f in LOCATION_FIELDS},
-                        "b_zip_key": zip_key(p.address.get("zip")),
-                        "b_address1_key": normalize_address_text(p.address.get("address1")) or None,
-                        "b_dedup_key": key,
-                    })
-                    self.undo["addresses"][str(p.address_id)] = {
-                        "version": None,  # filled below, after the update bumps it
-                        "before": {f: changelog.json_value(p.changes[f][0]) for f in LOCATION_FIELDS if f in p.changes},
-                    }
+                    self._edit_address(address_groups, p.address_id, p.address, key,
+                                       {f: p.changes[f][0] for f in LOCATION_FIELDS if f in p.changes})
                 else:
                     address_id = self._address_id()
                     new_addresses.append(self._address_tuple(address_id, cid, {**p.values}, p.address, key))
@@ -235,17 +227,9 @@ class Committer:
             if p.billing is not None:
                 key = address_dedup_key(p.billing)
                 if p.billing_id is not None:  # the separate billing address, edited in place
-                    address_groups.append({
-                        "b_id": p.billing_id, "b_now": self.now, **{f"b_{f}": p.billing[f] for f in LOCATION_FIELDS},
-                        "b_zip_key": zip_key(p.billing.get("zip")),
-                        "b_address1_key": normalize_address_text(p.billing.get("address1")) or None,
-                        "b_dedup_key": key,
-                    })
-                    self.undo["addresses"][str(p.billing_id)] = {
-                        "version": None,
-                        "before": {f: changelog.json_value(p.changes[f"billing_{f}"][0])
-                                   for f in LOCATION_FIELDS if f"billing_{f}" in p.changes},
-                    }
+                    self._edit_address(address_groups, p.billing_id, p.billing, key,
+                                       {f: p.changes[f"billing_{f}"][0] for f in LOCATION_FIELDS
+                                        if f"billing_{f}" in p.changes})
                 else:  # a billing address of its own from now on
                     billing_id = self._address_id()
                     new_addresses.append(self._address_tuple(billing_id, cid, {**p.values}, p.billing, key))
@@ -292,6 +276,20 @@ class Committer:
             self.result.addresses_added += len(new_addresses)
         bulk.bulk_insert(self.conn, m.ChangeLog.__table__, CHANGE_COLUMNS, changes, convert=False)
         self.result.updated += len(rows)
+
+    def _edit_address(self, groups: list[dict[str, Any]], address_id: int, location: Mapping[str, Any], key: str,
+                      before: Mapping[str, Any]) -> None:
+        """An address edited in place (one of `groups`, written together), and what undo puts back."""
+        groups.append({
+            "b_id": address_id, "b_now": self.now, **{f"b_{f}": location[f] for f in LOCATION_FIELDS},
+            "b_zip_key": zip_key(location.get("zip")),
+            "b_address1_key": normalize_address_text(location.get("address1")) or None,
+            "b_dedup_key": key,
+        })
+        self.undo["addresses"][str(address_id)] = {
+            "version": None,  # filled in after the update bumps it
+            "before": {f: changelog.json_value(v) for f, v in before.items()},
+        }
 
     def _add_addresses(self, rows: Sequence[RowPlan]) -> None:
         """Rows of a customer an earlier row gave: their address joins that customer's (de-duplicated).

@@ -188,7 +188,8 @@ def email_owner(session: Session, email: str | None, customer_id: int | None = N
     return None
 
 
-def _check_address_email(session: Session, email: str | None, customer_id: int) -> None:
+def check_email_free(session: Session, email: str | None, customer_id: int | None = None) -> None:
+    """An email is one customer's: no other customer has it, nor on one of its addresses (EmailTaken)."""
     owner = email_owner(session, email, customer_id)
     if owner is not None:
         raise EmailTaken(str(email), owner[0], owner[1])
@@ -198,7 +199,7 @@ def add_address(session: Session, customer_id: int, data: Mapping[str, Any]) -> 
     """Add an address; an equal one (same dedup key) is returned instead, with `duplicate=True`."""
     values = clean_address(data)
     customer = load_customer(session, customer_id, lock=True)
-    _check_address_email(session, values.get("email"), customer.id)
+    check_email_free(session, values.get("email"), customer.id)
     address, created = new_address(session, customer, values)
     if values.get("is_default_shipping") or customer.default_shipping_address_id is None:
         _set_default(session, customer, address, "shipping")
@@ -215,7 +216,7 @@ def update_address(
     address, customer = _address_for_write(session, address_id, expected_version)
     before = address_values(address)
     if "email" in values and (values["email"] or "").lower() != (address.email or "").lower():
-        _check_address_email(session, values["email"], customer.id)
+        check_email_free(session, values["email"], customer.id)
     merged = {**before, **{k: v for k, v in values.items() if k in ADDRESS_FIELDS}}
     if not any(merged.get(f) for f in LOCATION_FIELDS):
         raise ValidationError([FieldError("address1", EMPTY_ADDRESS)])

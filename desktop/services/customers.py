@@ -21,7 +21,7 @@ from desktop.services.addresses import (
     AddressView,
     address_values,
     apply_values,
-    email_owner,
+    check_email_free,
     load_customer,
     new_address,
     view,
@@ -223,13 +223,6 @@ def list_email_clashes(session: Session, *, limit: int = 10_000) -> list[EmailCl
     return clashes
 
 
-def _check_email_free(session: Session, email: str | None, customer_id: int | None = None) -> None:
-    """An email is one customer's: no other customer has it, nor on one of its addresses."""
-    owner = email_owner(session, email, customer_id)
-    if owner is not None:
-        raise EmailTaken(str(email), owner[0], owner[1])
-
-
 def _flush(session: Session, customer: m.Customer, *, add: bool = False) -> None:
     """Flush in a savepoint, turning a lost race on the email index or the version into typed errors.
 
@@ -272,7 +265,7 @@ def create_customer(
     """
     values = clean_customer(data, creating=True)
     _check_references(session, values)
-    _check_email_free(session, values.get("email"))
+    check_email_free(session, values.get("email"))
     if not allow_duplicate:
         candidates = find_customer_match(session, values["name"], values.get("zip"), values.get("address1"))
         if candidates:
@@ -315,7 +308,7 @@ def update_customer(
     _check_references(session, values)
     # Only a new email is checked: a clash from before the rule stays until the email changes.
     if "email" in values and (values["email"] or "").lower() != (customer.email or "").lower():
-        _check_email_free(session, values["email"], customer_id)
+        check_email_free(session, values["email"], customer_id)
 
     before = _customer_values(customer)
     for key in CUSTOMER_COLUMNS:

@@ -18,12 +18,9 @@ from desktop.ui.common import messages
 from desktop.ui.common import settings as opt
 from desktop.ui.common.settings import Settings
 from desktop.ui.common.workers import Job, Workers
+from desktop.ui.customers.bulk import plural
 
 FILTERS = "CSV file (*.csv);;Excel workbook (*.xlsx)"
-
-
-def plural(n: int) -> str:
-    return f"{n:,} customer{'s' if n != 1 else ''}"
 
 
 def ask_target(parent: QWidget, settings: Settings) -> str | None:

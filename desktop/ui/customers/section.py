@@ -821,12 +821,12 @@ class Customers(Section):
     def export_customers(self, path: str | None = None) -> None:
         """Ctrl+E: the customers listed, as the table lists them, to a file chosen in a save dialog (or
         `path`), on a worker with progress and Cancel."""
-        from desktop.ui.customers.export import CustomerExport, ask_target, plural as exported
+        from desktop.ui.customers.export import CustomerExport, ask_target
 
         if self.exporter is None:
             self.exporter = CustomerExport(self.db, self.workers, self.host.widget, self.settings)
             self.exporter.done.connect(
-                lambda count, target: self.host.show_message(f"Exported {exported(count)} to {target}.", 20_000))
+                lambda count, target: self.host.show_message(f"Exported {plural(count)} to {target}.", 20_000))
             self.exporter.failed.connect(
                 lambda exc: self.host.show_message(str(exc), 15_000) if isinstance(exc, Cancelled) else None)
         if self.exporter.running:
