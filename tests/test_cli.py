@@ -173,3 +173,20 @@ def test_usage_errors_exit_2(database_url, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--database", database_url, "find-match", "--name", "x"])
     assert exc.value.code == 2
+
+
+def test_export_shows_progress_on_a_terminal_only(database_url, tmp_path, capsys, monkeypatch) -> None:
+    for name in ("Aroha Kowhai", "Ben Tasman"):
+        add(database_url, name=name)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["--database", database_url, "export", str(tmp_path / "a.csv")]) == 0
+    assert "\r2 of 2 customers" in terminal.getvalue() and "Exported 2 customers" in terminal.getvalue()
+    monkeypatch.undo()
+    assert main(["--database", database_url, "export", str(tmp_path / "b.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "of 2 customers" not in err and "Exported 2 customers" in err  # a log or a pipe: one line

@@ -65,7 +65,7 @@ def test_ctrl_e_writes_the_listed_customers_in_the_tables_order(qtbot, window, m
     focus(qtbot, section.table)
     qtbot.keyClick(section.table, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     written = tmp_path / "kowhai.csv"  # no suffix given: the chosen kind's
-    qtbot.waitUntil(lambda: not section.exporter.running and written.exists(), timeout=10_000)
+    qtbot.waitUntil(lambda: "Exported" in window.statusBar().currentMessage(), timeout=10_000)
     with written.open(encoding="utf-8", newline="") as stream:
         rows = list(csv.DictReader(stream))
     assert [r["name"] for r in rows] == listed(window) == ["Cara Kowhai", "Aroha Kowhai"]
@@ -141,3 +141,22 @@ def test_cancelled_midway_the_target_stays_as_it_was(window, store, monkeypatch,
         export.export_customers(s, CustomerQuery(), target, progress=progress)
     assert seen == [(0, 4), (2, 4)] and target.read_bytes() == b"before"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_an_export_started_while_counting_counts_on_the_worker(qtbot, window, tmp_path, monkeypatch) -> None:
+    from desktop.services.customer_list import CustomerQuery
+    from desktop.ui.customers.export import CustomerExport
+
+    exporter = CustomerExport(window.db, window.workers, window, window.settings)
+    seen: list[tuple[int, int]] = []
+    original = window.workers.start
+
+    def watched(job, **kwargs):  # type: ignore[no-untyped-def]
+        job.progress.connect(lambda done, total: seen.append((done, total)))  # before it runs
+        return original(job, **kwargs)
+    monkeypatch.setattr(window.workers, "start", watched)
+    target = tmp_path / "counted.csv"
+    assert exporter.start(CustomerQuery(sort="name"), None, str(target)) is not None
+    qtbot.waitUntil(lambda: bool(seen) and seen[-1][0] == 4 and not exporter.running, timeout=10_000)
+    assert seen[-1] == (4, 4)  # the total counted by the worker, not the first page's size
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 5

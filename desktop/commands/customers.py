@@ -41,17 +41,18 @@ REFERENCES = {
     "international_shipping": ("shipping_method_international_id", "ShippingMethod", "shipping method"),
 }
 SETTINGS = ("pricing_tier", "store", "warehouse", "domestic_shipping", "international_shipping")
-LIST_FILTERS = ("sales_rep", "pricing_tier", "store", "warehouse")
+# List filter option -> the CustomerQuery field it sets.
+LIST_FILTERS = {"sales_rep": "sales_rep_id", "pricing_tier": "pricing_tier_id", "store": "store_id",
+                "warehouse": "warehouse_id"}
 ID = whole_number("a customer id", low=1)
 ADDRESS_ID = whole_number("an address id", low=1)
 
 
 def _ids(text: str) -> list[int]:
-    parse = whole_number("a customer id", low=1)
     parts = [p for p in text.split(",") if p.strip()]
     if not parts:
         raise argparse.ArgumentTypeError("give at least one customer id (1,2,3)")
-    return [parse(p) for p in parts]
+    return [ID(p) for p in parts]
 
 
 def _opt(name: str) -> str:
@@ -271,8 +272,8 @@ def _given(args: argparse.Namespace, keys: Iterable[str], prefix: str = "") -> d
 def query_of(session: Session, args: argparse.Namespace, sort: str = "name") -> CustomerQuery:
     from desktop.services.customer_list import CustomerQuery
 
-    ids = {REFERENCES[k][0].replace("default_", "").replace("product_", ""): _reference(session, k, getattr(args, k))
-           for k in LIST_FILTERS if getattr(args, k, None) is not None}
+    ids = {field: _reference(session, k, getattr(args, k))
+           for k, field in LIST_FILTERS.items() if getattr(args, k, None) is not None}
     return CustomerQuery(search=args.search, archived=args.archived, sort=sort, **ids)
 
 

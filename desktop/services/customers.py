@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -189,8 +189,6 @@ class EmailClash:
 
 def list_email_clashes(session: Session, *, limit: int = 10_000) -> list[EmailClash]:
     """Every email (any case) that more than one customer holds, as its own email or on an address."""
-    from sqlalchemy import literal, union_all
-
     C, A = m.Customer, m.Address
     held = union_all(
         select(func.lower(C.email).label("key"), C.id.label("customer_id")).where(C.email.is_not(None)),
