@@ -537,3 +537,47 @@ def test_billing_columns_are_the_billing_address_only_in_this_apps_export() -> N
                                                   "billing_city"]
     shop = ["billing_first_name", "billing_last_name", "billing_address_1", "billing_city", "billing_postcode"]
     assert list(auto_mapping(shop).values()) == ["first_name", "last_name", "address1", "city", "zip"]
+
+
+def _big_mixed_file(path: Path, rows: int) -> Path:
+    """Rows of every kind a reading worker must treat as the main process would: valid ones, bad emails,
+    impossible phones, bad post codes, unknown countries, a repeated email, accents and an empty name."""
+    lines = [["Name", "Company", "Email", "Phone", "Address1", "City", "Zip", "Country Code"]]
+    for i in range(rows):
+        kind = i % 7
+        lines.append([
+            "" if kind == 6 else ("Aroha Shared" if kind == 2 else f"Zoë Kowhai {i}"), f"Kowhai Trading {i % 13}" if i % 2 else "",
+            "not-an-email" if kind == 1 else ("shared@example.example" if kind == 2 else f"z{i}@example.example"),
+            "+64 1" if kind == 3 else f"+64 9 {200 + i % 700} {1000 + i % 9000}",
+            f"{i % 400} Kauri Street", "Auckland", "ABC" if kind == 4 else f"{1000 + i % 9000}",
+            "XX" if kind == 5 else "NZ",
+        ])
+    return write_csv(path, lines)
+
+
+def _planned(preview: imp_plan.Preview) -> list[tuple]:  # type: ignore[type-arg]
+    return [(p.row, p.status, p.values, [str(i) for i in p.issues], p.billing, p.customer_id, p.first_row)
+            for p in preview.rows]
+
+
+def test_a_big_file_read_by_a_worker_process_plans_exactly_as_one_process(db: Database, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _big_mixed_file(tmp_path / "big.csv", 2 * imp_plan.CHUNK_ROWS + 321)
+    alone = preview_of(db, path)
+    assert imp_plan.read_workers(open_source(path)) == 0  # a small file is read in the main process
+
+    monkeypatch.setattr(imp_plan, "PARALLEL_MIN_BYTES", 0)
+    from_workers: list[int] = []
+    real = imp_plan.RowReader.from_compact
+
+    def spy(records, compact):  # type: ignore[no-untyped-def]
+        from_workers.append(len(records))
+        return real(records, compact)
+
+    monkeypatch.setattr(imp_plan.RowReader, "from_compact", staticmethod(spy))
+    assert imp_plan.read_workers(open_source(path)) >= 1
+    together = preview_of(db, path)
+    assert sum(from_workers) == 2 * imp_plan.CHUNK_ROWS + 321  # every chunk came from a worker
+    assert _planned(together) == _planned(alone)
+    assert together.summary.as_dict() == alone.summary.as_dict()
+    assert alone.summary.errors > 0 and alone.summary.same_as > 0  # the file does hold every kind

@@ -165,16 +165,16 @@ def test_the_command_line_refuses_a_file_cut_after_the_first_chunk(db: Database,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     path = rows_csv(tmp_path / "big.csv", 20_000)
     planned: list[int] = []
-    real_plan = imp_plan.Planner.plan
+    real_plan = imp_plan.Planner.plan_rows
 
-    def plan_then_cut(self, records):  # type: ignore[no-untyped-def]
-        chunk = real_plan(self, records)
+    def plan_then_cut(self, rows):  # type: ignore[no-untyped-def]
+        chunk = real_plan(self, rows)
         if not planned:  # a sync tool cuts the file once the first 5,000 rows are planned
             _cut(path)
-        planned.append(len(records))
+        planned.append(len(rows))
         return chunk
 
-    monkeypatch.setattr(imp_plan.Planner, "plan", plan_then_cut)
+    monkeypatch.setattr(imp_plan.Planner, "plan_rows", plan_then_cut)
     code, out, err = run_cli(capsys, "--database", url_of(db), "import", str(path))
     assert code == 2
     assert one_clean_line(err) == f"customer-desk: big.csv {CHANGED}"

@@ -12,6 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -39,6 +44,9 @@ from desktop.store import models as m
 log = logging.getLogger("desktop.import")
 
 CHUNK_ROWS = 5000
+# Files from this size on are read (validated row by row) by worker processes beside the main one.
+PARALLEL_MIN_BYTES = 4 << 20
+READ_WORKERS = int(os.environ.get("CD_READ_WORKERS", "1"))
 UPDATES_SHOWN = 200
 # Stored addresses kept from one chunk's Find Match to the next (about 100 bytes each).
 BLOCK_CACHE_ROWS = 1_000_000
@@ -287,52 +295,35 @@ def _identity_change(changes: Mapping[str, tuple[Any, Any]]) -> bool:
             and bool(old_email) and bool(new_email))
 
 
-class Planner:
-    """Plans chunks of records against the store; keeps what must carry across chunks (emails seen)."""
+class RowReader:
+    """What planning learns from one row on its own, without the store: its cleaned values (the form's
+    rules), its issues, its id and references. Plain data, so that a worker process can read chunks
+    while the main process plans and writes the ones before (`plan_chunks`)."""
 
-    def __init__(self, session: Session, source: Source, mapping: Mapping[int, str], options: Options):
-        if not can_give_name(mapping):
-            raise UnreadableFile(
-                f"{source.file_name} has no column that gives a customer's name (such as Name, First Name "
-                f"or Company), so it cannot be read as customers."
-            )
-        self.session = session
-        self.conn = session.connection()
-        self.source = source
+    def __init__(self, mapping: Mapping[int, str], columns: Mapping[str, str], width: int,
+                 references: Mapping[str, Mapping[str, list[int]]], created_column: int | None):
         self.mapping = dict(mapping)
-        self.options = options
-        self.columns = {f: source.header[i] if i < len(source.header) else f"column {i + 1}"
-                        for i, f in self.mapping.items()}
-        self.width = len(source.header)
-        self.seen_emails: dict[str, int] = {}  # lower-case email -> first row number planned for it
-        self.seen_names: dict[str, str] = {}  # lower-case email -> the name its first row gave
-        self.seen_ids: dict[int, int] = {}  # existing customer id -> first row number that changes it
-        self.not_created: set[int] = set()  # rows seen in emails whose customer will not be created
-        # Customers created by this import while it plans (a commit plans as it writes) are not "existing".
-        self.horizon = self.conn.execute(select(func.coalesce(func.max(m.Customer.id), 0))).scalar_one()
-        self.address_horizon = self.conn.execute(select(func.coalesce(func.max(m.Address.id), 0))).scalar_one()
-        self.block_cache: dict[str, dict[int, str]] = {}
-        # A bare `id` names a customer of *this* store only in this store's own export, whose rows also
-        # carry each customer's created_at: an id is trusted when that matches too. Another store's export
-        # or a web shop's file (ids without created_at) is matched by email instead.
-        self.created_column = created_column(source.header)
-        self.ids_trusted = self.created_column is not None
-        self.block_cache_size = 0
-        self.moved: list[RowPlan] = []  # renamed and moved in this chunk: checked once the chunk is planned
-        self.references = self._load_references()
+        self.columns = dict(columns)
+        self.width = width
+        self.references = references
+        self.created_column = created_column
+        self.ids_trusted = created_column is not None
 
-    # --- references (names -> ids) ------------------------------------------------------------------
+    def read_rows(self, records: Sequence[Record]) -> list[RowPlan]:
+        return [self.read_row(r) for r in records]
 
-    def _load_references(self) -> dict[str, dict[str, list[int]]]:
-        wanted = {f for f in self.mapping.values() if f in REFERENCES}
-        found: dict[str, dict[str, list[int]]] = {}
-        for f in wanted:
-            model = REFERENCES[f][0]
-            names: dict[str, list[int]] = {}
-            for ref_id, name in self.conn.execute(select(model.id, model.name).order_by(model.id)):
-                names.setdefault((name or "").strip().casefold(), []).append(ref_id)
-            found[f] = names
-        return found
+    def read_compact(self, records: Sequence[Record]) -> list[tuple[Any, ...]]:
+        """`read_rows` as plain tuples (cheap to send between processes), without the records."""
+        return [(p.status, p.values, p.issues, p.billing, p.customer_id, p.created_at)
+                for p in self.read_rows(records)]
+
+    @staticmethod
+    def from_compact(records: Sequence[Record], compact: Sequence[tuple[Any, ...]]) -> list[RowPlan]:
+        rows = []
+        for record, (status, values, issues, billing, customer_id, created_at) in zip(records, compact, strict=True):
+            rows.append(RowPlan(row=record.row, status=status, values=values, issues=issues, billing=billing,
+                                customer_id=customer_id, created_at=created_at, record=record))
+        return rows
 
     def column(self, f: str) -> str:
         if f in self.columns:
@@ -342,8 +333,6 @@ class Planner:
                 if source in self.columns:
                     return self.columns[source]
         return FIELDS.get(f, f)
-
-    # --- one row on its own ---------------------------------------------------------------------------
 
     def read_row(self, record: Record) -> RowPlan:
         plan = RowPlan(row=record.row, status=Status.CREATE, record=record)
@@ -412,10 +401,65 @@ class Planner:
             plan.status = Status.ERROR
         return plan
 
+
+class Planner:
+    """Plans chunks of records against the store; keeps what must carry across chunks (emails seen)."""
+
+    def __init__(self, session: Session, source: Source, mapping: Mapping[int, str], options: Options):
+        if not can_give_name(mapping):
+            raise UnreadableFile(
+                f"{source.file_name} has no column that gives a customer's name (such as Name, First Name "
+                f"or Company), so it cannot be read as customers."
+            )
+        self.session = session
+        self.conn = session.connection()
+        self.source = source
+        self.mapping = dict(mapping)
+        self.options = options
+        self.columns = {f: source.header[i] if i < len(source.header) else f"column {i + 1}"
+                        for i, f in self.mapping.items()}
+        self.width = len(source.header)
+        self.seen_emails: dict[str, int] = {}  # lower-case email -> first row number planned for it
+        self.seen_names: dict[str, str] = {}  # lower-case email -> the name its first row gave
+        self.seen_ids: dict[int, int] = {}  # existing customer id -> first row number that changes it
+        self.not_created: set[int] = set()  # rows seen in emails whose customer will not be created
+        # Customers created by this import while it plans (a commit plans as it writes) are not "existing".
+        self.horizon = self.conn.execute(select(func.coalesce(func.max(m.Customer.id), 0))).scalar_one()
+        self.address_horizon = self.conn.execute(select(func.coalesce(func.max(m.Address.id), 0))).scalar_one()
+        self.block_cache: dict[str, dict[int, str]] = {}
+        # A bare `id` names a customer of *this* store only in this store's own export, whose rows also
+        # carry each customer's created_at: an id is trusted when that matches too. Another store's export
+        # or a web shop's file (ids without created_at) is matched by email instead.
+        self.created_column = created_column(source.header)
+        self.ids_trusted = self.created_column is not None
+        self.block_cache_size = 0
+        self.moved: list[RowPlan] = []  # renamed and moved in this chunk: checked once the chunk is planned
+        self.references = self._load_references()
+        self.reader = RowReader(self.mapping, self.columns, self.width, self.references, self.created_column)
+
+    # --- references (names -> ids) ------------------------------------------------------------------
+
+    def _load_references(self) -> dict[str, dict[str, list[int]]]:
+        wanted = {f for f in self.mapping.values() if f in REFERENCES}
+        found: dict[str, dict[str, list[int]]] = {}
+        for f in wanted:
+            model = REFERENCES[f][0]
+            names: dict[str, list[int]] = {}
+            for ref_id, name in self.conn.execute(select(model.id, model.name).order_by(model.id)):
+                names.setdefault((name or "").strip().casefold(), []).append(ref_id)
+            found[f] = names
+        return found
+
+    def column(self, f: str) -> str:
+        return self.reader.column(f)
+
     # --- a chunk against the store ----------------------------------------------------------------
 
     def plan(self, records: Sequence[Record]) -> ChunkPlan:
-        rows = [self.read_row(r) for r in records]
+        return self.plan_rows(self.reader.read_rows(records))
+
+    def plan_rows(self, rows: list[RowPlan]) -> ChunkPlan:
+        """Plan rows `RowReader` has read (here or in a worker process) against the store."""
         live = [p for p in rows if p.status is not Status.ERROR]
         existing = self._existing(live)
         creates: list[RowPlan] = []
@@ -766,12 +810,86 @@ def plan_chunks(
     """Plan the file chunk by chunk (streaming). `progress(rows_done, 0)` after each chunk."""
     planner = Planner(session, source, mapping, options or Options())
     done = 0
-    for records in chunks(source.records()):
-        chunk = planner.plan(records)
+    for records, rows in read_chunks(planner.reader, source):
+        chunk = planner.plan_rows(rows)
         done += len(records)
         if progress is not None:
             progress(done, 0)
         yield chunk
+
+
+def read_workers(source: Source) -> int:
+    """How many worker processes read a file beside the main process: none for a small file (starting
+    one costs more than it saves) or on one core."""
+    cores = os.cpu_count() or 1
+    if source.size < PARALLEL_MIN_BYTES or cores < 2:
+        return 0
+    return min(READ_WORKERS, cores)
+
+
+def read_chunks(reader: RowReader, source: Source) -> Iterator[tuple[list[Record], list[RowPlan]]]:
+    """The file's records chunk by chunk, each with its rows as `reader` reads them.
+
+    A big file is read by worker processes, a few chunks ahead, while the caller plans and writes the
+    chunks before (the records themselves are read here, in order, so the source still checks the file).
+    If the workers cannot start or die, the rest is read here: the result is the same either way."""
+    workers = read_workers(source)
+    if workers == 0:
+        for records in chunks(source.records()):
+            yield records, reader.read_rows(records)
+        return
+    pool = None
+    try:
+        # Not "fork": the caller may be the window, whose other threads must not be copied mid-step.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_reader, initargs=(reader,))
+    except (OSError, ValueError, RuntimeError) as exc:  # pragma: no cover - no processes on this system
+        log.warning("import: reading in one process (%s)", exc)
+    pending: deque[tuple[list[Record], Future[list[tuple[Any, ...]]] | None]] = deque()
+
+    def ready() -> tuple[list[Record], list[RowPlan]]:
+        nonlocal pool
+        records, future = pending.popleft()
+        if future is not None:
+            try:
+                return records, RowReader.from_compact(records, future.result())
+            except BrokenProcessPool as exc:
+                log.warning("import: a reading process stopped (%s); reading on in one process", exc)
+                pool.shutdown(wait=False, cancel_futures=True)  # type: ignore[union-attr]
+                pool = None
+        return records, reader.read_rows(records)
+
+    try:
+        for records in chunks(source.records()):
+            future = None
+            if pool is not None:
+                try:
+                    future = pool.submit(_read_in_worker, [(r.row, r.values) for r in records])
+                except (BrokenProcessPool, RuntimeError):
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = None
+            pending.append((records, future))
+            if len(pending) > 2 * workers:
+                yield ready()
+        while pending:
+            yield ready()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+_WORKER_READER: RowReader | None = None
+
+
+def _start_reader(reader: RowReader) -> None:
+    global _WORKER_READER
+    _WORKER_READER = reader
+
+
+def _read_in_worker(rows: list[tuple[int, list[str]]]) -> list[tuple[Any, ...]]:
+    assert _WORKER_READER is not None
+    return _WORKER_READER.read_compact([Record(row, values) for row, values in rows])
 
 
 def preview(

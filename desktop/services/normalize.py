@@ -78,6 +78,7 @@ def normalize_name(text: str | None) -> str:
     return fold(text)
 
 
+@lru_cache(maxsize=1 << 16)
 def zip_key(zip_code: str | None) -> str | None:
     """Upper case, spaces removed; a US ZIP+4 compares on its first five digits. None when empty."""
     if not zip_code:

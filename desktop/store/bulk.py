@@ -111,7 +111,7 @@ def bulk_insert(
 
 
 @contextlib.contextmanager
-def deferred_indexes(conn: Connection, tables: Iterable[Table]) -> Iterator[list[str]]:
+def deferred_indexes(conn: Connection, tables: Iterable[Table], keep: Iterable[str] = ()) -> Iterator[list[str]]:
     """For a load that is large next to what `tables` hold: build their secondary indexes once, at the end.
 
     Inside `conn`'s transaction, the secondary indexes of `tables` are dropped and, when the block ends,
@@ -126,8 +126,8 @@ def deferred_indexes(conn: Connection, tables: Iterable[Table]) -> Iterator[list
     The block runs in a SAVEPOINT: if it raises, everything it did is undone and the indexes are back at
     once (no rebuild), and the caller's transaction stays usable. On PostgreSQL the tables stay locked
     against other sessions until the transaction ends, and pending deferred constraints are checked
-    before the rebuild (SET CONSTRAINTS ALL IMMEDIATE, for the rest of the transaction). Yields the names
-    of the dropped indexes.
+    before the rebuild (SET CONSTRAINTS ALL IMMEDIATE, for the rest of the transaction). The indexes named
+    in `keep` stay (those the load itself looks things up by). Yields the names of the dropped indexes.
     """
     tables = list(tables)
     backend = conn.dialect.name
@@ -135,6 +135,8 @@ def deferred_indexes(conn: Connection, tables: Iterable[Table]) -> Iterator[list
         yield []
         return
     saved = _sqlite_secondary_indexes(conn, tables) if backend == "sqlite" else _pg_secondary_indexes(conn, tables)
+    kept = set(keep)
+    saved = [entry for entry in saved if entry[0] not in kept]
     savepoint = conn.begin_nested()
     try:
         for _name, drop_sql, _create_sql in saved:
