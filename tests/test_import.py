@@ -577,7 +577,8 @@ def test_a_big_file_read_by_a_worker_process_plans_exactly_as_one_process(db: Da
     monkeypatch.setattr(imp_plan.RowReader, "from_compact", staticmethod(spy))
     assert imp_plan.read_workers(open_source(path)) >= 1
     together = preview_of(db, path)
-    assert sum(from_workers) == 2 * imp_plan.CHUNK_ROWS + 321  # every chunk came from a worker
+    # The first chunk always comes from a worker (later ones may be read here rather than waited for).
+    assert from_workers and from_workers[0] == imp_plan.CHUNK_ROWS
     assert _planned(together) == _planned(alone)
     assert together.summary.as_dict() == alone.summary.as_dict()
     assert alone.summary.errors > 0 and alone.summary.same_as > 0  # the file does hold every kind

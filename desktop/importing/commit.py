@@ -22,7 +22,7 @@ from sqlalchemy import Connection, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from desktop.importing.errors import ImportConflict, UndoRefused
-from desktop.importing.plan import ChunkPlan, Preview, RowPlan, Status, Summary
+from desktop.importing.plan import ChunkPlan, Preview, RowPlan, Status, Summary, location_keys
 from desktop.importing.reading import Source
 from desktop.services import changelog
 from desktop.services.errors import DomainError, NotFound
@@ -40,6 +40,8 @@ CUSTOMER_COLUMNS = ("id", "version", "created_at", "updated_at", *CUSTOMER_FIELD
 ADDRESS_COLUMNS = ("id", "customer_id", "version", "created_at", "updated_at", "name", "company", "email",
                    "phone", *LOCATION_FIELDS, "zip_key", "address1_key", "dedup_key")
 CHANGE_COLUMNS = ("entity", "entity_id", "action", "changes", "os_user", "created_at")
+# What a created customer's change-log entry records (its text fields and reference ids: JSON as they are).
+LOGGED_FIELDS = (*CUSTOMER_FIELDS, *CUSTOMER_REFS)
 
 
 
@@ -154,31 +156,35 @@ class Committer:
         customers: list[tuple[Any, ...]] = []
         addresses: list[tuple[Any, ...]] = []
         changes: list[tuple[Any, ...]] = []
-        stamp = self.stamp
+        stamp, user, take_customer, take_address = self.stamp, self.user, self.customer_ids.take, self.address_ids.take
+        batch = [None, self.batch.id]
         for p in rows:
             v = p.values
-            cid = self._customer_id()
-            address_id = None
+            cid = take_customer()
+            address_id = key = None
             if any(v.get(f) for f in LOCATION_FIELDS):
-                address_id = self._address_id()
-                location = {f: v.get(f) for f in LOCATION_FIELDS}
-                key = address_dedup_key(location)
-                addresses.append(self._address_tuple(address_id, cid, v, location, key))
+                address_id = take_address()
+                keys = p.location_keys or location_keys(v)
+                key = keys[2]
+                addresses.append(self._address_tuple(address_id, cid, v, v, keys))
             billing_id = address_id
             if p.billing is not None and any(p.billing.values()):
-                billing_key = address_dedup_key(p.billing)
-                if address_id is None or billing_key != key:  # another address than the shipping one
-                    billing_id = self._address_id()
-                    addresses.append(self._address_tuple(billing_id, cid, v, p.billing, billing_key))
-            customers.append((cid, 1, stamp, stamp, *(v.get(f) for f in CUSTOMER_FIELDS),
-                              *(v.get(f) for f in CUSTOMER_REFS), address_id, billing_id))
-            after = {f: changelog.json_value(v[f]) for f in (*CUSTOMER_FIELDS, *CUSTOMER_REFS) if v.get(f) is not None}
+                billing_keys = location_keys(p.billing)
+                if address_id is None or billing_keys[2] != key:  # another address than the shipping one
+                    billing_id = take_address()
+                    addresses.append(self._address_tuple(billing_id, cid, v, p.billing, billing_keys))
+            customers.append((cid, 1, stamp, stamp, *[v.get(f) for f in CUSTOMER_FIELDS],
+                              *[v.get(f) for f in CUSTOMER_REFS], address_id, billing_id))
+            logged: dict[str, Any] = {"import_batch": batch}
+            for f in LOGGED_FIELDS:
+                value = v.get(f)
+                if value is not None:
+                    logged[f] = [None, value]
             if address_id is not None or billing_id is not None:
-                after.update(default_shipping_address_id=address_id, default_billing_address_id=billing_id)
-            changes.append(("customer", cid, "import", dumps({"import_batch": [None, self.batch.id],
-                                                               **{k: [None, val] for k, val in after.items()}}),
-                            self.user, stamp))
-            self.created_ids.append(cid)
+                logged["default_shipping_address_id"] = [None, address_id]
+                logged["default_billing_address_id"] = [None, billing_id]
+            changes.append(("customer", cid, "import", dumps(logged), user, stamp))
+        self.created_ids.extend(c[0] for c in customers)
         bulk.bulk_insert(self.conn, m.Customer.__table__, CUSTOMER_COLUMNS, customers, convert=False)
         bulk.bulk_insert(self.conn, m.Address.__table__, ADDRESS_COLUMNS, addresses, convert=False)
         bulk.bulk_insert(self.conn, m.ChangeLog.__table__, CHANGE_COLUMNS, changes, convert=False)
@@ -186,10 +192,9 @@ class Committer:
         self.result.addresses_added += len(addresses)
 
     def _address_tuple(self, address_id: int, customer_id: int, who: Mapping[str, Any],
-                       location: Mapping[str, Any], key: str) -> tuple[Any, ...]:
+                       location: Mapping[str, Any], keys: tuple[str | None, str | None, str]) -> tuple[Any, ...]:
         return (address_id, customer_id, 1, self.stamp, self.stamp, who.get("name"), who.get("company"),
-                who.get("email"), who.get("phone"), *(location.get(f) for f in LOCATION_FIELDS),
-                zip_key(location.get("zip")), normalize_address_text(location.get("address1")) or None, key)
+                who.get("email"), who.get("phone"), *[location.get(f) for f in LOCATION_FIELDS], *keys)
 
     def _update(self, rows: Sequence[RowPlan]) -> None:
         if not rows:
@@ -219,7 +224,8 @@ class Committer:
                                        {f: p.changes[f][0] for f in LOCATION_FIELDS if f in p.changes})
                 else:
                     address_id = self._address_id()
-                    new_addresses.append(self._address_tuple(address_id, cid, {**p.values}, p.address, key))
+                    new_addresses.append(
+                        self._address_tuple(address_id, cid, {**p.values}, p.address, location_keys(p.address)))
                     new_defaults.append({"b_id": cid, "b_address": address_id})
                     self.undo["added_addresses"].append(address_id)
                     undo["before"]["default_shipping_address_id"] = None
@@ -232,7 +238,8 @@ class Committer:
                                         if f"billing_{f}" in p.changes})
                 else:  # a billing address of its own from now on
                     billing_id = self._address_id()
-                    new_addresses.append(self._address_tuple(billing_id, cid, {**p.values}, p.billing, key))
+                    new_addresses.append(
+                        self._address_tuple(billing_id, cid, {**p.values}, p.billing, location_keys(p.billing)))
                     new_billing.append({"b_id": cid, "b_address": billing_id})
                     self.undo["added_addresses"].append(billing_id)
                     undo["before"]["default_billing_address_id"] = p.billing_before
@@ -324,7 +331,7 @@ class Committer:
                     continue
                 keys[cid].add(key)
                 address_id = self._address_id()
-                new.append(self._address_tuple(address_id, cid, p.values, location, key))
+                new.append(self._address_tuple(address_id, cid, p.values, location, location_keys(location)))
                 self.undo["added_addresses"].append(address_id)
                 changes.append(("address", address_id, "import",
                                 dumps({"import_batch": [None, self.batch.id], "customer_id": [None, cid]}),
@@ -418,8 +425,10 @@ def search_index_deferred(committer: Committer, rows: int | None = None) -> Iter
     if rows is None:
         rows = committer.source.size // SHORTEST_ROW_BYTES
     tables = [m.Customer.__table__, m.Address.__table__]
-    big = rows >= conn.execute(select(func.count()).select_from(m.Customer.__table__)).scalar_one()
-    indexes = bulk.deferred_indexes(conn, tables, keep=LOOKUP_INDEXES) if big else contextlib.nullcontext()
+    existing = conn.execute(select(func.count()).select_from(m.Customer.__table__)).scalar_one()
+    # Into an empty store, the planner looks nothing up by address (nothing existed before the import).
+    keep = LOOKUP_INDEXES if existing else ("uq_customers_email_lower", "ix_addresses_customer_dedup")
+    indexes = bulk.deferred_indexes(conn, tables, keep=keep) if rows >= existing else contextlib.nullcontext()
     with search.bulk_append(conn), _big_page_cache(conn), indexes:
         yield
         search.refresh(conn, committer.updated_ids)
@@ -653,5 +662,8 @@ def _linked(conn: Connection, customer_ids: Sequence[int]) -> list[tuple[int, st
     return [(int(i), n) for i, n in found]
 
 
+_ENCODE = json.JSONEncoder(default=str, check_circular=False).encode
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, default=str)
+    return _ENCODE(value)

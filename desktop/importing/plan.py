@@ -15,7 +15,7 @@ import logging
 import multiprocessing
 import os
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +30,7 @@ from desktop.importing.mapping import FIELDS, can_give_name, created_column
 from desktop.importing.reading import Record, Source, UnreadableFile
 from desktop.services.errors import ValidationError
 from desktop.services.matching import ADDRESS_THRESHOLD, NAME_THRESHOLD, name_similarity
-from desktop.services.normalize import normalize_address_text, normalize_name, zip_key
+from desktop.services.normalize import address_dedup_key, normalize_address_text, normalize_name, zip_key
 from desktop.services.validation import (
     CUSTOMER_FIELDS,
     LOCATION_FIELDS,
@@ -114,6 +114,9 @@ class RowPlan:
     billing_id: int | None = None
     billing_before: int | None = None  # UPDATE: the default billing address until now (for the undo)
     record: Record | None = None
+    # The row's own location as the address keys store it (zip_key, address1_key, dedup_key), worked out
+    # where the row was read (a worker process); None when the row gives no location.
+    location_keys: tuple[str | None, str | None, str] | None = None
     created_at: str | None = None  # the row's created_at to the minute, beside an id (this store's export)
     # What the clerk may decide for this row (Options.decisions): a possible duplicate ("duplicate": of a
     # stored customer; "email": another name with an email an earlier row has) or an identity change.
@@ -249,6 +252,12 @@ class Preview:
         return self.summary.create + self.summary.update + self.summary.same_as > 0
 
 
+def location_keys(values: Mapping[str, Any]) -> tuple[str | None, str | None, str]:
+    """(zip_key, address1_key, dedup_key) of the location fields in `values`, as addresses store them."""
+    return (zip_key(values.get("zip")), normalize_address_text(values.get("address1")) or None,
+            address_dedup_key({f: values.get(f) for f in LOCATION_FIELDS}))
+
+
 def unescape(value: str) -> str:
     """Undo the export's guard: a cell written as "'=…" (so a spreadsheet never runs it) reads as "=…"."""
     if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_START:
@@ -314,16 +323,17 @@ class RowReader:
 
     def read_compact(self, records: Sequence[Record]) -> list[tuple[Any, ...]]:
         """`read_rows` as plain tuples (cheap to send between processes), without the records."""
-        return [(p.status, p.values, p.issues, p.billing, p.customer_id, p.created_at)
+        return [(p.status, p.values, p.issues, p.billing, p.customer_id, p.created_at, p.location_keys)
                 for p in self.read_rows(records)]
 
     @staticmethod
     def from_compact(records: Sequence[Record], compact: Sequence[tuple[Any, ...]]) -> list[RowPlan]:
-        rows = []
-        for record, (status, values, issues, billing, customer_id, created_at) in zip(records, compact, strict=True):
-            rows.append(RowPlan(row=record.row, status=status, values=values, issues=issues, billing=billing,
-                                customer_id=customer_id, created_at=created_at, record=record))
-        return rows
+        return [
+            RowPlan(row=record.row, status=status, values=values, issues=issues, billing=billing,
+                    customer_id=customer_id, created_at=created_at, location_keys=keys, record=record)
+            for record, (status, values, issues, billing, customer_id, created_at, keys)
+            in zip(records, compact, strict=True)
+        ]
 
     def column(self, f: str) -> str:
         if f in self.columns:
@@ -399,6 +409,8 @@ class RowReader:
             plan.values[column] = ids[0]
         if any(i.kind is Kind.ERROR for i in plan.issues):
             plan.status = Status.ERROR
+        elif any(plan.values.get(f) for f in LOCATION_FIELDS):
+            plan.location_keys = location_keys(plan.values)
         return plan
 
 
@@ -560,7 +572,7 @@ class Planner:
         emails = {p.values["email"].lower() for p in rows if p.values.get("email")}
         c, a, b = m.Customer, m.Address, aliased(m.Address)
         found: dict[str, dict[Any, dict[str, Any]]] = {"id": {}, "email": {}, "address_email": {}}
-        if not ids and not emails:
+        if (not ids and not emails) or self.horizon == 0:  # (the store had no customers when the import began)
             return found
         columns = [c.id, c.version, c.archived_at, c.created_at, *(getattr(c, f) for f in CUSTOMER_FIELDS),
                    c.default_sales_rep_id, c.product_pricing_tier_id, c.store_id, c.warehouse_id,
@@ -693,9 +705,13 @@ class Planner:
     def _duplicates(self, creates: Sequence[RowPlan]) -> None:
         """Find Match against the store for each new customer, one query per chunk over its zips."""
         wanted: dict[str, list[tuple[RowPlan, str, str]]] = {}
+        if self.address_horizon == 0:  # the store had no addresses when the import began: nothing to match
+            return
         for p in creates:
-            key = zip_key(p.values.get("zip"))
-            address = normalize_address_text(p.values.get("address1"))
+            if p.location_keys is not None:
+                key, address = p.location_keys[0], p.location_keys[1] or ""
+            else:
+                key, address = zip_key(p.values.get("zip")), normalize_address_text(p.values.get("address1"))
             if key and address:
                 wanted.setdefault(key, []).append((p, address, normalize_name(p.values.get("name"))))
         if wanted:
@@ -846,11 +862,22 @@ def read_chunks(reader: RowReader, source: Source) -> Iterator[tuple[list[Record
         pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_reader, initargs=(reader,))
     except (OSError, ValueError, RuntimeError) as exc:  # pragma: no cover - no processes on this system
         log.warning("import: reading in one process (%s)", exc)
-    pending: deque[tuple[list[Record], Future[list[tuple[Any, ...]]] | None]] = deque()
+    # [records, the worker's future or None, the rows once read here]
+    pending: deque[list[Any]] = deque()
 
     def ready() -> tuple[list[Record], list[RowPlan]]:
         nonlocal pool
-        records, future = pending.popleft()
+        entry = pending[0]
+        # Rather than wait for the workers, read here the newest queued chunk that none has begun.
+        while entry[1] is not None and not entry[1].done():
+            stolen = next((e for e in reversed(pending) if e is not entry and e[1] is not None and e[1].cancel()),
+                          None)
+            if stolen is None:
+                break
+            stolen[1], stolen[2] = None, reader.read_rows(stolen[0])
+        records, future, rows = pending.popleft()
+        if rows is not None:
+            return records, rows
         if future is not None:
             try:
                 return records, RowReader.from_compact(records, future.result())
@@ -869,8 +896,8 @@ def read_chunks(reader: RowReader, source: Source) -> Iterator[tuple[list[Record
                 except (BrokenProcessPool, RuntimeError):
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = None
-            pending.append((records, future))
-            if len(pending) > 2 * workers:
+            pending.append([records, future, None])
+            if len(pending) > 2 * workers + 2:
                 yield ready()
         while pending:
             yield ready()
