@@ -1,4 +1,4 @@
-"""The plain-address fast path of email validation gives exactly what email-validator gives."""
+"""Fast paths of validation agree with the libraries: plain emails (email-validator), phones (phonenumbers)."""
 
 from __future__ import annotations
 
@@ -49,3 +49,30 @@ def test_cleaner_gives_the_same_result_either_way() -> None:
     assert c.email("email", "Aroha@Kowhai.Example") == "Aroha@kowhai.example"
     assert c.email("email", "zoë@Example.com") == "zoë@example.com"
     assert c.email("email", "a@b.test") is None and c.errors and c.errors[0].field == "email"
+
+
+PHONE = st.text(alphabet="0123456789 ().-+", min_size=0, max_size=22)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(PHONE, st.sampled_from([None, "NZ", "US", "GB", "DE", "IT", "JP", "AU"]))
+def test_phone_fast_path_agrees_with_phonenumbers_on_the_raw_text(value: str, country: str | None) -> None:
+    """A phone of digits and plain separators is parsed from its digits alone: the same verdict as
+    phonenumbers gives the text as written."""
+    import phonenumbers
+
+    from desktop.services.validation import phone_problem
+
+    def reference() -> str | None:
+        if not value or sum(ch.isdigit() for ch in value) < 3:
+            return "is not a phone number"
+        region = None if value.startswith("+") else country
+        if region is None and not value.startswith("+"):
+            return None
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            return "is not a phone number"
+        return None if phonenumbers.is_possible_number(number) else "is not a possible phone number for its country"
+
+    assert phone_problem(value, None if value.startswith("+") else country) == reference()

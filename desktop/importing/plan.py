@@ -317,6 +317,13 @@ class RowReader:
         self.references = references
         self.created_column = created_column
         self.ids_trusted = created_column is not None
+        # What read_row looks at, worked out once for the file's columns.
+        self.mapping_items = tuple(self.mapping.items())
+        mapped = set(self.mapping.values()) | ({"name"} if {"first_name", "last_name"} & set(self.mapping.values())
+                                               else set())
+        self.text_fields = tuple(f for f in TEXT_FIELDS if f in mapped)
+        self.billing_fields = tuple((f, f"billing_{f}") for f in LOCATION_FIELDS if f"billing_{f}" in mapped)
+        self.references_mapped = tuple((f, ref) for f, ref in REFERENCES.items() if f in mapped)
 
     def read_rows(self, records: Sequence[Record]) -> list[RowPlan]:
         return [self.read_row(r) for r in records]
@@ -348,11 +355,12 @@ class RowReader:
         plan = RowPlan(row=record.row, status=Status.CREATE, record=record)
         values = record.values
         raw: dict[str, str] = {}
-        for index, f in self.mapping.items():
-            if index < len(values):
-                text = unescape(values[index].strip())
+        count = len(values)
+        for index, f in self.mapping_items:
+            if index < count:
+                text = values[index].strip()
                 if text:
-                    raw[f] = text
+                    raw[f] = unescape(text) if text[0] == "'" else text
         if len(values) > self.width and any(v.strip() for v in values[self.width:]):
             plan.issues.append(Issue(record.row, "", (
                 f"has {len(values)} values but the header has {self.width} columns: a value may hold an "
@@ -362,14 +370,14 @@ class RowReader:
             full = " ".join(p for p in (raw.get("first_name"), raw.get("last_name")) if p)
             if full:
                 raw["name"] = full
-        data = {f: raw[f] for f in TEXT_FIELDS if f in raw}
+        data = {f: raw[f] for f in self.text_fields if f in raw}
         try:
             plan.values = clean_customer(data, creating=False)
         except ValidationError as exc:
             for error in exc.errors:
                 plan.issues.append(Issue(record.row, self.column(error.field), error.message))
             plan.values = {}
-        billing_raw = {f: raw[f"billing_{f}"] for f in LOCATION_FIELDS if f"billing_{f}" in raw}
+        billing_raw = {f: raw[key] for f, key in self.billing_fields if key in raw}
         if billing_raw:
             try:
                 cleaned = clean_address(billing_raw, prefix="billing_", partial=True)
@@ -394,7 +402,7 @@ class RowReader:
                 plan.customer_id = int(text)
             except ValueError:
                 plan.issues.append(Issue(record.row, self.column("id"), f"{raw['id']!r} is not a customer id"))
-        for f, (_model, column, what) in REFERENCES.items():
+        for f, (_model, column, what) in self.references_mapped:
             if f not in raw:
                 continue
             ids = self.references.get(f, {}).get(raw[f].casefold(), [])
