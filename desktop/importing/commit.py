@@ -428,8 +428,11 @@ def search_index_deferred(committer: Committer, rows: int | None = None) -> Iter
     existing = conn.execute(select(func.count()).select_from(m.Customer.__table__)).scalar_one()
     # Into an empty store, the planner looks nothing up by address (nothing existed before the import).
     keep = LOOKUP_INDEXES if existing else ("uq_customers_email_lower", "ix_addresses_customer_dedup")
-    indexes = bulk.deferred_indexes(conn, tables, keep=keep) if rows >= existing else contextlib.nullcontext()
-    with search.bulk_append(conn), _big_page_cache(conn), indexes:
+    big = rows >= existing
+    indexes = bulk.deferred_indexes(conn, tables, keep=keep) if big else contextlib.nullcontext()
+    # With most indexes built at the end, few pages are written at random places: a smaller cache does.
+    cache = _big_page_cache(conn, IMPORT_CACHE_KIB // 4 if big else IMPORT_CACHE_KIB)
+    with search.bulk_append(conn), cache, indexes:
         yield
         search.refresh(conn, committer.updated_ids)
 
@@ -440,12 +443,12 @@ IMPORT_CACHE_KIB = 256 * 1024
 
 
 @contextlib.contextmanager
-def _big_page_cache(conn: Connection) -> Iterator[None]:
+def _big_page_cache(conn: Connection, kib: int) -> Iterator[None]:
     if conn.dialect.name != "sqlite":
         yield
         return
     before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    conn.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{kib}")
     try:
         yield
     finally:

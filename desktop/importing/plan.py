@@ -14,6 +14,7 @@ import enum
 import logging
 import multiprocessing
 import os
+import sqlite3
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -422,6 +423,34 @@ class RowReader:
         return plan
 
 
+class SeenEmails:
+    """The emails earlier rows of the file gave: lower-case email -> (the first row that gave it, its name).
+
+    Kept in a private temporary SQLite database (on disk past a small cache, deleted when closed): a
+    million-row file's emails would take some 250 MB as a dict. Each chunk loads the entries of its own
+    emails, plans with them as a dict and saves the ones it adds."""
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("", check_same_thread=False)  # "": SQLite's private temporary database
+        self.db.execute("PRAGMA cache_size = -4096")
+        self.db.execute("CREATE TABLE seen (email TEXT PRIMARY KEY, first_row INTEGER NOT NULL, name TEXT NOT NULL)"
+                        " WITHOUT ROWID")
+
+    def load(self, emails: Iterable[str]) -> dict[str, tuple[int, str]]:
+        keys = sorted(set(emails))
+        found: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(keys), 500):
+            part = keys[start:start + 500]
+            marks = ", ".join("?" * len(part))
+            found.update((email, (row, name)) for email, row, name in self.db.execute(
+                f"SELECT email, first_row, name FROM seen WHERE email IN ({marks})", part))
+        return found
+
+    def save(self, entries: Mapping[str, tuple[int, str]]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?)",
+                            [(email, row, name) for email, (row, name) in entries.items()])
+
+
 class Planner:
     """Plans chunks of records against the store; keeps what must carry across chunks (emails seen)."""
 
@@ -439,8 +468,7 @@ class Planner:
         self.columns = {f: source.header[i] if i < len(source.header) else f"column {i + 1}"
                         for i, f in self.mapping.items()}
         self.width = len(source.header)
-        self.seen_emails: dict[str, int] = {}  # lower-case email -> first row number planned for it
-        self.seen_names: dict[str, str] = {}  # lower-case email -> the name its first row gave
+        self.seen_emails = SeenEmails()  # lower-case email -> the first row planned for it, and its name
         self.seen_ids: dict[int, int] = {}  # existing customer id -> first row number that changes it
         self.not_created: set[int] = set()  # rows seen in emails whose customer will not be created
         # Customers created by this import while it plans (a commit plans as it writes) are not "existing".
@@ -483,6 +511,8 @@ class Planner:
         live = [p for p in rows if p.status is not Status.ERROR]
         existing = self._existing(live)
         creates: list[RowPlan] = []
+        seen = self.seen_emails.load(p.values["email"].lower() for p in live if p.values.get("email"))
+        first_seen: dict[str, tuple[int, str]] = {}
         for p in live:
             email = p.values.get("email")
             email_key = email.lower() if email else None
@@ -510,9 +540,8 @@ class Planner:
                 self._error(p, "email", f"{email} is on an address of another customer, {on_address['name']} "
                                         f"(id {on_address['id']})")
                 continue
-            if email_key and email_key in self.seen_emails:
-                first = self.seen_emails[email_key]
-                other_name = self.seen_names.get(email_key)
+            if email_key and email_key in seen:
+                first, other_name = seen[email_key]
                 name = p.values.get("name")
                 if name and other_name and normalize_name(name) != normalize_name(other_name):
                     p.held = Held.EMAIL  # another person with the same email: the clerk decides
@@ -547,8 +576,9 @@ class Planner:
                     continue
                 creates.append(p)
             if email_key:
-                self.seen_emails[email_key] = p.row
-                self.seen_names[email_key] = p.values.get("name") or (current or {}).get("name") or ""
+                seen[email_key] = first_seen[email_key] = (
+                    p.row, p.values.get("name") or (current or {}).get("name") or "")
+        self.seen_emails.save(first_seen)
         self._duplicates(creates)
         for p in creates:
             if p.status is Status.DUPLICATE:
