@@ -16,9 +16,9 @@ import multiprocessing
 import os
 import sqlite3
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -45,9 +45,11 @@ from desktop.store import models as m
 log = logging.getLogger("desktop.import")
 
 CHUNK_ROWS = 5000
-# Files from this size on are read (validated row by row) by worker processes beside the main one.
+# Files from this size on are read (validated row by row) by a worker process beside the main one, which
+# plans against the store and writes (and reads a chunk itself rather than wait). One worker: on two cores a
+# second one only takes turns with the main process (measured: slower).
 PARALLEL_MIN_BYTES = 4 << 20
-READ_WORKERS = int(os.environ.get("CD_READ_WORKERS", "1"))
+READ_WORKERS = 1
 UPDATES_SHOWN = 200
 # Stored addresses kept from one chunk's Find Match to the next (about 100 bytes each).
 BLOCK_CACHE_ROWS = 1_000_000
@@ -931,7 +933,8 @@ def read_chunks(reader: RowReader, source: Source) -> Iterator[tuple[list[Record
             if pool is not None:
                 try:
                     future = pool.submit(_read_in_worker, [(r.row, r.values) for r in records])
-                except (BrokenProcessPool, RuntimeError):
+                except Exception as exc:  # noqa: BLE001 - a worker that cannot start: read here instead
+                    log.warning("import: no reading process (%s); reading in one process", exc)
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = None
             pending.append([records, future, None])
