@@ -434,7 +434,7 @@ class SeenEmails:
 
     def __init__(self) -> None:
         self.db = sqlite3.connect("", check_same_thread=False)  # "": SQLite's private temporary database
-        self.db.execute("PRAGMA cache_size = -4096")
+        self.db.execute("PRAGMA cache_size = -32768")  # 32 MB: the emails of some 400,000 rows
         self.db.execute("CREATE TABLE seen (email TEXT PRIMARY KEY, first_row INTEGER NOT NULL, name TEXT NOT NULL)"
                         " WITHOUT ROWID")
 
@@ -449,8 +449,8 @@ class SeenEmails:
         return found
 
     def save(self, entries: Mapping[str, tuple[int, str]]) -> None:
-        self.db.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?)",
-                            [(email, row, name) for email, (row, name) in entries.items()])
+        self.db.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?)",  # in key order: fewer page splits
+                            sorted((email, row, name) for email, (row, name) in entries.items()))
 
 
 class Planner:
