@@ -1,5 +1,5 @@
 """Import benchmark (issues "Import customers", "Import at the speed of the disk"):
-`python -m benchmarks.imports [--rows N] [--runs N] [--million]`.
+`python -m benchmarks.imports [--rows N] [--runs N] [--million] [--postgresql]`.
 
 Figures, each a whole process (interpreter start, imports and all) on a fresh SQLite store:
 - floor: pandas parses the CSV, then raw `sqlite3` writes customers and addresses into the same schema in
