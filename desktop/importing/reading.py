@@ -86,7 +86,7 @@ DETECT_PART = 64 * 1024
 
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """One data row: `row` is its number as a spreadsheet shows it (the header is row 1)."""
 
