@@ -65,11 +65,11 @@ def make_csv(path: Path, rows: int, seed: int = 7) -> Path:
     return path
 
 
-FLOOR = r'''
-import sqlite3, sys
+# Both floors: pandas parses the CSV (argv[1]) into the rows of customers and addresses, as plain tuples.
+FLOOR_ROWS = r'''
+import sys
 import pandas as pd
-from desktop.store import search
-csv_path, store = sys.argv[1], sys.argv[2]
+csv_path = sys.argv[1]
 df = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
 now = "2026-01-01 00:00:00.000000"
 n = len(df)
@@ -79,6 +79,12 @@ customers = [(i + 1, 1, now, now, cols["Name"][i], cols["Company"][i] or None, c
 addresses = [(i + 1, i + 1, 1, now, now, cols["Name"][i], cols["Address1"][i], cols["City"][i],
               cols["Province"][i], cols["Zip"][i], cols["Country Code"][i], cols["Zip"][i],
               cols["Address1"][i].lower(), cols["Zip"][i]) for i in range(n)]
+'''
+
+FLOOR = FLOOR_ROWS + r'''
+import sqlite3
+from desktop.store import search
+store = sys.argv[2]
 conn = sqlite3.connect(store, isolation_level=None)
 conn.execute("PRAGMA foreign_keys = ON")
 conn.execute("PRAGMA cache_size = -262144")
@@ -109,15 +115,9 @@ conn.close()
 '''
 
 
-PG_FLOOR = r'''
-import sys
-import pandas as pd
+PG_FLOOR = FLOOR_ROWS + r'''
 import psycopg
-csv_path, url = sys.argv[1], sys.argv[2]
-df = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
-now = "2026-01-01 00:00:00.000000"
-n = len(df)
-cols = df.to_dict("list")
+url = sys.argv[2]
 with psycopg.connect(url) as conn:
     conn.execute("SELECT set_config('maintenance_work_mem', '256MB', true)")
     # The same least work as on SQLite: rows by COPY, then each secondary index built once.
@@ -130,15 +130,12 @@ with psycopg.connect(url) as conn:
     with conn.cursor() as cur:
         with cur.copy("COPY customers (id, version, created_at, updated_at, name, company, email, phone, "
                       "default_shipping_address_id, default_billing_address_id) FROM STDIN") as copy:
-            for i in range(n):
-                copy.write_row((i + 1, 1, now, now, cols["Name"][i], cols["Company"][i] or None,
-                                cols["Email"][i] or None, cols["Phone"][i] or None, i + 1, i + 1))
+            for row in customers:
+                copy.write_row(row)
         with cur.copy("COPY addresses (id, customer_id, version, created_at, updated_at, name, address1, city, "
                       "province, zip, country_code, zip_key, address1_key, dedup_key) FROM STDIN") as copy:
-            for i in range(n):
-                copy.write_row((i + 1, i + 1, 1, now, now, cols["Name"][i], cols["Address1"][i], cols["City"][i],
-                                cols["Province"][i], cols["Zip"][i], cols["Country Code"][i], cols["Zip"][i],
-                                cols["Address1"][i].lower(), cols["Zip"][i]))
+            for row in addresses:
+                copy.write_row(row)
     conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
     for _name, sql in indexes:
         conn.execute(sql)
