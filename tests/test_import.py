@@ -412,6 +412,35 @@ def test_same_email_across_chunks_is_one_customer(db: Database, tmp_path: Path, 
     assert addresses == ["7 Harbour View", "88 Beach Road"]
 
 
+def test_a_row_of_an_earlier_rows_customer_adds_its_billing_address_too(db: Database, tmp_path: Path) -> None:
+    """A row with the email of an earlier row adds both addresses it gives (this app's export columns):
+    the shipping one and the billing one, each once; the customer's defaults stay those of its first row,
+    and undo takes the added addresses away again."""
+    path = write_csv(tmp_path / "twice.csv", [
+        ["name", "email", "address1", "city", "zip", "country_code",
+         "billing_address1", "billing_city", "billing_zip", "billing_country_code"],
+        ["Mere Kahu", "mere@kahu.example", "4 Ferry Road", "Napier", "4110", "NZ", "", "", "", ""],
+        ["Mere Kahu", "MERE@kahu.example", "9 Quay Street", "Napier", "4110", "NZ",
+         "PO Box 12", "Hastings", "4156", "NZ"],
+        ["Mere Kahu", "mere@kahu.example", "4 Ferry Road", "Napier", "4110", "NZ",
+         "PO Box 12", "Hastings", "4156", "NZ"],
+    ])
+    preview, done = do_import(db, path)
+    assert done is not None and done.created == 1 and preview.summary.same_as == 2
+    assert done.addresses_added == 3
+    with db.read() as s:
+        mere = cs.get_customer(s, s.scalar(select(m.Customer.id).where(m.Customer.email == "mere@kahu.example")))
+    assert sorted(a.address1 for a in mere.addresses) == ["4 Ferry Road", "9 Quay Street", "PO Box 12"]
+    assert mere.default_shipping_address is not None and mere.default_shipping_address.address1 == "4 Ferry Road"
+    assert mere.default_billing_address_id == mere.default_shipping_address_id
+    box = next(a for a in mere.addresses if a.address1 == "PO Box 12")
+    assert (box.city, box.zip, box.country_code) == ("Hastings", "4156", "NZ")
+    with db.transaction() as s:
+        undo_batch(s, done.batch_id)
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(m.Address)) == 0
+
+
 def test_money_values_are_untouched_by_imports(db: Database, aroha, tmp_path: Path) -> None:
     """An import only changes customers and addresses: orders and credits keep every cent."""
     with db.transaction() as s:

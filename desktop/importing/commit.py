@@ -299,9 +299,10 @@ class Committer:
         }
 
     def _add_addresses(self, rows: Sequence[RowPlan]) -> None:
-        """Rows of a customer an earlier row gave: their address joins that customer's (de-duplicated).
-        A customer this import created is found by its email (it is in the store by now)."""
-        rows = [p for p in rows if any(p.values.get(f) for f in LOCATION_FIELDS)]
+        """Rows of a customer an earlier row gave: their address, and their billing address when the file
+        has one, join that customer's (de-duplicated; the customer's defaults stay). A customer this import
+        created is found by its email (it is in the store by now)."""
+        rows = [p for p in rows if _row_locations(p)]
         if not rows:
             return
         c, a = m.Customer.__table__, m.Address.__table__
@@ -325,17 +326,17 @@ class Committer:
         changes: list[tuple[Any, ...]] = []
         for cid, plans in targets.items():
             for p in plans:
-                location = {f: p.values.get(f) for f in LOCATION_FIELDS}
-                key = address_dedup_key(location)
-                if key in keys[cid]:
-                    continue
-                keys[cid].add(key)
-                address_id = self._address_id()
-                new.append(self._address_tuple(address_id, cid, p.values, location, location_keys(location)))
-                self.undo["added_addresses"].append(address_id)
-                changes.append(("address", address_id, "import",
-                                dumps({"import_batch": [None, self.batch.id], "customer_id": [None, cid]}),
-                                self.user, self.stamp))
+                for location in _row_locations(p):
+                    key = address_dedup_key(location)
+                    if key in keys[cid]:
+                        continue
+                    keys[cid].add(key)
+                    address_id = self._address_id()
+                    new.append(self._address_tuple(address_id, cid, p.values, location, location_keys(location)))
+                    self.undo["added_addresses"].append(address_id)
+                    changes.append(("address", address_id, "import",
+                                    dumps({"import_batch": [None, self.batch.id], "customer_id": [None, cid]}),
+                                    self.user, self.stamp))
         bulk.bulk_insert(self.conn, m.Address.__table__, ADDRESS_COLUMNS, new, convert=False)
         bulk.bulk_insert(self.conn, m.ChangeLog.__table__, CHANGE_COLUMNS, changes, convert=False)
         self.result.addresses_added += len(new)
@@ -356,6 +357,18 @@ class Committer:
         self.session.flush()
         log.info("import %s committed: %s", self.batch.id, self.batch.counts)
         return self.result
+
+
+def _row_locations(p: RowPlan) -> list[dict[str, Any]]:
+    """The addresses a row gives: its shipping location, then its billing address (this app's export),
+    each when it has any value."""
+    found = []
+    location = {f: p.values.get(f) for f in LOCATION_FIELDS}
+    if any(location.values()):
+        found.append(location)
+    if p.billing is not None and any(p.billing.values()):
+        found.append({f: p.billing.get(f) for f in LOCATION_FIELDS})
+    return found
 
 
 def commit_preview(session: Session, preview: Preview, progress: Callable[[int, int], None] | None = None,

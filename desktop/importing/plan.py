@@ -605,7 +605,7 @@ class Planner:
         p.first_row = first_row
         p.customer_id = current["id"] if current is not None else None
         p.issues.append(Issue(p.row, self.column("email"),
-                              f"the same customer as row {first_row}: only its address is added", Kind.WARNING))
+                              f"the same customer as row {first_row}: only its addresses are added", Kind.WARNING))
 
     def _existing(self, rows: Sequence[RowPlan]) -> dict[str, dict[Any, dict[str, Any]]]:
         ids = {p.customer_id for p in rows if p.customer_id is not None and p.customer_id <= self.horizon}
