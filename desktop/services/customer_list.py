@@ -32,6 +32,7 @@ from sqlalchemy import (
     table,
     text,
     tuple_,
+    union_all,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -39,7 +40,7 @@ from desktop.services.errors import FieldError, ValidationError
 from desktop.services.normalize import zip_key
 from desktop.services.validation import normal_text
 from desktop.store import models as m
-from desktop.store.search import FTS_TABLE, MIN_INDEXED_TERM
+from desktop.store.search import FTS_TABLE, MIN_INDEXED_TERM, PREFIX_ADDRESS_COLUMNS
 
 Archived = Literal["active", "archived", "all"]
 ARCHIVED_CHOICES: tuple[str, ...] = ("active", "archived", "all")
@@ -253,23 +254,48 @@ def _case_variants(dialect: str, token: str) -> list[str]:
     return variants
 
 
+def _address_prefix_terms(dialect: str, token: str) -> list[ColumnElement[bool]]:
+    """An address's street lines, city, province or zip start with the token (each an index range)."""
+    A = m.Address
+    terms = [_prefix_range(dialect, func.lower(getattr(A, f)), variant)
+             for variant in _case_variants(dialect, token) for f in PREFIX_ADDRESS_COLUMNS]
+    key = zip_key(token)
+    if key:
+        terms.append(_prefix_range(dialect, A.zip_key, key))
+    return terms
+
+
 def _starts_with(dialect: str, token: str, scan: bool = False) -> ColumnElement[bool]:
-    """A term of one or two characters: the name, company, email, phone or default shipping zip starts
-    with it. Each is an index range (the sort indexes; the zip key), so even "a" costs no scan."""
+    """A term of one or two characters: the name, company, email or phone, or the default shipping
+    address's street lines, city, province or zip start with it. Each is an index range (the sort
+    indexes; the address prefix indexes and zip key), so even "a" costs no scan."""
     terms: list[ColumnElement[bool]] = []
     for variant in _case_variants(dialect, token):
         terms.extend(_prefix_range(dialect, SORT_KEYS[k], variant) for k in ("name", "company", "email", "phone"))
-    key = zip_key(token)
-    if key and scan:  # row by row: the zip key of the rows read, not every matching address first
-        zip_of = select(m.Address.zip_key).where(m.Address.id == C.default_shipping_address_id).scalar_subquery()
-        terms.append(_prefix_range(dialect, zip_of, key))
-    elif key:
-        zip_ids = select(m.Address.id).where(_prefix_range(dialect, m.Address.zip_key, key))
-        if dialect == "postgresql":
-            terms.append(C.default_shipping_address_id == any_(func.array(zip_ids.scalar_subquery())))
-        else:
-            terms.append(C.default_shipping_address_id.in_(zip_ids))
-    return or_(*terms)
+    return _on_customer_or_address(dialect, terms, or_(*_address_prefix_terms(dialect, token)), scan)
+
+
+def _on_customer_or_address(dialect: str, on_customer: list[ColumnElement[bool]], on_address: ColumnElement[bool],
+                            scan: bool, few_addresses: bool = False) -> ColumnElement[bool]:
+    """One of the customer's own terms holds, or `on_address` does for its default shipping address.
+    `few_addresses`: the address term usually matches few (a word of three or more characters)."""
+    A = m.Address
+    if scan:  # row by row in the sort's order: the address of the rows read, not every matching one first
+        # (a scalar subquery: PostgreSQL would turn an EXISTS into a hash of every matching address)
+        return or_(*on_customer, select(on_address).where(A.id == C.default_shipping_address_id).scalar_subquery())
+    if dialect == "postgresql" and not few_addresses:
+        # One set of ids from two index-served halves (a semi-join). An OR with `= ANY(ARRAY(…))` would
+        # recheck every hit against the whole array, which grows with the addresses matched.
+        owner = aliased(m.Customer, name="owner")
+        by_customer = select(C.id).where(or_(*on_customer)).correlate(None)  # its own customers, not the query's
+        by_address = (select(owner.id).select_from(A).join(owner, owner.default_shipping_address_id == A.id)
+                      .where(on_address))
+        return C.id.in_(union_all(by_customer, by_address))
+    if dialect == "postgresql":
+        # = ANY(ARRAY(…)) is computed once, so the OR of trigram index scans stays a bitmap OR.
+        address_ids = select(A.id).where(on_address).scalar_subquery()
+        return or_(*on_customer, C.default_shipping_address_id == any_(func.array(address_ids)))
+    return or_(*on_customer, C.default_shipping_address_id.in_(select(A.id).where(on_address)))
 
 
 ADDRESS_SEARCHED = ("zip", "address1", "address2", "city", "province")  # of the default shipping address
@@ -278,18 +304,9 @@ ADDRESS_SEARCHED = ("zip", "address1", "address2", "city", "province")  # of the
 def _contains_anywhere(dialect: str, token: str, scan: bool) -> ColumnElement[bool]:
     """The name, company, email or phone, or the default shipping address's zip, street lines, city or
     province contains the token (no index)."""
-    A = m.Address
-    on_address = or_(*(contains(dialect, getattr(A, f), token) for f in ADDRESS_SEARCHED))
-    if scan:  # row by row in the sort's order: the address is looked up for the rows read, not gathered first
-        by_address = exists(select(A.id).where(A.id == C.default_shipping_address_id, on_address))
-    else:
-        address_ids = select(A.id).where(on_address)
-        if dialect == "postgresql":
-            # = ANY(ARRAY(…)) is computed once, so the OR of trigram index scans stays a bitmap OR.
-            by_address = C.default_shipping_address_id == any_(func.array(address_ids.scalar_subquery()))
-        else:
-            by_address = C.default_shipping_address_id.in_(address_ids)
-    return or_(*(contains(dialect, column, token) for column in (C.name, C.company, C.email, C.phone)), by_address)
+    on_address = or_(*(contains(dialect, getattr(m.Address, f), token) for f in ADDRESS_SEARCHED))
+    on_customer = [contains(dialect, column, token) for column in (C.name, C.company, C.email, C.phone)]
+    return _on_customer_or_address(dialect, on_customer, on_address, scan, few_addresses=True)
 
 
 def _fts_match(tokens: list[str]) -> str:
@@ -300,7 +317,8 @@ def _search_condition(dialect: str, search: str, scan: bool = False) -> ColumnEl
     """Every word must match. A word of three or more characters matches anywhere in the name, company,
     email, phone or the default shipping address's zip, street lines, city or province (through the
     trigram index, or row by row with `scan`); a word of one or two characters matches the start of the
-    name, company, email, phone or zip (an index range: no scan)."""
+    name, company, email, phone, or of the default shipping address's street lines, city, province or zip
+    (index ranges: no scan)."""
     tokens = _tokens(search)
     if not tokens:
         return None
@@ -322,20 +340,23 @@ def _search_condition(dialect: str, search: str, scan: bool = False) -> ColumnEl
 SCAN_FROM_HITS = 30_000
 # The same for words of one or two characters (compared row by row at more cost: more hits needed).
 SCAN_SHORT_FROM_HITS = 40_000
+# PostgreSQL gathers the hits of a short word through a semi-join and sorts them: dearer per hit than
+# SQLite's index lookups, so its walk pays from fewer hits.
+PG_SCAN_SHORT_FROM_HITS = 5_000
 
 
 def _short_hits(session: Session, token: str, cap: int) -> int:
     """At most `cap`: how many customers a short word can match (each field's index range counted on
     its own, index only; an overestimate when one customer matches in two fields)."""
     dialect = session.get_bind().dialect.name
-    ranges = [(C.id, _prefix_range(dialect, SORT_KEYS[k], v))
+    ranges = [(C, _prefix_range(dialect, SORT_KEYS[k], v))
               for v in _case_variants(dialect, token) for k in ("name", "company", "email", "phone")]
-    key = zip_key(token)
-    if key:
-        ranges.append((m.Address.id, _prefix_range(dialect, m.Address.zip_key, key)))
+    ranges.extend((m.Address, term) for term in _address_prefix_terms(dialect, token))
     total = 0
-    for column, condition in ranges:
-        counted = select(func.count()).select_from(select(column).where(condition).limit(cap - total).subquery())
+    for entity, condition in ranges:
+        # A constant, not a column: the index alone answers (PostgreSQL's prefix indexes hold no id).
+        entries = select(literal_column("1")).select_from(entity).where(condition).limit(cap - total)
+        counted = select(func.count()).select_from(entries.subquery())
         total += int(session.execute(counted).scalar_one())
         if total >= cap:
             break
@@ -343,13 +364,20 @@ def _short_hits(session: Session, token: str, cap: int) -> int:
 
 
 def search_plan(session: Session, q: CustomerQuery) -> CustomerQuery:
-    """`q` with the cheaper way to read its first pages (`search_mode`); SQLite only (PostgreSQL's
-    planner weighs its trigram indexes itself). Index probes of a bounded number of entries: a search
-    with many hits is scanned in the sort's order, one with fewer is looked up (or gathered) and sorted."""
-    if session.get_bind().dialect.name != "sqlite" or not (q.search and q.search.strip()) or _has_nul(q):
+    """`q` with the cheaper way to read its first pages (`search_mode`). Index probes of a bounded number
+    of entries: a search with many hits is scanned in the sort's order, one with fewer is looked up (or
+    gathered) and sorted. PostgreSQL gathers every search (its planner weighs the trigram indexes
+    itself) except a single short word with many hits, which it walks in the sort's order too."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql") or not (q.search and q.search.strip()) or _has_nul(q):
         return q.with_(search_mode="index")
     tokens = _tokens(q.search)
     long_tokens = [t for t in tokens if len(t) >= MIN_INDEXED_TERM]
+    if dialect == "postgresql":
+        if len(tokens) != 1 or long_tokens:
+            return q.with_(search_mode="index")
+        many = _short_hits(session, tokens[0], PG_SCAN_SHORT_FROM_HITS) >= PG_SCAN_SHORT_FROM_HITS
+        return q.with_(search_mode="scan" if many else "index")
     if long_tokens:
         hits = select(_FTS.c.rowid).where(
             text(f"{FTS_TABLE} MATCH :fts_match").bindparams(fts_match=_fts_match(long_tokens)))
@@ -479,7 +507,8 @@ def _window_statement(dialect: str, q: CustomerQuery, keyset: bool, with_total: 
     parameters), so paging costs SQLAlchemy neither statement construction nor compilation."""
     key, order = _ordered(q)
     total_column = func.count().over().label("total")
-    if (dialect == "postgresql" and q.search and q.search.strip()) or q.search_mode == "gather":
+    if (dialect == "postgresql" and q.search and q.search.strip() and q.search_mode != "scan") \
+            or q.search_mode == "gather":
         # PostgreSQL would walk the sort index and test every row against the search; gathering the
         # (few) hits first through the trigram indexes and sorting only those is far faster.
         hits = (

@@ -94,6 +94,21 @@ PG_PREFIX_INDEXES = {
     "ix_customers_phone_prefix": "customers (coalesce(phone, '') text_pattern_ops)",
     "ix_addresses_zip_key_prefix": "addresses (zip_key text_pattern_ops)",
 }
+# Both back-ends: the address fields a short word matches the start of (lower(field), as the search
+# compares them); text_pattern_ops on PostgreSQL, for LIKE 'ab%' whatever the collation.
+PREFIX_ADDRESS_COLUMNS = ("address1", "address2", "city", "province")
+ADDRESS_PREFIX_INDEXES = {f"ix_addresses_{c}_prefix": c for c in PREFIX_ADDRESS_COLUMNS}
+
+
+def create_address_prefix_indexes(conn: Connection) -> None:
+    ops = " text_pattern_ops" if conn.dialect.name == "postgresql" else ""
+    for name, column in ADDRESS_PREFIX_INDEXES.items():
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON addresses (lower({column}){ops})")
+
+
+def drop_address_prefix_indexes(conn: Connection) -> None:
+    for name in ADDRESS_PREFIX_INDEXES:
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
 
 
 def create(conn: Connection) -> None:
