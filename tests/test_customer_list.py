@@ -241,6 +241,9 @@ def test_search(listing: Directory, search: str, expected: set[str]) -> None:
     # sorted (a word with few hits): the same rows, in the same order.
     for mode in ("scan", "gather"):
         assert listing.keys(listing.rows(q.with_(search_mode=mode))) == listing.keys(listing.rows(q)), mode
+    # PostgreSQL: any one word gathered through the indexes, the others compared row by row on its hits.
+    for lead in range(len(search.split())):
+        assert listing.keys(listing.rows(q.with_(lead_word=lead))) == listing.keys(listing.rows(q)), lead
 
 
 @pytest.mark.parametrize("query", [
@@ -678,6 +681,28 @@ def test_a_short_word_common_in_the_address_fields_is_walked_in_order(db: Databa
     assert [r.name for r in _list(db, CustomerQuery(search="Gi"))] == ["Hemi Rua"]
     assert [r.name for r in _list(db, CustomerQuery(search="3"))] == ["Kiri 3"]
     assert [r.name for r in _list(db, CustomerQuery(search="3 AU"))] == ["Kiri 3"]
+
+
+def test_several_words_lead_with_the_rarest_short_one_on_postgresql(db: Database, monkeypatch) -> None:
+    """"jo au": the customers whose fields start with "jo" are few, those in Auckland many; PostgreSQL
+    gathers the few and compares the other word on them. Two common words are walked in name order."""
+    from desktop.services import customer_list as cl
+
+    with db.transaction() as s:
+        for i in range(6):
+            cs.create_customer(s, {"name": f"Kiri {i}", "city": "Auckland"}, allow_duplicate=True)
+        cs.create_customer(s, {"name": "Jo Aperahama", "city": "Auckland"}, allow_duplicate=True)
+        cs.create_customer(s, {"name": "Jo Rangi", "city": "Napier"}, allow_duplicate=True)
+    monkeypatch.setattr(cl, "PG_LEAD_UP_TO_HITS", 5)
+    with db.read() as s:
+        plan = cl.search_plan(s, CustomerQuery(search="au jo"))
+        if db.backend == "postgresql":
+            assert (plan.search_mode, plan.lead_word) == ("index", 1)
+            assert cl.search_plan(s, CustomerQuery(search="au ki")).search_mode == "scan"
+        else:
+            assert plan.lead_word is None
+    assert [r.name for r in _list(db, CustomerQuery(search="au jo"))] == ["Jo Aperahama"]
+    assert [r.name for r in _list(db, CustomerQuery(search="au ki"))] == [f"Kiri {i}" for i in range(6)]
 
 
 def test_postgresql_sessions_plan_every_statement_for_its_values(db: Database) -> None:

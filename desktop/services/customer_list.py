@@ -120,6 +120,9 @@ class CustomerQuery:
     # in the sort's order and compares as it goes (a first page of a word most customers share costs a
     # few hundred rows). `search_plan()` chooses.
     search_mode: Literal["index", "gather", "scan"] = "index"
+    # PostgreSQL, a search of several words: the (short) word whose hits are gathered through the indexes;
+    # the others are compared row by row on those hits only. `search_plan()` picks the rarest.
+    lead_word: int | None = None
 
     def __post_init__(self) -> None:
         errors = []
@@ -142,7 +145,7 @@ class CustomerQuery:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "search_mode"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("search_mode", "lead_word")}
 
 
 @dataclass(frozen=True)
@@ -313,15 +316,20 @@ def _fts_match(tokens: list[str]) -> str:
     return " AND ".join(_fts_phrase(t) for t in tokens)
 
 
-def _search_condition(dialect: str, search: str, scan: bool = False) -> ColumnElement[bool] | None:
+def _search_condition(dialect: str, search: str, scan: bool = False,
+                      lead: int | None = None) -> ColumnElement[bool] | None:
     """Every word must match. A word of three or more characters matches anywhere in the name, company,
     email, phone or the default shipping address's zip, street lines, city or province (through the
     trigram index, or row by row with `scan`); a word of one or two characters matches the start of the
     name, company, email, phone, or of the default shipping address's street lines, city, province or zip
-    (index ranges: no scan)."""
+    (index ranges: no scan). With `lead` (PostgreSQL), that word is looked up through the indexes and the
+    others are compared row by row."""
     tokens = _tokens(search)
     if not tokens:
         return None
+    if dialect == "postgresql" and lead is not None and not scan and 0 <= lead < len(tokens):
+        return and_(*((_contains_anywhere if len(t) >= MIN_INDEXED_TERM else _starts_with)(dialect, t, i != lead)
+                      for i, t in enumerate(tokens)))
     conditions: list[ColumnElement[bool]] = []
     long_tokens = [t for t in tokens if len(t) >= MIN_INDEXED_TERM]
     if dialect == "sqlite" and long_tokens and not scan:
@@ -343,6 +351,9 @@ SCAN_SHORT_FROM_HITS = 40_000
 # PostgreSQL gathers the hits of a short word through a semi-join and sorts them: dearer per hit than
 # SQLite's index lookups, so its walk pays from fewer hits.
 PG_SCAN_SHORT_FROM_HITS = 5_000
+# PostgreSQL, several words: a short word with fewer hits than this leads (its hits are gathered and the
+# other words compared on them); otherwise every word is gathered and the sets intersected.
+PG_LEAD_UP_TO_HITS = 40_000
 
 
 def _short_hits(session: Session, token: str, cap: int) -> int:
@@ -374,10 +385,18 @@ def search_plan(session: Session, q: CustomerQuery) -> CustomerQuery:
     tokens = _tokens(q.search)
     long_tokens = [t for t in tokens if len(t) >= MIN_INDEXED_TERM]
     if dialect == "postgresql":
-        if len(tokens) != 1 or long_tokens:
-            return q.with_(search_mode="index")
-        many = _short_hits(session, tokens[0], PG_SCAN_SHORT_FROM_HITS) >= PG_SCAN_SHORT_FROM_HITS
-        return q.with_(search_mode="scan" if many else "index")
+        short = {i: t for i, t in enumerate(tokens) if len(t) < MIN_INDEXED_TERM}
+        if len(tokens) == 1 and short:
+            many = _short_hits(session, tokens[0], PG_SCAN_SHORT_FROM_HITS) >= PG_SCAN_SHORT_FROM_HITS
+            return q.with_(search_mode="scan" if many else "index")
+        if len(tokens) > 1 and short:  # the rarest short word is gathered, the others checked on its hits
+            hits = {i: _short_hits(session, t, PG_LEAD_UP_TO_HITS) for i, t in short.items()}
+            lead = min(hits, key=lambda i: (hits[i], i))
+            if hits[lead] < PG_LEAD_UP_TO_HITS:
+                return q.with_(search_mode="index", lead_word=lead)
+            if not long_tokens:  # common words each: so is their pair, most likely; walked like one
+                return q.with_(search_mode="scan")
+        return q.with_(search_mode="index")
     if long_tokens:
         hits = select(_FTS.c.rowid).where(
             text(f"{FTS_TABLE} MATCH :fts_match").bindparams(fts_match=_fts_match(long_tokens)))
@@ -412,7 +431,7 @@ def _filter_conditions(dialect: str, q: CustomerQuery) -> list[ColumnElement[boo
     elif q.archived == "archived":
         where.append(C.archived_at.is_not(None))
     if q.search:
-        condition = _search_condition(dialect, q.search, q.search_mode == "scan")
+        condition = _search_condition(dialect, q.search, q.search_mode == "scan", q.lead_word)
         if condition is not None:
             where.append(condition)
     for name in TEXT_FILTERS:
