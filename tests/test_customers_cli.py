@@ -229,7 +229,8 @@ def test_addresses_list_add_dedup_and_defaults(database_url, shop, capsys, tmp_p
 def test_wrong_command_lines_exit_2_and_help_names_the_exit_codes(database_url, capsys) -> None:
     for argv in (["customers", "get", "x"], ["customers", "bulk", "archive", "--ids", "1", "--all"],
                  ["customers", "bulk", "delete"], ["customers", "list", "--limit", "0"],
-                 ["customers", "delete"], ["addresses", "set-default-shipping", "1"]):
+                 ["customers", "delete"], ["addresses", "set-default-shipping", "1"],
+                 ["customers", "list", "--sort", "-colour"]):
         with pytest.raises(SystemExit) as stop:
             main(["--database", database_url, *argv])
         assert stop.value.code == 2, argv

@@ -71,6 +71,16 @@ def _add_filters(p: argparse.ArgumentParser) -> None:
         p.add_argument(_opt(key), metavar="NAME", help=f"only customers of this {REFERENCES[key][2]} (name or id)")
 
 
+def _sort_field(value: str) -> str:
+    """--sort FIELD or -FIELD: a sortable column (anything else is a usage error, exit 2)."""
+    from desktop.services.customer_list import SORT_KEYS
+
+    if value.removeprefix("-") not in SORT_KEYS:
+        raise argparse.ArgumentTypeError(f"cannot sort by {value.removeprefix('-')!r}: choose one of "
+                                         f"{', '.join(sorted(SORT_KEYS))}")
+    return value
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     group = commands.add_parser("customers", help="list, show, create, change, archive and delete customers",
                                 epilog=EXIT_CODES)
@@ -79,7 +89,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = _parser(sub, "list", "list customers a page at a time, with the total",
                 "List customers as the window does: search, filters, sort (-FIELD descending), page and limit")
     _add_filters(p)
-    p.add_argument("--sort", default="name", metavar="FIELD|-FIELD",
+    p.add_argument("--sort", type=_sort_field, default="name", metavar="FIELD|-FIELD",
                    help="name, company, email, phone, city, province, zip, country_code, sales_rep, pricing_tier, "
                         "store, warehouse, created_at, updated_at, archived_at or id (default name)")
     p.add_argument("--page", type=whole_number("a page", low=1), default=1, metavar="N")
