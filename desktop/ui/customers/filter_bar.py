@@ -36,7 +36,7 @@ class FilterBar(QWidget):
         self.db = db
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.search = QLineEdit(placeholderText="Search name, company, email, phone, zip  (Ctrl+F)")
+        self.search = QLineEdit(placeholderText="Search name, company, email, phone, address  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setMaxLength(200)
         self.search.setMinimumWidth(self.search.fontMetrics().averageCharWidth() * 24)
