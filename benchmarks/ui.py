@@ -1,7 +1,7 @@
 """The window's figures on a 1,000,000-customer store, through the real widgets (offscreen Qt), each
 printed beside its target.
 
-    python -m benchmarks.ui [STORE]
+    python -m benchmarks.ui [STORE | DATABASE_URL]
 
 - process start to a searchable first page (a fresh `customer-desk --smoke-test` process: it opens the
   window, shows the first page, paints it and closes; pandas must not be imported on the way);
@@ -111,12 +111,16 @@ def verdict(ok: bool) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
-    store = Path(args[0]) if args else DEFAULT_STORE
-    if not store.exists():
-        print(f"no store at {store}: run `make bench` first (it builds it)")
-        return 1
-    url = f"sqlite:///{store}"
-    print(f"\nthe window on {store}")
+    target = args[0] if args else str(DEFAULT_STORE)
+    if "://" in target:  # a database URL (a PostgreSQL store built by `python -m benchmarks --postgresql`)
+        url = store_name = target
+    else:
+        store = Path(target)
+        if not store.exists():
+            print(f"no store at {store}: run `make bench` first (it builds it)")
+            return 1
+        url, store_name = f"sqlite:///{store}", str(store)
+    print(f"\nthe window on {store_name}")
     first, floor = start_to_first_page(url)
     print(f"  start to a searchable first page  {first:8.1f} ms   target ≤ 1000 ms: {verdict(first <= 1000)} "
           "(from the process's start, warm, incl. closing the window)", flush=True)
