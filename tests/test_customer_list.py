@@ -701,6 +701,13 @@ def test_several_words_lead_with_the_rarest_short_one_on_postgresql(db: Database
             assert cl.search_plan(s, CustomerQuery(search="au ki")).search_mode == "scan"
         else:
             assert plan.lead_word is None
+        # Words of three or more characters: PostgreSQL's own estimate of their hits decides.
+        monkeypatch.setattr(cl, "SCAN_FROM_HITS", 10**9)
+        assert cl.search_plan(s, CustomerQuery(search="kiri")).search_mode == "index"
+        assert cl.search_plan(s, CustomerQuery(search="kiri auckland")).search_mode == "index"
+        if db.backend == "postgresql":
+            monkeypatch.setattr(cl, "SCAN_FROM_HITS", 1)
+            assert cl.search_plan(s, CustomerQuery(search="kiri")).search_mode == "scan"
     assert [r.name for r in _list(db, CustomerQuery(search="au jo"))] == ["Jo Aperahama"]
     assert [r.name for r in _list(db, CustomerQuery(search="au ki"))] == [f"Kiri {i}" for i in range(6)]
 

@@ -274,7 +274,7 @@ def _starts_with(dialect: str, token: str, scan: bool = False) -> ColumnElement[
     indexes; the address prefix indexes and zip key), so even "a" costs no scan."""
     terms: list[ColumnElement[bool]] = []
     for variant in _case_variants(dialect, token):
-        terms.extend(_prefix_range(dialect, SORT_KEYS[k], variant) for k in ("name", "company", "email", "phone"))
+        terms.extend(_prefix_range(dialect, SORT_KEYS[k], variant) for k in CUSTOMER_PREFIX_FIELDS)
     return _on_customer_or_address(dialect, terms, or_(*_address_prefix_terms(dialect, token)), scan)
 
 
@@ -302,6 +302,7 @@ def _on_customer_or_address(dialect: str, on_customer: list[ColumnElement[bool]]
 
 
 ADDRESS_SEARCHED = ("zip", "address1", "address2", "city", "province")  # of the default shipping address
+CUSTOMER_PREFIX_FIELDS = ("name", "company", "email", "phone")  # the sort keys a short word starts
 
 
 def _contains_anywhere(dialect: str, token: str, scan: bool) -> ColumnElement[bool]:
@@ -356,12 +357,12 @@ PG_SCAN_SHORT_FROM_HITS = 5_000
 PG_LEAD_UP_TO_HITS = 40_000
 
 
-def _short_hits(session: Session, token: str, cap: int) -> int:
+def _short_hits(session: Session, token: str, cap: int, fields: tuple[str, ...] = CUSTOMER_PREFIX_FIELDS) -> int:
     """At most `cap`: how many customers a short word can match (each field's index range counted on
-    its own, index only; an overestimate when one customer matches in two fields)."""
+    its own, index only; an overestimate when one customer matches in two fields). `fields`: the
+    customer's own fields counted (the address fields always are)."""
     dialect = session.get_bind().dialect.name
-    ranges = [(C, _prefix_range(dialect, SORT_KEYS[k], v))
-              for v in _case_variants(dialect, token) for k in ("name", "company", "email", "phone")]
+    ranges = [(C, _prefix_range(dialect, SORT_KEYS[k], v)) for v in _case_variants(dialect, token) for k in fields]
     ranges.extend((m.Address, term) for term in _address_prefix_terms(dialect, token))
     total = 0
     for entity, condition in ranges:
@@ -374,29 +375,67 @@ def _short_hits(session: Session, token: str, cap: int) -> int:
     return total
 
 
+def _pg_estimate(session: Session, token: str) -> int:
+    """PostgreSQL's own estimate (its statistics, nothing read) of how many customers a word of three or
+    more characters matches: in their fields, plus in addresses' (an overestimate)."""
+    A = m.Address
+    total = 0
+    for entity, fields in ((C, ("name", "company", "email", "phone")), (A, ADDRESS_SEARCHED)):
+        condition = or_(*(contains("postgresql", getattr(entity, f), token) for f in fields))
+        compiled = select(literal_column("1")).select_from(entity).where(condition).compile(
+            dialect=session.get_bind().dialect)
+        plan = session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled),
+                                                    compiled.params).scalar_one()
+        total += int(plan[0]["Plan"]["Plan Rows"])
+    return total
+
+
+# Fields whose order follows the name's: hits at the start of them cluster where the name sorts, so a
+# walk in name order does not meet them evenly.
+_NAME_LIKE = {"name": ("name", "company", "email"), "company": ("name", "company", "email"),
+              "email": ("name", "company", "email")}
+
+
+def _pg_search_plan(session: Session, q: CustomerQuery, tokens: list[str]) -> CustomerQuery:
+    """PostgreSQL: a word with many hits spread through the sort's order is walked in that order; several
+    words lead with the rarest (gathered; the others compared on its hits); otherwise gathered."""
+    def hits(token: str, cap: int) -> int:
+        return _short_hits(session, token, cap) if len(token) < MIN_INDEXED_TERM else _pg_estimate(session, token)
+
+    if len(tokens) == 1:
+        token = tokens[0]
+        if len(token) < MIN_INDEXED_TERM:  # only hits spread through the order count for a walk
+            spread = tuple(f for f in CUSTOMER_PREFIX_FIELDS if f not in _NAME_LIKE.get(q.sort_column, ()))
+            many = _short_hits(session, token, PG_SCAN_SHORT_FROM_HITS, spread) >= PG_SCAN_SHORT_FROM_HITS
+        else:
+            many = _pg_estimate(session, token) >= SCAN_FROM_HITS
+        return q.with_(search_mode="scan" if many else "index")
+    counted = {i: hits(t, PG_LEAD_UP_TO_HITS) for i, t in enumerate(tokens)}
+    lead = min(counted, key=lambda i: (counted[i], i))
+    if all(len(t) >= MIN_INDEXED_TERM for t in tokens):  # their trigram index scans AND-ed do well
+        # unless the words together are common too (estimated as if independent: "ltd example")
+        customers = max(1.0, float(session.execute(
+            text("SELECT reltuples FROM pg_class WHERE relname = 'customers'")).scalar() or 1.0))
+        together = customers
+        for n in counted.values():
+            together *= min(1.0, n / customers)
+        return q.with_(search_mode="scan" if together >= SCAN_FROM_HITS else "index")
+    if counted[lead] < PG_LEAD_UP_TO_HITS:
+        return q.with_(search_mode="index", lead_word=lead)
+    return q.with_(search_mode="scan")  # common words each: so is their pair, most likely; walked like one
+
+
 def search_plan(session: Session, q: CustomerQuery) -> CustomerQuery:
     """`q` with the cheaper way to read its first pages (`search_mode`). Index probes of a bounded number
     of entries: a search with many hits is scanned in the sort's order, one with fewer is looked up (or
-    gathered) and sorted. PostgreSQL gathers every search (its planner weighs the trigram indexes
-    itself) except a single short word with many hits, which it walks in the sort's order too."""
+    gathered) and sorted (PostgreSQL: `_pg_search_plan`)."""
     dialect = session.get_bind().dialect.name
     if dialect not in ("sqlite", "postgresql") or not (q.search and q.search.strip()) or _has_nul(q):
         return q.with_(search_mode="index")
     tokens = _tokens(q.search)
     long_tokens = [t for t in tokens if len(t) >= MIN_INDEXED_TERM]
     if dialect == "postgresql":
-        short = {i: t for i, t in enumerate(tokens) if len(t) < MIN_INDEXED_TERM}
-        if len(tokens) == 1 and short:
-            many = _short_hits(session, tokens[0], PG_SCAN_SHORT_FROM_HITS) >= PG_SCAN_SHORT_FROM_HITS
-            return q.with_(search_mode="scan" if many else "index")
-        if len(tokens) > 1 and short:  # the rarest short word is gathered, the others checked on its hits
-            hits = {i: _short_hits(session, t, PG_LEAD_UP_TO_HITS) for i, t in short.items()}
-            lead = min(hits, key=lambda i: (hits[i], i))
-            if hits[lead] < PG_LEAD_UP_TO_HITS:
-                return q.with_(search_mode="index", lead_word=lead)
-            if not long_tokens:  # common words each: so is their pair, most likely; walked like one
-                return q.with_(search_mode="scan")
-        return q.with_(search_mode="index")
+        return _pg_search_plan(session, q, tokens)
     if long_tokens:
         hits = select(_FTS.c.rowid).where(
             text(f"{FTS_TABLE} MATCH :fts_match").bindparams(fts_match=_fts_match(long_tokens)))
