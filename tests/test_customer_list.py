@@ -22,6 +22,7 @@ from desktop.services.customer_list import (
     iter_customers,
     list_customers,
     list_customers_page,
+    search_plan,
 )
 from desktop.services.errors import ValidationError
 from desktop.store import models as m
@@ -241,6 +242,9 @@ def test_search(listing: Directory, search: str, expected: set[str]) -> None:
     # sorted (a word with few hits): the same rows, in the same order.
     for mode in ("scan", "gather"):
         assert listing.keys(listing.rows(q.with_(search_mode=mode))) == listing.keys(listing.rows(q)), mode
+    with listing.db.read() as s:  # the plan chosen for it (its probes see wildcards and quotes too)
+        planned = search_plan(s, q)
+    assert listing.keys(listing.rows(planned)) == listing.keys(listing.rows(q)), planned
     # PostgreSQL: any one word gathered through the indexes, the others compared row by row on its hits.
     for lead in range(len(search.split())):
         assert listing.keys(listing.rows(q.with_(lead_word=lead))) == listing.keys(listing.rows(q)), lead

@@ -666,6 +666,7 @@ def list_customers_page(
     _check_limit(limit)
     if page < 1:
         raise ValidationError([FieldError("page", "must be 1 or more")])
+    q = search_plan(session, q)  # the window's way to read it (a common word walked, a rare one gathered)
     rows, _ = _window(session, q, limit=limit, offset=(page - 1) * limit)
     total = count_customers(session, q)
     return CustomerPage(rows=rows, total=total, next_cursor=rows[-1].cursor if len(rows) == limit else None)
