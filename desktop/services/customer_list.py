@@ -353,7 +353,7 @@ SCAN_SHORT_FROM_HITS = 40_000
 # SQLite's index lookups, so its walk pays from fewer hits.
 PG_SCAN_SHORT_FROM_HITS = 5_000
 # PostgreSQL, several words: a short word with fewer hits than this leads (its hits are gathered and the
-# other words compared on them); otherwise every word is gathered and the sets intersected.
+# other words compared on them); when every word has more, the search is walked in the sort's order.
 PG_LEAD_UP_TO_HITS = 40_000
 
 
@@ -380,7 +380,7 @@ def _pg_estimate(session: Session, token: str) -> int:
     more characters matches: in their fields, plus in addresses' (an overestimate)."""
     A = m.Address
     total = 0
-    for entity, fields in ((C, ("name", "company", "email", "phone")), (A, ADDRESS_SEARCHED)):
+    for entity, fields in ((C, CUSTOMER_PREFIX_FIELDS), (A, ADDRESS_SEARCHED)):
         condition = or_(*(contains("postgresql", getattr(entity, f), token) for f in fields))
         compiled = select(literal_column("1")).select_from(entity).where(condition).compile(
             dialect=session.get_bind().dialect)
