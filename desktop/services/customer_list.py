@@ -257,6 +257,10 @@ def _case_variants(dialect: str, token: str) -> list[str]:
     return variants
 
 
+CUSTOMER_SEARCHED = ("name", "company", "email", "phone")  # the customer's own fields a search reads
+ADDRESS_SEARCHED = ("zip", "address1", "address2", "city", "province")  # of the default shipping address
+
+
 def _address_prefix_terms(dialect: str, token: str) -> list[ColumnElement[bool]]:
     """An address's street lines, city, province or zip start with the token (each an index range)."""
     A = m.Address
@@ -268,14 +272,18 @@ def _address_prefix_terms(dialect: str, token: str) -> list[ColumnElement[bool]]
     return terms
 
 
+def _customer_prefix_terms(dialect: str, token: str,
+                           fields: tuple[str, ...] = CUSTOMER_SEARCHED) -> list[ColumnElement[bool]]:
+    """The customer's own fields (their sort keys) start with the token (each an index range)."""
+    return [_prefix_range(dialect, SORT_KEYS[k], v) for v in _case_variants(dialect, token) for k in fields]
+
+
 def _starts_with(dialect: str, token: str, scan: bool = False) -> ColumnElement[bool]:
     """A term of one or two characters: the name, company, email or phone, or the default shipping
     address's street lines, city, province or zip start with it. Each is an index range (the sort
     indexes; the address prefix indexes and zip key), so even "a" costs no scan."""
-    terms: list[ColumnElement[bool]] = []
-    for variant in _case_variants(dialect, token):
-        terms.extend(_prefix_range(dialect, SORT_KEYS[k], variant) for k in CUSTOMER_PREFIX_FIELDS)
-    return _on_customer_or_address(dialect, terms, or_(*_address_prefix_terms(dialect, token)), scan)
+    return _on_customer_or_address(dialect, _customer_prefix_terms(dialect, token),
+                                   or_(*_address_prefix_terms(dialect, token)), scan)
 
 
 def _on_customer_or_address(dialect: str, on_customer: list[ColumnElement[bool]], on_address: ColumnElement[bool],
@@ -301,16 +309,17 @@ def _on_customer_or_address(dialect: str, on_customer: list[ColumnElement[bool]]
     return or_(*on_customer, C.default_shipping_address_id.in_(select(A.id).where(on_address)))
 
 
-ADDRESS_SEARCHED = ("zip", "address1", "address2", "city", "province")  # of the default shipping address
-CUSTOMER_PREFIX_FIELDS = ("name", "company", "email", "phone")  # the sort keys a short word starts
-
-
 def _contains_anywhere(dialect: str, token: str, scan: bool) -> ColumnElement[bool]:
     """The name, company, email or phone, or the default shipping address's zip, street lines, city or
     province contains the token (no index)."""
-    on_address = or_(*(contains(dialect, getattr(m.Address, f), token) for f in ADDRESS_SEARCHED))
-    on_customer = [contains(dialect, column, token) for column in (C.name, C.company, C.email, C.phone)]
+    on_customer, on_address = _contains_terms(dialect, token)
     return _on_customer_or_address(dialect, on_customer, on_address, scan, few_addresses=True)
+
+
+def _contains_terms(dialect: str, token: str) -> tuple[list[ColumnElement[bool]], ColumnElement[bool]]:
+    """(each of the customer's own fields contains the token, one of an address's fields does)."""
+    on_customer = [contains(dialect, getattr(C, f), token) for f in CUSTOMER_SEARCHED]
+    return on_customer, or_(*(contains(dialect, getattr(m.Address, f), token) for f in ADDRESS_SEARCHED))
 
 
 def _fts_match(tokens: list[str]) -> str:
@@ -357,12 +366,12 @@ PG_SCAN_SHORT_FROM_HITS = 5_000
 PG_LEAD_UP_TO_HITS = 40_000
 
 
-def _short_hits(session: Session, token: str, cap: int, fields: tuple[str, ...] = CUSTOMER_PREFIX_FIELDS) -> int:
+def _short_hits(session: Session, token: str, cap: int, fields: tuple[str, ...] = CUSTOMER_SEARCHED) -> int:
     """At most `cap`: how many customers a short word can match (each field's index range counted on
     its own, index only; an overestimate when one customer matches in two fields). `fields`: the
     customer's own fields counted (the address fields always are)."""
     dialect = session.get_bind().dialect.name
-    ranges = [(C, _prefix_range(dialect, SORT_KEYS[k], v)) for v in _case_variants(dialect, token) for k in fields]
+    ranges = [(C, term) for term in _customer_prefix_terms(dialect, token, fields)]
     ranges.extend((m.Address, term) for term in _address_prefix_terms(dialect, token))
     total = 0
     for entity, condition in ranges:
@@ -378,10 +387,9 @@ def _short_hits(session: Session, token: str, cap: int, fields: tuple[str, ...] 
 def _pg_estimate(session: Session, token: str) -> int:
     """PostgreSQL's own estimate (its statistics, nothing read) of how many customers a word of three or
     more characters matches: in their fields, plus in addresses' (an overestimate)."""
-    A = m.Address
+    on_customer, on_address = _contains_terms("postgresql", token)
     total = 0
-    for entity, fields in ((C, CUSTOMER_PREFIX_FIELDS), (A, ADDRESS_SEARCHED)):
-        condition = or_(*(contains("postgresql", getattr(entity, f), token) for f in fields))
+    for entity, condition in ((C, or_(*on_customer)), (m.Address, on_address)):
         compiled = select(literal_column("1")).select_from(entity).where(condition).compile(
             dialect=session.get_bind().dialect)
         plan = session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled),
@@ -405,7 +413,7 @@ def _pg_search_plan(session: Session, q: CustomerQuery, tokens: list[str]) -> Cu
     if len(tokens) == 1:
         token = tokens[0]
         if len(token) < MIN_INDEXED_TERM:  # only hits spread through the order count for a walk
-            spread = tuple(f for f in CUSTOMER_PREFIX_FIELDS if f not in _NAME_LIKE.get(q.sort_column, ()))
+            spread = tuple(f for f in CUSTOMER_SEARCHED if f not in _NAME_LIKE.get(q.sort_column, ()))
             many = _short_hits(session, token, PG_SCAN_SHORT_FROM_HITS, spread) >= PG_SCAN_SHORT_FROM_HITS
         else:
             many = _pg_estimate(session, token) >= SCAN_FROM_HITS
