@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import os
 
-from desktop.importing.plan import Preview, Status
+from desktop.importing.plan import Preview
 from desktop.services.export import safe_cell
 from desktop.services.outputs import atomic_output, check_output
 
@@ -21,7 +21,7 @@ def write_error_rows(preview: Preview, target: str | os.PathLike[str], *,
     check_output(target, store=store, inputs=[preview.source.path])
     header = list(preview.source.header)
     width = len(header)
-    rows = [r for r in preview.rows if r.status is Status.ERROR and r.record is not None]
+    rows = [r for r in preview.error_rows() if r.record is not None]
     extra = max((len(r.record.values) for r in rows if r.record is not None), default=width)
     header += [f"column {i + 1}" for i in range(width, extra)]
     with atomic_output(target, encoding="utf-8-sig") as stream:

@@ -230,14 +230,14 @@ class Summary:
 
 @dataclass
 class Preview:
-    """What an import would do. `rows` holds every RowPlan when kept (the dialog), else only the rows
-    with errors, alerts or warnings."""
+    """What an import would do. `rows` holds every RowPlan when kept (the dialog: a `PlanStore`, off the
+    heap, or a list), else only the rows with errors, alerts or warnings (a list)."""
 
     source: Source
     mapping: dict[int, str]
     options: Options
     summary: Summary = field(default_factory=Summary)
-    rows: list[RowPlan] = field(default_factory=list)
+    rows: Any = field(default_factory=list)  # list[RowPlan] or desktop.importing.plan_store.PlanStore
     kept_all: bool = False
     # When not every row is kept: the first updates, with their before -> after, to show as examples.
     updates: list[RowPlan] = field(default_factory=list)
@@ -248,6 +248,9 @@ class Preview:
             yield from row.issues
 
     def error_rows(self) -> list[RowPlan]:
+        of_status = getattr(self.rows, "of_status", None)  # a PlanStore reads only the pages with errors
+        if of_status is not None:
+            return list(of_status(Status.ERROR))
         return [r for r in self.rows if r.status is Status.ERROR]
 
     @property
@@ -962,26 +965,31 @@ def _read_in_worker(rows: list[tuple[int, list[str]]]) -> list[tuple[Any, ...]]:
 
 def preview(
     session: Session, source: Source, mapping: Mapping[int, str], options: Options | None = None, *,
-    keep_rows: bool = False, progress: Progress | None = None,
+    keep_rows: bool = False, progress: Progress | None = None, into: Any = None,
 ) -> Preview:
-    """Preview Import: the whole plan, writing nothing."""
-    result = Preview(source=source, mapping=dict(mapping), options=options or Options(), kept_all=keep_rows)
+    """Preview Import: the whole plan, writing nothing. `into` holds the kept rows (`keep_rows`): a list
+    by default, or a `PlanStore`."""
+    result = Preview(source=source, mapping=dict(mapping), options=options or Options(), kept_all=keep_rows,
+                     rows=[] if into is None else into)
     for chunk in plan_chunks(session, source, mapping, result.options, progress):
         collect(result, chunk)
     return result
 
 
 def collect(result: Preview, chunk: ChunkPlan) -> None:
+    kept = result.kept_all
     for p in chunk.rows:
         result.summary.add(p)
         p.location_keys = None  # (some 250 bytes a row; a later commit of a kept preview works them out again)
-        if result.kept_all:
+        if kept:
+            continue
+        if p.issues:
             result.rows.append(p)
-        elif p.issues:
-            result.rows.append(p)
-        if not result.kept_all and p.status is not Status.ERROR:
+        if p.status is not Status.ERROR:
             p.record = None
-        if not result.kept_all and p.status is Status.UPDATE and len(result.updates) < UPDATES_SHOWN:
+        if p.status is Status.UPDATE and len(result.updates) < UPDATES_SHOWN:
             result.updates.append(p)
+    if kept:
+        result.rows.extend(chunk.rows)
 
 

@@ -3,8 +3,9 @@ chosen with File → Import…, Ctrl+I) is read and previewed off the GUI thread
 delimiter and column mapping, the summary, every row (filtered by status), the errors and the financial
 alerts, then imports it in one transaction on the write worker, with progress and Cancel (a rollback).
 
-The engine is `desktop.importing` (no Qt). The rows table is a model over the preview's `RowPlan`s that
-formats each cell when it is painted: a 200,000-row file is one list, not 800,000 items. The column mapping
+The engine is `desktop.importing` (no Qt). The rows table is a model over the preview's `RowPlan`s kept in
+a `PlanStore` (pickled pages in a temporary SQLite file, only compact arrays in memory) that formats each
+cell when it is painted; the first rows show while the rest of the file is still being validated. The column mapping
 the clerk chooses is kept in the settings (header key -> field) and applied to the next file with the same
 headers.
 
@@ -60,6 +61,7 @@ from desktop.importing.encodings import common_name, file_pattern
 from desktop.importing.errors_csv import write_error_rows
 from desktop.importing.mapping import auto_mapping, id_note, saved_form
 from desktop.importing.plan import Decision, Options, Preview
+from desktop.importing.plan_store import PlanStore
 from desktop.importing.reading import (
     DELIMITER_NAMES,
     DELIMITERS,
@@ -86,8 +88,6 @@ from desktop.ui.importing.preview_models import (
     SUMMARY_ROWS,
     AlertsModel,
     ImportRowsModel,
-    RowsIndex,
-    index_rows,
     plural,
 )
 
@@ -129,14 +129,24 @@ class PreviewOutcome:
     preview: Preview | None
     names: dict[str, dict[int, str]] = field(default_factory=dict)
     problem: Exception | None = None
-    index: RowsIndex | None = None
+
+
+@dataclass
+class LivePreview:
+    """The preview while it runs: set by the preview job as soon as its rows start to come, read by the
+    dialog at each progress report to show the rows planned so far."""
+
+    preview: Preview | None = None
+    names: dict[str, dict[int, str]] = field(default_factory=dict)
 
 
 def preview_work(db: Database, path: Path, *, encoding: str | None, delimiter: str | None,
                  mapping: dict[int, str] | None, header: list[str] | None, saved: dict[str, str],
-                 options: Options) -> Callable[[Callable[[int, int], None]], PreviewOutcome]:
+                 options: Options, live: LivePreview | None = None,
+                 ) -> Callable[[Callable[[int, int], None]], PreviewOutcome]:
     """The function run off the GUI thread: read the file, map it (the clerk's mapping when the header is
-    the same as before, else the automatic one with the saved choices) and preview it in a read session."""
+    the same as before, else the automatic one with the saved choices) and preview it in a read session,
+    chunk by chunk into a PlanStore (`live` shows it as it grows)."""
 
     def work(progress: Callable[[int, int], None]) -> PreviewOutcome:
         source = open_source(path, encoding=encoding, delimiter=delimiter)
@@ -146,13 +156,20 @@ def preview_work(db: Database, path: Path, *, encoding: str | None, delimiter: s
         with db.read() as session:
             names = {column: {ref_id: name for ref_id, name in session.execute(_names_query(model))}
                      for column, model in REFERENCE_COLUMNS.items()}
+            preview = Preview(source=source, mapping=dict(used), options=options, kept_all=True, rows=PlanStore())
             try:
-                preview = imp_plan.preview(session, source, used, options, keep_rows=True, progress=progress)
+                chunks = imp_plan.plan_chunks(session, source, used, options)
+                if live is not None:
+                    live.names, live.preview = names, preview
+                for chunk in chunks:
+                    imp_plan.collect(preview, chunk)
+                    progress(preview.summary.rows, 0)  # the rows so far show; a Cancel stops here
             except UnreadableFile as exc:  # the mapping gives no name: the clerk can map one
+                if live is not None:
+                    live.preview = None
                 return PreviewOutcome(source, used, sample, None, names, exc)
-        index = index_rows(preview.rows)
         progress(preview.summary.rows, preview.summary.rows)  # a Cancel pressed during the last chunk counts
-        return PreviewOutcome(source, used, sample, preview, names, index=index)
+        return PreviewOutcome(source, used, sample, preview, names)
 
     return work
 
@@ -194,6 +211,7 @@ class ImportDialog(QDialog):
         self._jobs: set[Job] = set()  # running jobs, kept alive until they end
         self._updating = False
         self._banner_sticky = False  # the banner's message outlives the next preview
+        self._live = LivePreview()  # the running preview's rows so far
         self.setWindowTitle(f"Import customers — {self.path.name}")
         self.setSizeGripEnabled(True)
         self._build()
@@ -506,9 +524,10 @@ class ImportDialog(QDialog):
         if self.preview_job is not None:
             self.preview_job.cancel()
         saved = dict(self.settings.get(opt.IMPORT_MAPPING) or {})
+        self._live = LivePreview()
         work = preview_work(self.db, self.path, encoding=self.encoding_choice, delimiter=self.delimiter_choice,
                             mapping=self.mapping, header=self.source.header if self.source else None,
-                            saved=saved, options=self.options())
+                            saved=saved, options=self.options(), live=self._live)
         job = self._start(work, write=False, finished=self._preview_finished, failed=self._preview_failed)
         self.preview_job = job
         self.progress.setRange(0, 0)
@@ -529,7 +548,7 @@ class ImportDialog(QDialog):
         if rebuilt:
             self._tab_order()
         self.encoding_panel.clear()
-        self._show_preview(outcome.preview, outcome.names, outcome.index)
+        self._show_preview(outcome.preview, outcome.names)
         self._reselect()
         if outcome.problem is not None:
             self.banner.show_message(messages.explain(outcome.problem)[1] + " Choose the column that holds it "
@@ -596,11 +615,31 @@ class ImportDialog(QDialog):
             combo.setItemText(i, text + (" (detected)" if detected and i == index else ""))
         combo.setCurrentIndex(index)
 
-    def _show_preview(self, preview: Preview | None, names: dict[str, dict[int, str]],
-                      index: RowsIndex | None = None) -> None:
-        index = index if index is not None else index_rows(preview.rows if preview is not None else [])
-        self.rows_model.set_preview(preview, names, index)
-        self.alerts_model.set_alerts(index.alerts)
+    def _show_partial(self) -> None:
+        """The rows the running preview has planned so far (the rest is still being read)."""
+        preview = self._live.preview
+        if preview is None:
+            return
+        if self.rows_model.rows is not preview.rows:
+            self.rows_model.set_preview(preview, self._live.names)
+            if self.rows_model.rowCount():
+                select_row(self.rows_view, 0)
+        elif not self.rows_model.grow():
+            return
+        self._show_counts(preview, final=False)
+
+    def _show_preview(self, preview: Preview | None, names: dict[str, dict[int, str]]) -> None:
+        if preview is not None and self.rows_model.rows is preview.rows:
+            self.rows_model.grow()  # the rows shown while it ran stay, with the selection and the scroll
+        else:
+            self.rows_model.set_preview(preview, names)
+        self._show_counts(preview, final=True)
+
+    def _show_counts(self, preview: Preview | None, *, final: bool) -> None:
+        """The summary, the filters' counts and the alerts of the rows shown (all of them once `final`)."""
+        alerts = self.rows_model.alerts()
+        if len(alerts) != self.alerts_model.rowCount():
+            self.alerts_model.set_alerts(alerts)
         s = preview.summary if preview is not None else None
         for key, label in self.summary_values.items():
             value = getattr(s, key) if s is not None else None
@@ -617,7 +656,7 @@ class ImportDialog(QDialog):
         alerts = self.alerts_model.rowCount()
         self.alerts_box.setVisible(alerts > 0)
         self.alerts_box.setTitle(f"Financial alerts ({alerts:,}): check these before importing")
-        if preview is not None:
+        if preview is not None and final:
             self.kind_label.setText(f"{self.kind_label.text()}, {plural(preview.summary.rows, 'row')}")
             note = id_note(preview.source.header, preview.mapping)
             if note:
@@ -817,6 +856,7 @@ class ImportDialog(QDialog):
             self.progress_label.setText(f"Importing… {done:,} of {total:,} rows")
         elif job is self.preview_job:
             self.progress_label.setText(f"Reading… {done:,} rows")
+            self._show_partial()
 
     def cancel_job(self) -> None:
         """Cancel: stop the preview, or the import (its transaction rolls back)."""
@@ -844,9 +884,13 @@ class ImportDialog(QDialog):
     def done(self, code: int) -> None:
         super().done(code)
         if not self.committing:  # a closed dialog does not hold a big file's rows
+            shown = self.rows_model.rows
             self.preview = None
+            self._live = LivePreview()
             self.rows_model.set_preview(None)
             self.alerts_model.set_alerts([])
+            if shown is not None and not self._jobs:  # (a preview still ending frees its rows itself)
+                shown.close()
 
 
 def _codec_name(codec: str) -> str:

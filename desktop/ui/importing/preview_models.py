@@ -4,9 +4,9 @@ financial alerts list. Labels and colours the preview shows live here too."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
@@ -22,6 +22,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from desktop.importing import plan as imp_plan
 from desktop.importing.plan import Kind, Preview, RowPlan, Status
+from desktop.importing.plan_store import STATUS_CODE, PlanStore
 from desktop.ui.common import messages
 from desktop.ui.common.colours import row_colours, text_colour
 
@@ -79,31 +80,6 @@ def short_text(value: Any, limit: int) -> str:
 
 
 
-@dataclass
-class RowsIndex:
-    """One pass over a preview's rows: how many of each status, which rows have financial alerts, and the
-    alerts' lines."""
-
-    counts: Counter[Status] = field(default_factory=Counter)
-    alert_rows: list[int] = field(default_factory=list)  # indexes into the rows
-    alerts: list[tuple[int, str]] = field(default_factory=list)  # (file row, 'Row 12 · Pricing tier: …')
-
-
-def index_rows(rows: Sequence[RowPlan]) -> RowsIndex:
-    index = RowsIndex()
-    index.counts.update(p.status for p in rows)
-    for n, p in enumerate(rows):
-        if not p.issues:
-            continue
-        alerts = [i for i in p.issues if i.kind is Kind.ALERT]
-        if alerts:
-            index.alert_rows.append(n)
-            for issue in alerts:
-                text = f"{issue.column}: {issue.message}" if issue.column else issue.message
-                index.alerts.append((p.row, f"Row {p.row}  ·  {text[:1].upper()}{text[1:]}"))
-    return index
-
-
 class RowRole(IntEnum):
     Plan = Qt.ItemDataRole.UserRole + 1  # the RowPlan
     Status = Qt.ItemDataRole.UserRole + 2  # its Status
@@ -116,13 +92,18 @@ _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
 class ImportRowsModel(QAbstractTableModel):
-    """The preview's rows, filtered by status; each cell is formatted when asked for, nothing is cached."""
+    """The preview's rows, filtered by status; each cell is formatted when asked for, nothing is cached.
+
+    The rows are a `PlanStore` (off the heap; filters read its compact arrays), which may still grow while
+    the preview runs: `grow()` shows the rows added since (the model's own counts change only there, on
+    the GUI thread)."""
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._rows: list[RowPlan] = []
-        self._shown: list[int] | None = None  # indexes into _rows (None: every row)
-        self._alerts: list[int] = []  # rows with a financial alert
+        self._rows: PlanStore | None = None
+        self._size = 0  # rows of the store shown so far
+        self._shown: list[int] | None = None  # indexes into the store (None: every row)
+        self._alerts = 0  # rows with a financial alert among the first _size
         self._counts: Counter[Status] = Counter()
         self._filter = "all"
         self._fields: dict[str, int] = {}  # field -> the file column giving it (for rows that failed)
@@ -130,62 +111,118 @@ class ImportRowsModel(QAbstractTableModel):
 
     # --- content ---------------------------------------------------------------------------------
 
-    def set_preview(self, preview: Preview | None, names: dict[str, dict[int, str]] | None = None,
-                    index: RowsIndex | None = None) -> None:
-        """Show `preview`'s rows; `index` (made off the GUI thread for a big file) saves a pass over them."""
+    def set_preview(self, preview: Preview | None, names: dict[str, dict[int, str]] | None = None) -> None:
+        """Show `preview`'s rows (a PlanStore), as many as it has so far."""
         self.beginResetModel()
-        self._rows = preview.rows if preview is not None else []
+        self._rows = preview.rows if preview is not None else None
+        self._size = len(self._rows) if self._rows is not None else 0
         self._fields = {f: i for i, f in preview.mapping.items()} if preview is not None else {}
         self.names = names or {}
-        index = index if index is not None else index_rows(self._rows)
-        self._alerts, self._counts = index.alert_rows, index.counts
-        self._shown = self._select(self._filter)
+        self._count()
+        self._shown = self._select(self._filter, 0, self._size)
         self.endResetModel()
+
+    def grow(self) -> bool:
+        """Show the rows the store gained since; True if there were any."""
+        rows = self._rows
+        if rows is None or len(rows) == self._size:
+            return False
+        old, new = self._size, len(rows)
+        added = self._select(self._filter, old, new)
+        if added is None:
+            self.beginInsertRows(QModelIndex(), old, new - 1)
+            self._size = new
+            self._count()
+            self.endInsertRows()
+        elif added:
+            assert self._shown is not None
+            at = len(self._shown)
+            self.beginInsertRows(QModelIndex(), at, at + len(added) - 1)
+            self._shown.extend(added)
+            self._size = new
+            self._count()
+            self.endInsertRows()
+        else:
+            self._size = new
+            self._count()
+        return True
+
+    def _count(self) -> None:
+        rows, size = self._rows, self._size
+        if rows is None:
+            self._counts, self._alerts = Counter(), 0
+            return
+        self._counts = Counter({status: rows.statuses.count(code, 0, size) for status, code in STATUS_CODE.items()})
+        self._alerts = bisect_left(rows.alert_rows, size)
 
     def set_filter(self, key: str) -> None:
         if key == self._filter:
             return
         self.beginResetModel()
         self._filter = key
-        self._shown = self._select(key)
+        self._shown = self._select(key, 0, self._size)
         self.endResetModel()
 
     @property
     def filter(self) -> str:
         return self._filter
 
-    def _select(self, key: str) -> list[int] | None:
+    @property
+    def rows(self) -> PlanStore | None:
+        """The store shown."""
+        return self._rows
+
+    def _select(self, key: str, start: int, stop: int) -> list[int] | None:
+        """The store's indexes from start to stop the filter `key` shows (None: all of them)."""
         if key == "all":
             return None
+        rows = self._rows
+        if rows is None:
+            return []
         if key == "alert":
-            return self._alerts
-        status = FILTER_STATUS[key]
-        return [i for i, p in enumerate(self._rows) if p.status is status]
+            alert_rows = rows.alert_rows
+            return list(alert_rows[bisect_left(alert_rows, start):bisect_left(alert_rows, stop)])
+        return rows.indexes_of(FILTER_STATUS[key], start, stop)
 
     def count(self, key: str) -> int:
         """Rows the filter `key` shows."""
         if key == "all":
-            return len(self._rows)
+            return self._size
         if key == "alert":
-            return len(self._alerts)
+            return self._alerts
         return self._counts.get(FILTER_STATUS[key], 0)
 
+    def alerts(self) -> list[tuple[int, str]]:
+        """(file row, text) of each financial alert among the rows shown so far."""
+        if self._rows is None or not self._size:
+            return []
+        last = self._rows.file_rows[self._size - 1]
+        alerts = self._rows.alerts
+        return alerts[:bisect_right(alerts, last, key=lambda a: a[0])]
+
     def plan(self, row: int) -> RowPlan:
+        assert self._rows is not None
         return self._rows[row if self._shown is None else self._shown[row]]
 
     def row_of(self, file_row: int) -> int | None:
         """The table row showing the file's row `file_row`, under the current filter."""
-        for n in range(self.rowCount()):
-            if self.plan(n).row == file_row:
-                return n
-        return None
+        if self._rows is None:
+            return None
+        file_rows = self._rows.file_rows
+        at = bisect_left(file_rows, file_row, 0, self._size)
+        if at >= self._size or file_rows[at] != file_row:
+            return None
+        if self._shown is None:
+            return at
+        found = bisect_left(self._shown, at)
+        return found if found < len(self._shown) and self._shown[found] == at else None
 
     # --- Qt --------------------------------------------------------------------------------------
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
         if parent.isValid():
             return 0
-        return len(self._rows) if self._shown is None else len(self._shown)
+        return self._size if self._shown is None else len(self._shown)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(ROW_COLUMNS)
