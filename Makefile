@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.ui
 	$(PY) -m benchmarks.imports
+	$(PY) -m benchmarks.import_dialog
 	$(PY) -m benchmarks.money
 	$(PY) -m benchmarks.starshipit
 
