@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import func, select
 
 from desktop.importing.commit import ImportConflict, UndoRefused
+from desktop.importing import plan as imp_plan
 from desktop.importing.plan import Status
 from desktop.importing.reading import UnreadableFile
 from desktop.services import customers as cs
@@ -311,6 +312,42 @@ def test_cancel_while_reading_leaves_nothing_to_import(qtbot, make_window, known
     assert not dialog.import_button.isEnabled()  # the rows shown before were read with other columns
     assert dialog.banner.text().startswith("Reading was cancelled")
     assert dialog.isVisible()
+
+
+def test_the_first_rows_show_while_the_rest_is_still_read(qtbot, make_window, tmp_path, monkeypatch) -> None:
+    """A big file's first chunk of rows is in the table while the rest is validated; Import waits for all."""
+    total = imp_plan.CHUNK_ROWS + 10
+    path = tmp_path / "many.csv"
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["Name", "Email", "Phone"])
+        writer.writerows([f"Tui Kowhai {n}", f"tui.{n}@example.com", ""] for n in range(total))
+    window = make_window()
+    dialog = open_dropped(qtbot, window, path)
+    reached, proceed = threading.Event(), threading.Event()
+
+    def on_worker(done: int, total: int) -> None:  # the worker waits after the first chunk
+        reached.set()
+        proceed.wait(20)
+
+    real_start = window.workers.start
+
+    def start(job: workers.Job, *, write: bool = False) -> workers.Job:
+        job.progress.connect(on_worker, Qt.ConnectionType.DirectConnection)
+        return real_start(job, write=write)
+
+    monkeypatch.setattr(window.workers, "start", start)
+    dialog.mapping_editor.set_field(dialog.mapping_editor.column_of("Phone"), "")  # reads again
+    qtbot.waitUntil(reached.is_set, timeout=20_000)
+    try:
+        qtbot.waitUntil(lambda: dialog.rows_model.rowCount() == imp_plan.CHUNK_ROWS, timeout=20_000)
+        assert dialog.previewing and not dialog.import_button.isEnabled()
+        assert dialog.rows_model.plan(0).row == 2 and dialog.rows_model.count("create") == imp_plan.CHUNK_ROWS
+    finally:
+        proceed.set()
+    wait_idle(qtbot, dialog)
+    assert dialog.rows_model.rowCount() == total and dialog.import_button.isEnabled()
+    assert summary(dialog)["create"] == f"{total:,}"
 
 
 def test_unreadable_file_is_explained_in_the_dialog(qtbot, make_window, tmp_path, errors_shown) -> None:

@@ -965,12 +965,10 @@ def _read_in_worker(rows: list[tuple[int, list[str]]]) -> list[tuple[Any, ...]]:
 
 def preview(
     session: Session, source: Source, mapping: Mapping[int, str], options: Options | None = None, *,
-    keep_rows: bool = False, progress: Progress | None = None, into: Any = None,
+    keep_rows: bool = False, progress: Progress | None = None,
 ) -> Preview:
-    """Preview Import: the whole plan, writing nothing. `into` holds the kept rows (`keep_rows`): a list
-    by default, or a `PlanStore`."""
-    result = Preview(source=source, mapping=dict(mapping), options=options or Options(), kept_all=keep_rows,
-                     rows=[] if into is None else into)
+    """Preview Import: the whole plan, writing nothing."""
+    result = Preview(source=source, mapping=dict(mapping), options=options or Options(), kept_all=keep_rows)
     for chunk in plan_chunks(session, source, mapping, result.options, progress):
         collect(result, chunk)
     return result

@@ -182,9 +182,6 @@ class PlanStore(Sequence[RowPlan]):
         for n in self.indexes_of(status):
             yield self[n]
 
-    def status_of(self, index: int) -> Status:
-        return STATUSES[self.statuses[index]]
-
     def close(self) -> None:
         """Free the temporary database (the rows can no longer be read)."""
         with self._lock:
@@ -200,11 +197,4 @@ class PlanStore(Sequence[RowPlan]):
             db.close()
 
 
-def rows_in(rows: Sequence[RowPlan], status: Status) -> Iterator[RowPlan]:
-    """The rows of `rows` (a list or a PlanStore) with `status`."""
-    if isinstance(rows, PlanStore):
-        return rows.of_status(status)
-    return (p for p in rows if p.status is status)
-
-
-__all__ = ["PAGE", "PlanStore", "alert_lines", "rows_in"]
+__all__ = ["PAGE", "PlanStore", "alert_lines"]
