@@ -285,12 +285,12 @@ def test_file_import_menu_and_ctrl_i(qtbot, make_window, known, sample, monkeypa
     assert folders[0] == str(Path.home())
 
 
-def test_cancel_while_reading_leaves_nothing_to_import(qtbot, make_window, known, sample, monkeypatch) -> None:
-    window = make_window()
-    dialog = open_dropped(qtbot, window, sample)
+def read_again_paused(qtbot, window, dialog, monkeypatch) -> threading.Event:  # type: ignore[no-untyped-def]
+    """Make the dialog read its file again, and hold the worker at its first progress report (the first
+    chunk is read); the worker goes on once the returned event is set."""
     reached, proceed = threading.Event(), threading.Event()
 
-    def on_worker(done: int, total: int) -> None:  # the preview's first chunk is read
+    def on_worker(done: int, total: int) -> None:
         reached.set()
         proceed.wait(20)
 
@@ -303,6 +303,13 @@ def test_cancel_while_reading_leaves_nothing_to_import(qtbot, make_window, known
     monkeypatch.setattr(window.workers, "start", start)
     dialog.mapping_editor.set_field(dialog.mapping_editor.column_of("Phone"), "")  # reads again
     qtbot.waitUntil(reached.is_set, timeout=20_000)
+    return proceed
+
+
+def test_cancel_while_reading_leaves_nothing_to_import(qtbot, make_window, known, sample, monkeypatch) -> None:
+    window = make_window()
+    dialog = open_dropped(qtbot, window, sample)
+    proceed = read_again_paused(qtbot, window, dialog, monkeypatch)
     assert dialog.previewing and not dialog.import_button.isEnabled()
     dialog.cancel_button.click()
     proceed.set()
@@ -324,21 +331,7 @@ def test_the_first_rows_show_while_the_rest_is_still_read(qtbot, make_window, tm
         writer.writerows([f"Tui Kowhai {n}", f"tui.{n}@example.com", ""] for n in range(total))
     window = make_window()
     dialog = open_dropped(qtbot, window, path)
-    reached, proceed = threading.Event(), threading.Event()
-
-    def on_worker(done: int, total: int) -> None:  # the worker waits after the first chunk
-        reached.set()
-        proceed.wait(20)
-
-    real_start = window.workers.start
-
-    def start(job: workers.Job, *, write: bool = False) -> workers.Job:
-        job.progress.connect(on_worker, Qt.ConnectionType.DirectConnection)
-        return real_start(job, write=write)
-
-    monkeypatch.setattr(window.workers, "start", start)
-    dialog.mapping_editor.set_field(dialog.mapping_editor.column_of("Phone"), "")  # reads again
-    qtbot.waitUntil(reached.is_set, timeout=20_000)
+    proceed = read_again_paused(qtbot, window, dialog, monkeypatch)
     try:
         qtbot.waitUntil(lambda: dialog.rows_model.rowCount() == imp_plan.CHUNK_ROWS, timeout=20_000)
         assert dialog.previewing and not dialog.import_button.isEnabled()
