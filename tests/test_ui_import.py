@@ -242,6 +242,25 @@ def test_drop_opens_the_preview_with_its_summary(qtbot, qtmodeltester, make_wind
     assert count(window.db, m.ImportBatch) == 0  # a preview writes nothing
 
 
+def test_a_new_preview_lists_its_own_alerts_even_when_as_many(qtbot, make_window, known, sample) -> None:
+    """Read again after the file changed: the alerts list is the new preview's, not the old one's with the
+    same count."""
+    window = make_window()
+    dialog = open_dropped(qtbot, window, sample)
+    assert dialog.alerts_model.texts()[:2] == [
+        "Row 2  ·  Pricing tier: changes the pricing tier of an existing customer",
+        "Row 4  ·  Changes a customer with unpaid orders",
+    ]
+    write_csv(sample, [ROWS[2], ROWS[1], ROWS[0], *ROWS[3:]])  # rows 2 and 4 change places
+    dialog.mapping_editor.set_field(dialog.mapping_editor.column_of("City"), "")  # reads again
+    wait_idle(qtbot, dialog)
+    assert dialog.alerts_model.texts() == [
+        "Row 2  ·  Changes a customer with unpaid orders",
+        "Row 4  ·  Pricing tier: changes the pricing tier of an existing customer",
+        "Row 7  ·  Pricing tier: unknown pricing tier 'Gold': left unset",
+    ]
+
+
 def test_only_local_csv_xlsx_txt_files_are_taken(qtbot, make_window, tmp_path) -> None:
     window = make_window()
     pdf = tmp_path / "brochure.pdf"

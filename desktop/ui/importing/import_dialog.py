@@ -638,7 +638,7 @@ class ImportDialog(QDialog):
     def _show_counts(self, preview: Preview | None, *, final: bool) -> None:
         """The summary, the filters' counts and the alerts of the rows shown (all of them once `final`)."""
         alerts = self.rows_model.alerts()
-        if len(alerts) != self.alerts_model.rowCount():
+        if alerts != self.alerts_model.alerts:  # the same count can be other alerts (a new preview)
             self.alerts_model.set_alerts(alerts)
         s = preview.summary if preview is not None else None
         for key, label in self.summary_values.items():

@@ -351,10 +351,14 @@ class AlertsModel(QAbstractListModel):
         self._alerts: list[tuple[int, str]] = []
 
     def set_alerts(self, alerts: Sequence[tuple[int, str]]) -> None:
-        """(file row, text) of each alert, as `index_rows` lists them."""
+        """(file row, text) of each alert, as `ImportRowsModel.alerts()` lists them."""
         self.beginResetModel()
         self._alerts = list(alerts)
         self.endResetModel()
+
+    @property
+    def alerts(self) -> list[tuple[int, str]]:
+        return self._alerts
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._alerts)
