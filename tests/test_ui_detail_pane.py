@@ -7,6 +7,7 @@ Confirmations and refusals are answered through `messages.ask` / `messages.show_
 from __future__ import annotations
 
 from collections.abc import Callable
+import threading
 from typing import Any
 
 import pytest
@@ -97,6 +98,13 @@ def type_address(qtbot, form: AddressForm, values: dict[str, str]) -> None:  # t
     form.ok_button.click()
 
 
+def show(qtbot, pane: CustomerDetailPane, customer_id: int | None) -> None:  # type: ignore[no-untyped-def]
+    """Ask the pane for a customer and wait until it shows it (it is read off the GUI thread)."""
+    with qtbot.waitSignal(pane.shown, timeout=10_000):
+        pane.show_customer(customer_id)
+    assert pane.loading is None
+
+
 def address_rows(pane: CustomerDetailPane) -> list[tuple[str, str]]:
     model = pane.address_model
     return [(model.data(model.index(r, 0)), model.data(model.index(r, 2)).split("\n")[0])
@@ -183,7 +191,7 @@ def test_details_show_every_field_and_defaults(qtbot, pane, store, aroha) -> Non
             "fax": "+64 9 555 0102", "notes": "Prefers email.",
         })
         cs.archive_customer(s, aroha.id)
-    pane.show_customer(aroha.id)
+    show(qtbot, pane, aroha.id)
     assert pane.details_stack.currentIndex() == 1 and pane.isTabEnabled(1) and pane.isTabEnabled(2)
     assert pane.title.text().startswith("Aroha Kowhai") and "Archived" in pane.title.text()
     values = {key: pane.value(key) for key in pane.labels}
@@ -200,14 +208,14 @@ def test_details_show_every_field_and_defaults(qtbot, pane, store, aroha) -> Non
 
     with store.transaction() as s:
         cs.delete_customer(s, aroha.id)
-    pane.show_customer(aroha.id)  # gone meanwhile: nothing to show, no error
+    show(qtbot, pane, aroha.id)  # gone meanwhile: nothing to show, no error
     assert pane.customer is None and pane.details_stack.currentIndex() == 0 and not pane.isTabEnabled(1)
 
 
-def test_empty_values_show_a_dash_and_names_are_not_markup(pane, store) -> None:
+def test_empty_values_show_a_dash_and_names_are_not_markup(qtbot, pane, store) -> None:
     with store.transaction() as s:
         bare = cs.create_customer(s, {"name": "<b>Tom</b> & Co"})
-    pane.show_customer(bare.id)
+    show(qtbot, pane, bare.id)
     assert pane.labels["email"].text() == "—" and pane.value("email") == ""
     assert "&lt;b&gt;Tom&lt;/b&gt; &amp; Co" in pane.title.text()
     assert pane.address_model.rowCount() == 0 and pane.value("shipping") == ""
@@ -220,7 +228,7 @@ def test_empty_values_show_a_dash_and_names_are_not_markup(pane, store) -> None:
 def test_add_address_then_the_same_again_is_a_duplicate(qtbot, pane, store, aroha, monkeypatch) -> None:
     changed: list[int] = []
     pane.changed.connect(changed.append)
-    pane.show_customer(aroha.id)
+    show(qtbot, pane, aroha.id)
     pane.setCurrentIndex(1)
     values = {"label": "Depot", "address1": "7 Rimu Road", "city": "Napier", "zip": "4110", "country_code": "NZ"}
     answer_address_form(monkeypatch, qtbot, lambda form: type_address(qtbot, form, values))
@@ -251,7 +259,7 @@ def focus_view(qtbot, pane: CustomerDetailPane) -> None:  # type: ignore[no-unty
 
 
 def test_edit_address_with_enter(qtbot, pane, store, aroha, monkeypatch) -> None:
-    pane.show_customer(aroha.id)
+    show(qtbot, pane, aroha.id)
     pane.setCurrentIndex(1)
     pane.address_view.selectRow(0)
     forms = answer_address_form(monkeypatch, qtbot, lambda form: type_address(qtbot, form, {"city": "Porirua"}))
@@ -266,7 +274,7 @@ def test_edit_address_with_enter(qtbot, pane, store, aroha, monkeypatch) -> None
 def test_set_defaults_and_delete_rules(qtbot, pane, store, aroha, answers) -> None:
     with store.transaction() as s:
         depot = addr.add_address(s, aroha.id, {"address1": "7 Rimu Road", "zip": "4110"})
-    pane.show_customer(aroha.id)
+    show(qtbot, pane, aroha.id)
     pane.setCurrentIndex(1)
     menu_texts = [a.text() for a in pane.address_menu().actions() if not a.isSeparator()]
     assert menu_texts == ["Add address…", "Edit address…", "Delete address…", "Make default shipping address",
@@ -307,7 +315,66 @@ def test_delete_address_answered_no_keeps_it(qtbot, pane, store, aroha, monkeypa
     with store.transaction() as s:
         addr.add_address(s, aroha.id, {"address1": "7 Rimu Road", "zip": "4110"})
     monkeypatch.setattr(messages, "ask", lambda *a, **k: False)
-    pane.show_customer(aroha.id)
+    show(qtbot, pane, aroha.id)
     pane.address_view.selectRow(1)
     pane.delete_address()
     assert len(get(store, aroha.id).addresses) == 2 and pane.address_model.rowCount() == 2
+
+
+# --- reading off the GUI thread ------------------------------------------------------------------
+
+
+def test_the_pane_reads_off_the_gui_thread_and_shows_only_the_last_customer_asked_for(
+        qtbot, pane, store, aroha, monkeypatch) -> None:
+    from desktop.ui.customers import detail_pane
+
+    with store.transaction() as s:
+        tane = cs.create_customer(s, {"name": "Tane Mahuta"}).id
+        mere = cs.create_customer(s, {"name": "Mere Tui"}).id
+    show(qtbot, pane, aroha.id)
+    release = threading.Event()
+    read: list[tuple[int, bool]] = []
+    real = detail_pane.read_customer
+
+    def held(db: Database, customer_id: int) -> Any:
+        read.append((customer_id, threading.current_thread() is threading.main_thread()))
+        release.wait(10)
+        return real(db, customer_id)
+
+    monkeypatch.setattr(detail_pane, "read_customer", held)
+    pane.show_customer(tane)
+    qtbot.waitUntil(lambda: len(read) == 1)
+    # While Tane is read the pane still shows Aroha, but nothing may act on her any more.
+    assert pane.loading == tane and pane.customer is None and pane.title.text().startswith("Aroha Kowhai")
+    assert not pane.address_actions["add"].isEnabled()
+    pane.show_customer(mere)  # a clerk's arrow keys: these wait; only the last is read
+    pane.show_customer(aroha.id)
+    with qtbot.waitSignal(pane.shown, timeout=10_000):
+        release.set()
+    assert read == [(tane, False), (aroha.id, False)]  # off the GUI thread; Mere was never read
+    assert pane.loading is None and pane.customer is not None and pane.customer.id == aroha.id
+    assert pane.title.text().startswith("Aroha Kowhai") and pane.address_actions["add"].isEnabled()
+
+
+def test_a_customer_that_cannot_be_read_says_so_in_one_line(qtbot, pane, store, aroha, monkeypatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from desktop.ui.customers import detail_pane
+
+    def broken(_session: Any, _customer_id: int) -> Any:
+        raise OperationalError("SELECT …", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(detail_pane, "get_customer", broken)
+    show(qtbot, pane, aroha.id)
+    assert pane.customer is None and pane.details_stack.currentIndex() == 0
+    assert pane.placeholder.text() == ("This customer could not be read. The connection to the store was lost; "
+                                       "nothing was changed. Check the network and try again.")
+
+    def failing(_session: Any, _customer_id: int) -> Any:
+        raise ValueError("a fault of our own")
+
+    monkeypatch.setattr(detail_pane, "get_customer", failing)
+    show(qtbot, pane, aroha.id)
+    text = pane.placeholder.text()
+    assert text.startswith("This customer could not be read. Something went wrong")
+    assert "fault of our own" not in text and "log file" in text

@@ -69,6 +69,7 @@ def make_window(qtbot, store: Database) -> Iterator[Callable[..., MainWindow]]: 
         window.show()
         qtbot.waitExposed(window)
         made.append(window)
+        pane_shown(qtbot, window)
         return window
 
     yield make
@@ -81,14 +82,21 @@ def row_of(window: MainWindow, name: str) -> int:
     return next(r for r in range(model.rowCount()) if model.customer_row(r).name == name)
 
 
-def pick(window: MainWindow, *names: str) -> None:
-    """Select the rows of these customers, as a clerk's clicks would."""
+def pick(qtbot, window: MainWindow, *names: str) -> None:  # type: ignore[no-untyped-def]
+    """Select the rows of these customers, as a clerk's clicks would, and wait for the detail pane."""
     window.customers.table.clearSelection()
     for name in names:
         window.customers.table.selectionModel().select(
             window.customers.model.index(row_of(window, name), 0),
             window.customers.table.selectionModel().SelectionFlag.Select | window.customers.table.selectionModel().SelectionFlag.Rows,
         )
+    pane_shown(qtbot, window)
+
+
+def pane_shown(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the table shows the query last asked for and the detail pane the customer last
+    selected (both are read off the GUI thread)."""
+    settled(qtbot, window)
 
 
 def names(window: MainWindow) -> list[str]:
@@ -245,7 +253,7 @@ def test_selection_fills_the_detail_pane(qtbot, make_window, store, people) -> N
     with store.transaction() as s:
         cs.update_customer(s, people["Aroha Kowhai"], {"phone": "+64 9 555 0199"})
     window = make_window()
-    pick(window, "Aroha Kowhai")
+    pick(qtbot, window, "Aroha Kowhai")
     detail = window.customers.detail
     assert window.customers.status.text() == "3 customers (1 selected)"
     assert detail.customer.id == people["Aroha Kowhai"] and detail.details_stack.currentIndex() == 1
@@ -260,7 +268,7 @@ def test_selection_fills_the_detail_pane(qtbot, make_window, store, people) -> N
     assert whats[0] == "Details changed" and "Customer created" in whats and "Address added" in whats
     assert history.data(history.index(0, 1)) == "Details changed\nPhone: +64 9 555 0101 → +64 9 555 0199"
 
-    pick(window, "Aroha Kowhai", "Tane Mahuta")
+    pick(qtbot, window, "Aroha Kowhai", "Tane Mahuta")
     assert detail.customer is None and detail.placeholder.text() == "2 customers selected."
     assert window.customers.status.text() == "3 customers (2 selected)"
 
@@ -269,7 +277,7 @@ def test_sorting_by_a_header_keeps_the_selected_customer(qtbot, make_window, sto
     with store.transaction() as s:
         f.customers(s, [{"name": f"Bulk {i:03d}", "email": f"z{i:03d}@example.com"} for i in range(260)])
     window = make_window()
-    pick(window, "Aroha Kowhai")
+    pick(qtbot, window, "Aroha Kowhai")
     header = window.customers.table.horizontalHeader()
     rect = header.sectionViewportPosition(COLUMN["email"]) + 5
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect, 5))
@@ -308,6 +316,7 @@ def test_ctrl_n_creates_a_customer_and_selects_it_beyond_the_first_page(
     assert seen[0]["title"] == "New customer" and seen[0]["customer"] is not None
     created = seen[0]["customer"].id
     assert window.customers.selected_ids() == [created] and window.customers.selected_rows() == [window.customers.model.total - 1]
+    pane_shown(qtbot, window)
     assert window.customers.detail.customer.id == created and window.customers.model.total == 254
     assert window.statusBar().currentMessage() == "Created Zara Whetu."
     assert window.focusWidget() is window.customers.table  # the window's focus, once the form is gone
@@ -319,6 +328,7 @@ def test_ctrl_n_creates_a_customer_and_selects_it_beyond_the_first_page(
     assert window.customers.model.total == 1
     answer_form(monkeypatch, qtbot, lambda form: type_and_ok(qtbot, form, {"name": "Wiremu Pene"}))
     window.actions_by_name["new"].trigger()
+    pane_shown(qtbot, window)
     assert window.customers.filters.search.text() == "" and window.customers.model.query.archived == "all"
     assert window.customers.detail.customer.name == "Wiremu Pene"
     assert window.statusBar().currentMessage() == "Created Wiremu Pene. The filter was cleared to show it."
@@ -343,10 +353,11 @@ def test_create_cancelled_and_duplicate_open_existing(qtbot, make_window, store,
 def test_edit_with_return_and_double_click(qtbot, make_window, store, people, monkeypatch) -> None:
     window = make_window()
     seen = answer_form(monkeypatch, qtbot, lambda form: type_and_ok(qtbot, form, {"phone": "+64 4 555 0123"}))
-    pick(window, "Tane Mahuta")
+    pick(qtbot, window, "Tane Mahuta")
     focus(qtbot, window.customers.table)
     qtbot.keyClick(window.customers.table, Qt.Key.Key_Return)
     assert seen[-1]["title"].startswith("Edit customer — Tane Mahuta")
+    pane_shown(qtbot, window)
     assert window.customers.detail.value("phone") == "+64 4 555 0123"
     assert window.customers.model.customer_row(row_of(window, "Tane Mahuta")).phone == "+64 4 555 0123"
     assert window.customers.selected_ids() == [people["Tane Mahuta"]]
@@ -356,6 +367,7 @@ def test_edit_with_return_and_double_click(qtbot, make_window, store, people, mo
     rect = window.customers.table.visualRect(window.customers.model.index(row_of(window, "Tane Mahuta"), 0))
     qtbot.mouseClick(window.customers.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(window.customers.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    pane_shown(qtbot, window)
     assert len(seen) == 1
     assert window.customers.detail.subtitle.text() == "Mahuta Forestry"
 
@@ -381,12 +393,13 @@ def test_find_match_with_ctrl_m_opens_the_chosen_customer(qtbot, make_window, st
     focus(qtbot, window.customers.table)
     qtbot.keyClick(window.customers.table, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
     assert window.customers.selected_ids() == [people["Aroha Kowhai"]]  # the search hid it: cleared
+    pane_shown(qtbot, window)
     assert window.customers.filters.search.text() == "" and window.customers.detail.customer.name == "Aroha Kowhai"
 
 
 def test_edit_of_a_customer_deleted_meanwhile(qtbot, make_window, store, people, errors_shown) -> None:
     window = make_window()
-    pick(window, "Mere Tui")
+    pick(qtbot, window, "Mere Tui")
     with store.transaction() as s:
         cs.delete_customer(s, people["Mere Tui"])
     window.customers.edit_customer()
@@ -399,7 +412,7 @@ def test_edit_of_a_customer_deleted_meanwhile(qtbot, make_window, store, people,
 
 def test_archive_shortcut_then_unarchive(qtbot, make_window, store, people, asked) -> None:
     window = make_window()
-    pick(window, "Tane Mahuta")
+    pick(qtbot, window, "Tane Mahuta")
     assert window.actions_by_name["archive"].isEnabled() and not window.actions_by_name["unarchive"].isEnabled()
     asked.answers.append(False)  # the clerk says no first
     focus(qtbot, window.customers.table)
@@ -417,7 +430,7 @@ def test_archive_shortcut_then_unarchive(qtbot, make_window, store, people, aske
     window.customers.filters.archived.setCurrentIndex(window.customers.filters.archived.findData("archived"))
 
     settled(qtbot, window)
-    pick(window, "Tane Mahuta")
+    pick(qtbot, window, "Tane Mahuta")
     assert window.actions_by_name["unarchive"].isEnabled() and not window.actions_by_name["archive"].isEnabled()
     qtbot.keyClick(window.customers.table, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     wait_bulk(qtbot, window)
@@ -432,7 +445,7 @@ def test_delete_key_skips_a_linked_customer_with_the_reason(qtbot, make_window, 
     with store.transaction() as s:
         f.sales_order(s, people["Aroha Kowhai"])
     window = make_window()
-    pick(window, "Aroha Kowhai", "Mere Tui")
+    pick(qtbot, window, "Aroha Kowhai", "Mere Tui")
     focus(qtbot, window.customers.table)
     qtbot.keyClick(window.customers.table, Qt.Key.Key_Delete)
     assert asked[-1].startswith("Delete customers: Delete 2 customers?")
@@ -588,7 +601,7 @@ def test_keyboard_focus_order_and_shortcuts(qtbot, make_window, people, asked) -
     window.customers.filters.search.clear()
     window.customers.filters.flush()
     settled(qtbot, window)
-    pick(window, "Aroha Kowhai")
+    pick(qtbot, window, "Aroha Kowhai")
     window.customers.detail.setCurrentIndex(1)
     window.customers.detail.address_view.selectRow(0)
     focus(qtbot, window.customers.detail.address_view)
@@ -636,7 +649,7 @@ def test_an_address_added_in_the_pane_stays_selected(qtbot, make_window, store, 
     from desktop.ui.customers.address_form import AddressForm
 
     window = make_window()
-    pick(window, "Mere Tui")
+    pick(qtbot, window, "Mere Tui")
     window.customers.detail.setCurrentIndex(1)
 
     def fake_exec(form: AddressForm) -> int:
@@ -664,7 +677,7 @@ def test_about_shows_version_and_database(qtbot, make_window, store) -> None:
 
 def test_f5_reads_changes_made_elsewhere_and_keeps_the_selection(qtbot, make_window, store, people) -> None:
     window = make_window()
-    pick(window, "Tane Mahuta")
+    pick(qtbot, window, "Tane Mahuta")
     with store.transaction() as s:
         cs.create_customer(s, {"name": "Anahera Pou"})
         cs.update_customer(s, people["Tane Mahuta"], {"email": "tane.mahuta@example.com"})
@@ -672,6 +685,7 @@ def test_f5_reads_changes_made_elsewhere_and_keeps_the_selection(qtbot, make_win
     qtbot.keyClick(window.customers.table, Qt.Key.Key_F5)
     assert window.customers.model.total == 4 and names(window)[0] == "Anahera Pou"
     assert window.customers.selected_ids() == [people["Tane Mahuta"]]
+    pane_shown(qtbot, window)
     assert window.customers.detail.value("email") == "tane.mahuta@example.com"
 
 

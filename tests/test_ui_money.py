@@ -39,6 +39,7 @@ from desktop.ui.money.order_entry import (
 )
 from tests import factories as f
 from tests.test_money import new_credit, new_customer, new_order, outstanding, remaining
+from tests.ui_fixtures import settled
 
 D = Decimal
 both = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
@@ -270,6 +271,8 @@ def test_tabs_in_design_order_with_totals(qtbot: Any, store: Database, books: di
     assert [window.nav.item(i).text() for i in range(window.nav.count())][:2] == ["Customers", "Sales credits"]
 
     window.show_customer(books["customer"])
+
+    settled(qtbot, window)
     tab = window.parts["money"].unpaid_tab
     pane.setCurrentWidget(tab)
     qtbot.waitUntil(lambda: tab.model.rowCount() == 5)
@@ -287,6 +290,7 @@ def test_tabs_read_only_when_shown(qtbot: Any, store: Database, books: dict[str,
     tab = window.parts["money"].unpaid_tab
     window.customers.detail.setCurrentIndex(0)
     window.show_customer(books["customer"])
+    settled(qtbot, window)
     assert tab.model.rowCount() == 0  # not shown: not read
     window.customers.detail.setCurrentWidget(tab)
     assert tab.model.rowCount() == 5
@@ -303,6 +307,7 @@ def test_allocate_from_the_credits_tab_refreshes_everything(qtbot: Any, store: D
 
     monkeypatch.setattr(AllocationDialog, "exec", exec_)
     window.show_customer(books["customer"])
+    settled(qtbot, window)
     window.customers.detail.setCurrentWidget(window.parts["money"].credits_tab)
     window.parts["money"].credits_tab.view.selectRow(0)
     QTest.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
@@ -364,6 +369,7 @@ def test_new_order_is_refused_for_archived_customers(qtbot: Any, store: Database
     with store.transaction() as s:
         cs.archive_customer(s, cid)
     window.show_customer(cid)  # clears the Active filter to show it
+    settled(qtbot, window)
     qtbot.waitUntil(lambda: window.customers.detail.customer is not None and window.customers.detail.customer.id == cid)
     assert not window.parts["money"].actions["order"].isEnabled()
     assert window.parts["money"].actions["credit"].isEnabled()
@@ -499,6 +505,7 @@ def test_money_menu_shortcuts_open_the_entry_dialogs(qtbot: Any, store: Database
     monkeypatch.setattr(CreditDialog, "exec", lambda d: seen.append("credit") or 0)
     monkeypatch.setattr(FulfilmentDialog, "exec", lambda d: seen.append("fulfil") or 0)
     window.show_customer(books["customer"])
+    settled(qtbot, window)
     tab = window.parts["money"].unpaid_tab
     window.customers.detail.setCurrentWidget(tab)
     ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier

@@ -36,6 +36,7 @@ from desktop.ui.shipping.starshipit_settings import StarshipitSettingsDialog
 from tests import factories as fx
 from tests.fake_starshipit import API_KEY, SUBSCRIPTION_KEY, FakeStarshipit
 from tests.test_starshipit_cli import MemoryKeyring
+from tests.ui_fixtures import settled
 
 both = pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 
@@ -282,16 +283,22 @@ def test_the_window_has_the_section_the_tab_and_the_menu(qtbot, store, fake, key
     tabs = [window.customers.detail.tabText(i) for i in range(window.customers.detail.count())]
     assert tabs.index("S&hipping") == tabs.index("Hi&story") - 1
     assert window.actions_by_name["starshipit_settings"].text() == "&Starshipit…"
-    window.customers.detail.show_customer(cid)
+    window.show()
+    qtbot.waitExposed(window)
     tab: CustomerShippingTab = window.parts["shipping"].tab
+    window.customers.detail.show_customer(cid)
+    settled(qtbot, window)
+    assert tab.model.rowCount() == 0  # the tab is not shown: its fulfilments are not read yet
+    window.customers.detail.setCurrentWidget(tab)
     assert window.customers.detail.isTabEnabled(window.customers.detail.indexOf(tab)) and tab.model.rowCount() == 2
     assert not tab.empty.isVisible() and not tab.view_button.isEnabled()
     section = window.show_section("Shipping queue")
     assert section.model.rowCount() == 2
     with qtbot.waitSignal(window.parts["shipping"].shipping.runEnded, timeout=20_000):
         section.submit_button.click()
-    assert {tab.model.row(i).state for i in range(2)} == {"submitted"}
     assert window.statusBar().currentMessage() == "Starshipit: 2 of 2 submitted"
+    window.show_section("Customers")  # the tab is read again once it shows
+    assert {tab.model.row(i).state for i in range(2)} == {"submitted"}
     tab.table.selectRow(0)
     assert tab.view_button.isEnabled()
     window.close()

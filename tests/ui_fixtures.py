@@ -55,8 +55,9 @@ def focus(qtbot, widget: QWidget) -> None:  # type: ignore[no-untyped-def]
 
 
 def settled(qtbot, window: Any) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the customer table shows the query last asked for (it is read off the GUI thread).
-    `window` is the main window or its Customers section."""
+    """Wait until the customer table shows the query last asked for, and the detail pane the customer
+    last selected (both are read off the GUI thread). `window` is the main window or its Customers
+    section."""
     section = getattr(window, "customers", window)
-    qtbot.waitUntil(lambda: not (section.model.busy or section.model.counting or section.filters.pending),
-                    timeout=10_000)
+    qtbot.waitUntil(lambda: not (section.model.busy or section.model.counting or section.filters.pending
+                                 or section.detail.loading is not None), timeout=10_000)

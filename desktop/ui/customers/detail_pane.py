@@ -3,9 +3,12 @@ models (addresses, history) are in pane_models.py."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, Signal
+import shiboken6
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, QThreadPool, Signal
 from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -38,10 +41,13 @@ from desktop.ui.common import messages
 from desktop.ui.common.colours import text_colour
 from desktop.ui.common.formats import local_time
 from desktop.ui.common.tabs import FittingTabBar, plain
+from desktop.ui.common.workers import Job, start_in
 from desktop.ui.common.views import select_row
 from desktop.ui.customers.pane_models import EMPTY, AddressTableModel, HistoryEntry, HistoryModel, load_history
 
 Index = QModelIndex | QPersistentModelIndex
+
+log = logging.getLogger("desktop.ui.detail_pane")
 
 MUTED_STYLE = "color: palette(placeholder-text);"
 
@@ -69,15 +75,49 @@ def _section_title(text: str) -> QLabel:
     return label
 
 
+# The reads of a pane being loaded (kept here, not as the pane's children: a pane deleted while one runs
+# must not take its job with it).
+_RUNNING: set[Job] = set()
+
+Loaded = tuple[CustomerDetail | None, dict[str, str | None], list[HistoryEntry], str]
+
+
+def read_customer(db: Database, customer_id: int) -> Loaded:
+    """What the pane shows of `customer_id`: (customer, reference names, history, '') — or (None, {}, [],
+    why) when it cannot be read. Runs on a worker thread; it touches no widget."""
+    try:
+        with db.read() as s:
+            customer = get_customer(s, customer_id)
+            return customer, _reference_names(s, customer), load_history(s, customer), ""
+    except NotFound:
+        return None, {}, [], ""
+    except Exception as exc:  # noqa: BLE001 - the pane says it in one line; the log has the rest
+        if not isinstance(exc, DomainError):
+            log.error("the detail pane could not read customer %s", customer_id, exc_info=exc)
+        return None, {}, [], "This customer could not be read. " + messages.explain(exc)[1]
+
+
 class CustomerDetailPane(QTabWidget):
-    """Shows one customer. Emits `changed(customer_id)` after an address action changed it."""
+    """Shows one customer. Emits `changed(customer_id)` after an address action changed it.
+
+    The customer is read off the GUI thread (a selection made while a slow store is busy never freezes
+    the window), the latest request winning. While it is read the pane still shows what it showed, but
+    `customer` is None and the address actions are off, so that nothing acts on the customer before.
+    `loading` is the id being read (None once shown); `shown` is emitted each time the pane has shown
+    what was last asked for."""
 
     changed = Signal(int)
+    shown = Signal()
 
     def __init__(self, db: Database, parent: QWidget | None = None):
         super().__init__(parent)
         self.db = db
         self.customer: CustomerDetail | None = None
+        self.loading: int | None = None
+        self._generation = 0  # of the last request: an older read's answer is dropped
+        self._queued: tuple[int, int, int] | None = None  # (generation, id, selected) waiting for the thread
+        self._pool: QThreadPool | None = None
+        self._reading: Job | None = None
         self.setDocumentMode(False)
         # At the pane's narrowest its six tabs do not fit: they become one drop-down list, none hidden.
         self.setTabBar(FittingTabBar(self))
@@ -262,25 +302,64 @@ class CustomerDetailPane(QTabWidget):
 
     # --- showing --------------------------------------------------------------------------------
 
-    def show_customer(self, customer_id: int | None, *, selected: int = 0) -> None:
-        """Show `customer_id` (None: nothing; `selected` says how many customers the table has selected)."""
-        self.customer = None
-        names: dict[str, str | None] = {}
-        entries: list[HistoryEntry] = []
-        if customer_id is not None:
-            try:
-                with self.db.read() as s:
-                    self.customer = get_customer(s, customer_id)
-                    names = _reference_names(s, self.customer)
-                    entries = load_history(s, self.customer)
-            except NotFound:
-                self.customer = None
+    def show_customer(self, customer_id: int | None, *, selected: int = 0, wait: bool = False) -> None:
+        """Show `customer_id` (None: nothing; `selected` says how many customers the table has selected).
+        The customer is read on the pane's thread, unless `wait` (then at once, on this thread)."""
+        self._generation += 1
+        if customer_id is None:
+            self._queued, self.loading = None, None
+            self._show(None, {}, [], "", selected)
+            return
+        if wait:
+            self._queued, self.loading = None, None
+            self._show(*read_customer(self.db, customer_id), selected)
+            return
+        self.loading = customer_id
+        if self.customer is not None and self.customer.id != customer_id:
+            self.customer = None  # not the one asked for: nothing may act on it any more
+            self._update_buttons()
+        self._queued = (self._generation, customer_id, selected)
+        if self._reading is None:
+            self._start_queued()
+
+    def _start_queued(self) -> None:
+        """One read at a time: requests made meanwhile (a clerk holding an arrow key) wait, and only the
+        last of them is read."""
+        self._reading = None
+        if self._queued is None or not shiboken6.isValid(self):
+            return
+        generation, customer_id, selected = self._queued
+        self._queued = None
+        db = self.db
+        job = self._reading = Job(lambda _progress: read_customer(db, customer_id))
+        _RUNNING.add(job)
+        job.finished.connect(lambda result, g=generation, n=selected: self._loaded(g, n, result))
+        job.ended.connect(lambda: (_RUNNING.discard(job), self._start_queued()))
+        if self._pool is None:
+            self._pool = QThreadPool()
+            self._pool.setMaxThreadCount(1)
+        start_in(self._pool, job)
+
+    def _loaded(self, generation: int, selected: int, result: Loaded) -> None:
+        if generation == self._generation and shiboken6.isValid(self):
+            self.loading = None
+            self._show(*result, selected)
+
+    def shutdown(self, msecs: int = 5_000) -> None:
+        """Wait for a read under way (the window is closing)."""
+        self._queued = None
+        if self._pool is not None:
+            self._pool.waitForDone(msecs)
+
+    def _show(self, customer: CustomerDetail | None, names: dict[str, str | None],
+              entries: list[HistoryEntry], problem: str, selected: int) -> None:
+        self.customer = customer
         c = self.customer
         for page in (self.addresses_page, self.history_view):
             self.setTabEnabled(self.indexOf(page), c is not None)
         if c is None:
-            self.placeholder.setText(f"{selected:,} customers selected." if selected > 1
-                                     else "Select a customer to see their details.")
+            self.placeholder.setText(problem or (f"{selected:,} customers selected." if selected > 1
+                                                 else "Select a customer to see their details."))
             self.details_stack.setCurrentIndex(0)
         else:
             self.details_stack.setCurrentIndex(1)
@@ -316,6 +395,7 @@ class CustomerDetailPane(QTabWidget):
             self.setTabEnabled(self.indexOf(tab), c is not None)
             tab.show_customer(c)  # type: ignore[attr-defined]
         self._update_buttons()
+        self.shown.emit()
 
     def value(self, key: str) -> str:
         """The text a Details row shows ('' when empty), for tests and screenshots."""
@@ -362,7 +442,7 @@ class CustomerDetailPane(QTabWidget):
     def _after_change(self, select_id: int | None = None) -> None:
         assert self.customer is not None
         customer_id = self.customer.id
-        self.show_customer(customer_id)
+        self.show_customer(customer_id, wait=True)
         if select_id is not None:
             self.select_address(select_id)
         self.changed.emit(customer_id)

@@ -379,6 +379,7 @@ class Customers(Section):
 
     def closing(self) -> None:
         self.model.shutdown()
+        self.detail.shutdown()
         if self.bulk_job is not None and self.bulk_job.running:
             self.bulk_job.cancel()
             self.workers.wait(30_000)

@@ -652,6 +652,7 @@ class CustomerShippingTab(QWidget):
         self.db = db
         self.actions = actions
         self.customer: CustomerDetail | None = None
+        self._stale = False
         layout = QVBoxLayout(self)
         self.model = QueueModel(self, with_customer=False)
         self.table = _table(self.model)
@@ -668,13 +669,24 @@ class CustomerShippingTab(QWidget):
         row.addWidget(self.view_button)
         layout.addLayout(row)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update())
-        actions.changed.connect(self.reload)
+        actions.changed.connect(lambda: self.show_customer(self.customer))
 
     def show_customer(self, customer: CustomerDetail | None) -> None:
+        """Read the customer's fulfilments now if the tab is shown, else when it next is."""
+        if (customer.id if customer else None) != (self.customer.id if self.customer else None):
+            self.model.set_rows([])
         self.customer = customer
-        self.reload()
+        self._stale = True
+        if self.isVisible():
+            self.reload()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self.reload()
 
     def reload(self) -> None:
+        self._stale = False
         rows: list[QueueRow] = []
         if self.customer is not None:
             with self.db.read() as s:
