@@ -316,7 +316,9 @@ def test_settings_keep_the_keys_in_the_keyring_only(qtbot, fake, ring, workers, 
     dialog.base_url.setText(fake.url)
     dialog.rate.setValue(20)
     dialog.test_button.click()
-    qtbot.waitUntil(lambda: dialog.result_label.text().startswith("Connected"), timeout=10_000)
+    # The button is on again once the test has ended (its result shows a moment before).
+    qtbot.waitUntil(lambda: dialog.result_label.text().startswith("Connected") and dialog.test_button.isEnabled(),
+                    timeout=10_000)
     dialog.subscription_key.setText("wrong")
     dialog.test_button.click()
     qtbot.waitUntil(lambda: "refused the keys" in dialog.result_label.text(), timeout=10_000)
