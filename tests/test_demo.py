@@ -456,6 +456,22 @@ def test_deferred_indexes_undo_the_block_when_it_fails(db: Database) -> None:
         assert conn.execute(select(m.Customer.name)).scalars().all() == ["Kept"]
 
 
+def test_deferred_indexes_leave_the_planner_statistics_of_the_load_on_postgresql(db: Database) -> None:
+    if db.backend != "postgresql":
+        pytest.skip("SQLite plans without gathered statistics")
+    customers = m.Customer.__table__
+    stats = "SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'customers'"
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql(stats).scalar_one() == 0  # a new store: nothing gathered yet
+    with db.engine.begin() as conn:
+        with bulk.deferred_indexes(conn, [customers]):
+            rows = [(i, f"Loaded {i}", f"loaded{i}@example.com", 1, NOW, NOW) for i in range(1, 201)]
+            bulk.bulk_insert(conn, customers, ("id", "name", "email", "version", "created_at", "updated_at"), rows)
+    with db.engine.connect() as conn:
+        # Gathered by the load itself (autovacuum would be a minute or more behind).
+        assert conn.exec_driver_sql(stats + " AND attname = 'name'").scalar_one() == 1
+
+
 def test_invariants_on_every_backend(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     before = index_definitions(db)
     monkeypatch.setattr(demo, "BULK_INDEX_MIN", 1)  # a fresh store: indexes are built at the end
