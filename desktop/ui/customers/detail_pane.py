@@ -412,7 +412,8 @@ class CustomerDetailPane(QTabWidget):
         return self.address_model.address(rows[0].row()) if rows else None
 
     def _update_buttons(self) -> None:
-        selected = self._selected_address()
+        # While another customer is read, the addresses still listed are not the customer asked for.
+        selected = self._selected_address() if self.customer is not None else None
         enabled = {
             "add": self.customer is not None,
             "edit": selected is not None,
