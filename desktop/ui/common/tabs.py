@@ -1,10 +1,38 @@
-"""A tab bar that never hides a tab behind scroll arrows: tabs while they fit, else one drop-down list."""
+"""A tab bar that never hides a tab behind scroll arrows: tabs while they fit, else one drop-down list;
+and the tab page that reads its data only while it is shown."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QMouseEvent, QPaintEvent
+from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QMouseEvent, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QMenu, QStyle, QStyleOptionComboBox, QStylePainter, QTabBar, QWidget
+
+
+class ReadWhenShown(QWidget):
+    """A tab page that reads from the store only while shown (a hidden tab of the detail pane costs the
+    selection nothing): `read_soon()` reads now if the page is shown, else when it next is; `reload()`
+    reads now. Subclasses implement `read()`."""
+
+    def __init__(self, parent: QWidget | None = None, *, stale: bool = False):
+        super().__init__(parent)
+        self._stale = stale
+
+    def read_soon(self) -> None:
+        self._stale = True
+        if self.isVisible():
+            self.reload()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self.reload()
+
+    def reload(self) -> None:
+        self._stale = False
+        self.read()
+
+    def read(self) -> None:
+        raise NotImplementedError
 
 
 def plain(text: str) -> str:

@@ -27,6 +27,7 @@ from desktop.services.customers import CustomerDetail
 from desktop.services.errors import DomainError
 from desktop.services.money import Totals
 from desktop.store.engine import Database
+from desktop.ui.common.tabs import ReadWhenShown
 from desktop.ui.common.views import record_table, select_row
 from desktop.ui.money.money_models import (
     MoneyRole,
@@ -45,16 +46,15 @@ def describe_totals(totals: Totals, keys: tuple[str, ...], labels: tuple[str, ..
     return "\n".join(parts)
 
 
-class _MoneyTab(QWidget):
+class _MoneyTab(ReadWhenShown):
     """A table of one customer's money records with a totals line and buttons; read when shown."""
 
     customerShown = Signal()
 
     def __init__(self, db: Database, model: _ListModel, buttons: list[QAction], parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__(parent, stale=True)
         self.db = db
         self.customer: CustomerDetail | None = None
-        self._stale = True
         self.model = model
         layout = QVBoxLayout(self)
         self.summary = QLabel()
@@ -95,18 +95,10 @@ class _MoneyTab(QWidget):
             self.model.set_rows([])
             self.summary.setText("")
             self.totals.setText("")
-        self._stale = True
-        if self.isVisible():
-            self.reload()
+        self.read_soon()
         self.customerShown.emit()
 
-    def showEvent(self, event: Any) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.reload()
-
-    def reload(self) -> None:
-        self._stale = False
+    def read(self) -> None:
         if self.customer is None:
             self.model.set_rows([])
             return

@@ -52,6 +52,7 @@ from desktop.store.engine import Database
 from desktop.ui.common import messages
 from desktop.ui.common import settings as opt
 from desktop.ui.common.formats import local_minute
+from desktop.ui.common.tabs import ReadWhenShown
 from desktop.ui.common.views import record_table, select_row
 from desktop.ui.common.workers import Job, Workers
 from desktop.ui.common.colours import text_colour
@@ -644,7 +645,7 @@ class ShippingQueueSection(QWidget):
         return self.progress.text() if self.progress.isVisible() else ""
 
 
-class CustomerShippingTab(QWidget):
+class CustomerShippingTab(ReadWhenShown):
     """The customer's fulfilments and their Starshipit state (the *Shipping* tab of the detail pane)."""
 
     def __init__(self, db: Database, actions: ShippingActions, parent: QWidget | None = None):
@@ -652,7 +653,6 @@ class CustomerShippingTab(QWidget):
         self.db = db
         self.actions = actions
         self.customer: CustomerDetail | None = None
-        self._stale = False
         layout = QVBoxLayout(self)
         self.model = QueueModel(self, with_customer=False)
         self.table = _table(self.model)
@@ -676,17 +676,9 @@ class CustomerShippingTab(QWidget):
         if (customer.id if customer else None) != (self.customer.id if self.customer else None):
             self.model.set_rows([])
         self.customer = customer
-        self._stale = True
-        if self.isVisible():
-            self.reload()
+        self.read_soon()
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802
-        super().showEvent(event)
-        if self._stale:
-            self.reload()
-
-    def reload(self) -> None:
-        self._stale = False
+    def read(self) -> None:
         rows: list[QueueRow] = []
         if self.customer is not None:
             with self.db.read() as s:
